@@ -1,0 +1,872 @@
+"""Publishing checks: read a question-set document, collecting every problem, and compile it.
+
+Every check runs and every finding is kept, so an author sees all problems at once. Nothing in
+here trusts the document's shape: junk becomes problems, never exceptions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from intake.rules import conditions as c
+from intake.rules.definition import (
+    DATE_RANGES,
+    DEFAULT_MAX_LENGTH,
+    IMPLICIT_CHOICES,
+    QUESTION_TYPES,
+    TIERS,
+    Advice,
+    Choice,
+    Definition,
+    Question,
+    Rule,
+    Section,
+)
+from intake.rules.problems import DefinitionError, Problem
+from intake.rules.problems import show_value as _show
+
+FORMAT = "consultation-intake/question-set/1"
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+_UPPER_SNAKE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+_DOCUMENT_FIELDS = frozenset(
+    ("format", "question_set", "version", "parameters", "sources", "advice", "sections", "rules")
+)
+_SECTION_FIELDS = frozenset(("key", "title", "intro", "questions"))
+_QUESTION_FIELDS = frozenset(
+    (
+        "key",
+        "text",
+        "help_text",
+        "type",
+        "required",
+        "choices",
+        "show_if",
+        "date_range",
+        "allow_month_year",
+        "allow_not_sure",
+        "not_sure_label",
+        "min",
+        "max",
+        "max_length",
+    )
+)
+_RULE_FIELDS = frozenset(
+    (
+        "id",
+        "flag",
+        "tier",
+        "temporary",
+        "when",
+        "practitioner_message",
+        "patient_guidance",
+        "sources",
+    )
+)
+_CHOICE_TYPES = frozenset(("yes_no", "yes_no_not_sure", "single_choice"))
+_OPERATOR_TYPES: dict[str, tuple[frozenset[str], str]] = {
+    "answered": (frozenset(QUESTION_TYPES), "any"),
+    "is": (_CHOICE_TYPES, "a yes/no, yes/no/not sure or single-choice"),
+    "in": (_CHOICE_TYPES, "a yes/no, yes/no/not sure or single-choice"),
+    "any_of": (frozenset(("multiple_choice",)), "a multiple-choice"),
+    "all_of": (frozenset(("multiple_choice",)), "a multiple-choice"),
+    **{op: (frozenset(("number",)), "a number") for op in c.NUMBER_OPERATORS},
+    "within_before": (frozenset(("date",)), "a date"),
+    "within_after": (frozenset(("date",)), "a date"),
+    "after_submission": (frozenset(("date",)), "a date"),
+    "age_under": (frozenset(("date",)), "a date"),
+}
+# Deeper nesting than this is junk, and would otherwise exhaust the recursion limit.
+_MAX_DEPTH = 32
+
+
+def validate(data: Mapping[str, Any]) -> list[Problem]:
+    """Run every publishing check on a document and return all the problems found."""
+    return _Reader(data).problems
+
+
+def load_definition(data: Mapping[str, Any]) -> Definition:
+    """Parse and compile a document; raises DefinitionError listing every problem found."""
+    reader = _Reader(data)
+    if reader.problems or reader.definition is None:
+        raise DefinitionError(reader.problems)
+    return reader.definition
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What conditions need to know about a question while the document is read."""
+
+    position: int
+    type: str | None
+    codes: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    """The rule or question a condition belongs to, for problem messages."""
+
+    where: str
+    label: str
+    # For a show_if: the position of its own question (conditions may only look back).
+    position: int | None = None
+    key: str = ""
+
+
+class _Reader:
+    def __init__(self, data: Any) -> None:
+        self.problems: list[Problem] = []
+        self.parameters: dict[str, int] = {}
+        self.known: dict[str, _Known] = {}
+        self.definition: Definition | None = self._document(data)
+
+    def add(self, code: str, where: str, message: str) -> None:
+        self.problems.append(Problem(code, where, message))
+
+    # The document and its parts
+
+    def _document(self, data: Any) -> Definition | None:
+        if not isinstance(data, Mapping):
+            self.add(
+                "invalid_field",
+                "document",
+                f"The question set must be a JSON object, not {_show(data)}.",
+            )
+            return None
+        self._unknown_fields(data, _DOCUMENT_FIELDS, "document", "The question set")
+        fmt = data.get("format")
+        if fmt is None:
+            self.add("missing_field", "document", f'The question set has no "format" ("{FORMAT}").')
+        elif fmt != FORMAT:
+            self.add(
+                "invalid_field",
+                "document",
+                f'The question set\'s format is {_show(fmt)}; only "{FORMAT}" is understood.',
+            )
+        slug, title, description = self._question_set(data.get("question_set"))
+        label, notes = self._version(data.get("version"))
+        self._parameters(data.get("parameters"))
+        sources = self._sources(data.get("sources"))
+        advice = self._advice(data.get("advice"))
+        sections = self._sections(data.get("sections"))
+        rules = self._rules(data.get("rules"), sources)
+        if self.problems:
+            return None
+        return Definition(
+            slug=slug,
+            title=title,
+            description=description,
+            version_label=label,
+            version_notes=notes,
+            sections=sections,
+            questions={q.key: q for section in sections for q in section.questions},
+            rules=rules,
+            parameters=dict(self.parameters),
+            advice=advice,
+            sources=sources,
+        )
+
+    def _question_set(self, data: Any) -> tuple[str, str, str]:
+        if data is None:
+            self.add("missing_field", "document", 'The question set has no "question_set" object.')
+            return "", "", ""
+        if not isinstance(data, Mapping):
+            self.add(
+                "invalid_field", "document", '"question_set" must be an object with slug and title.'
+            )
+            return "", "", ""
+        slug = self._text(data, "slug", "document", "The question set", required=True)
+        if slug and not _SLUG.fullmatch(slug):
+            self.add(
+                "invalid_field",
+                "document",
+                f"The question set's slug {_show(slug)} may use only letters, digits, - and _.",
+            )
+        title = self._text(data, "title", "document", "The question set", required=True)
+        description = self._text(data, "description", "document", "The question set")
+        return slug, title, description
+
+    def _version(self, data: Any) -> tuple[str, str]:
+        if data is None:
+            return "", ""
+        if not isinstance(data, Mapping):
+            self.add(
+                "invalid_field", "document", '"version" must be an object with label and notes.'
+            )
+            return "", ""
+        label = self._text(data, "label", "document", "The version", empty_ok=True)
+        notes = self._text(data, "notes", "document", "The version", empty_ok=True)
+        return label, notes
+
+    def _parameters(self, data: Any) -> None:
+        if data is None:
+            return
+        if not isinstance(data, Mapping):
+            self.add(
+                "invalid_field", "document", '"parameters" must be an object of name to value.'
+            )
+            return
+        for name, spec in data.items():
+            where = f"parameter {name}"
+            if not isinstance(name, str) or not _UPPER_SNAKE.fullmatch(name):
+                self.add(
+                    "invalid_field",
+                    where,
+                    f"Parameter name {_show(name)} must be UPPER_SNAKE_CASE.",
+                )
+                if not isinstance(name, str):
+                    continue
+            if not isinstance(spec, Mapping):
+                self.add(
+                    "invalid_field",
+                    where,
+                    f'Parameter "{name}" must be an object with "value" and "description".',
+                )
+                continue
+            self._unknown_fields(spec, {"value", "description"}, where, f'Parameter "{name}"')
+            if "value" not in spec:
+                self.add("missing_field", where, f'Parameter "{name}" has no "value".')
+            elif not _is_int(spec["value"]):
+                self.add(
+                    "invalid_field",
+                    where,
+                    f'Parameter "{name}" must have a whole-number value, '
+                    f"not {_show(spec['value'])}.",
+                )
+            else:
+                self.parameters[name] = spec["value"]
+            self._text(spec, "description", where, f'Parameter "{name}"')
+
+    def _sources(self, data: Any) -> dict[str, str]:
+        if data is None:
+            return {}
+        if not isinstance(data, Mapping):
+            self.add(
+                "invalid_field", "document", '"sources" must be an object of code to description.'
+            )
+            return {}
+        sources: dict[str, str] = {}
+        for code, text in data.items():
+            if not isinstance(code, str) or not isinstance(text, str):
+                self.add(
+                    "invalid_field",
+                    f"source {code}",
+                    f"Source {_show(code)} must map a text code to a text description.",
+                )
+            else:
+                sources[code] = text
+        return sources
+
+    def _advice(self, data: Any) -> tuple[Advice, ...]:
+        if data is None:
+            return ()
+        if not isinstance(data, list):
+            self.add("invalid_field", "document", '"advice" must be a list of {title, items}.')
+            return ()
+        advice = []
+        for number, item in enumerate(data, start=1):
+            where = f"advice {number}"
+            if not isinstance(item, Mapping):
+                self.add("invalid_field", where, f"Advice {number} must be an object.")
+                continue
+            self._unknown_fields(item, {"title", "items"}, where, f"Advice {number}")
+            title = self._text(item, "title", where, f"Advice {number}", required=True)
+            items = item.get("items", [])
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                self.add(
+                    "invalid_field", where, f'Advice {number} must have "items" as a text list.'
+                )
+                continue
+            advice.append(Advice(title, tuple(items)))
+        return tuple(advice)
+
+    def _sections(self, data: Any) -> tuple[Section, ...]:
+        if data is None:
+            self.add("missing_field", "document", 'The question set has no "sections".')
+            return ()
+        if not isinstance(data, list) or not data:
+            self.add("invalid_field", "document", '"sections" must be a non-empty list.')
+            return ()
+        # First every question's key, type and codes, so that conditions can tell a forward
+        # reference from an unknown question; then the questions themselves.
+        raw_questions: list[tuple[str, Mapping[str, Any], str, int]] = []
+        section_parts: list[tuple[str, str, str, list[int]]] = []
+        seen_sections: set[str] = set()
+        for number, section in enumerate(data, start=1):
+            where = f"section {number}"
+            if not isinstance(section, Mapping):
+                self.add("invalid_field", where, f"Section {number} must be an object.")
+                continue
+            key = self._key(section, where, f"Section {number}")
+            if key:
+                where = f"section {key}"
+                if key in seen_sections:
+                    self.add("duplicate_key", where, f'Section key "{key}" is used more than once.')
+                seen_sections.add(key)
+            label = f'Section "{key}"' if key else f"Section {number}"
+            self._unknown_fields(section, _SECTION_FIELDS, where, label)
+            title = self._text(section, "title", where, label, required=True)
+            intro = self._text(section, "intro", where, label)
+            questions = section.get("questions")
+            indexes: list[int] = []
+            if not isinstance(questions, list):
+                code = "missing_field" if questions is None else "invalid_field"
+                self.add(code, where, f'{label} must have "questions" as a list.')
+            else:
+                for item in questions:
+                    indexes.append(len(raw_questions))
+                    raw_questions.append((key, item, where, len(raw_questions)))
+            section_parts.append((key, title, intro, indexes))
+        keyed = [self._register_question(*entry) for entry in raw_questions]
+        built: list[Question | None] = [
+            self._question(item, key, section_key, position) if key is not None else None
+            for (section_key, item, _, position), key in zip(raw_questions, keyed, strict=True)
+        ]
+        sections = []
+        for key, title, intro, indexes in section_parts:
+            questions_in = tuple(q for i in indexes if (q := built[i]) is not None)
+            sections.append(Section(key, title, intro, questions_in))
+        return tuple(sections)
+
+    def _register_question(
+        self, section_key: str, item: Any, section_where: str, position: int
+    ) -> str | None:
+        where = f"question {position + 1} of {section_where}"
+        if not isinstance(item, Mapping):
+            self.add(
+                "invalid_field",
+                where,
+                f"Question {position + 1} (in {section_where}) must be an object.",
+            )
+            return None
+        key = self._key(item, where, f"Question {position + 1} (in {section_where})")
+        if not key:
+            return None
+        if key in self.known:
+            self.add(
+                "duplicate_key", f"question {key}", f'Question key "{key}" is used more than once.'
+            )
+            return None
+        kind = item.get("type")
+        if not isinstance(kind, str):
+            kind = None
+        if kind in IMPLICIT_CHOICES:
+            codes = frozenset(code for code, _ in IMPLICIT_CHOICES[kind])
+        else:
+            raw = item.get("choices")
+            codes = frozenset(
+                choice["code"]
+                for choice in (raw if isinstance(raw, list) else [])
+                if isinstance(choice, Mapping) and isinstance(choice.get("code"), str)
+            )
+        self.known[key] = _Known(position, kind if kind in QUESTION_TYPES else None, codes)
+        return key
+
+    def _question(
+        self, item: Mapping[str, Any], key: str, section_key: str, position: int
+    ) -> Question | None:
+        where = f"question {key}"
+        label = f'Question "{key}"'
+        before = len(self.problems)
+        self._unknown_fields(item, _QUESTION_FIELDS, where, label)
+        text = self._text(item, "text", where, label, required=True)
+        help_text = self._text(item, "help_text", where, label)
+        kind = item.get("type")
+        if kind is None:
+            self.add("missing_field", where, f'{label} has no "type".')
+        elif kind not in QUESTION_TYPES:
+            self.add(
+                "invalid_field",
+                where,
+                f"{label} has unknown type {_show(kind)}; use one of {', '.join(QUESTION_TYPES)}.",
+            )
+        kind_name = kind if isinstance(kind, str) and kind in QUESTION_TYPES else ""
+        required = self._flag(item, "required", where, label, default=True)
+        choices = self._choices(item, kind_name, where, label)
+        options: dict[str, Any] = {}
+        if kind_name == "date":
+            date_range = item.get("date_range", "any")
+            if date_range not in DATE_RANGES:
+                self.add(
+                    "invalid_field",
+                    where,
+                    f'{label} has date_range {_show(date_range)}; use "past", "future" or "any".',
+                )
+            else:
+                options["date_range"] = date_range
+            options["allow_month_year"] = self._flag(item, "allow_month_year", where, label)
+            options["allow_not_sure"] = self._flag(item, "allow_not_sure", where, label)
+            options["not_sure_label"] = self._text(item, "not_sure_label", where, label)
+        elif kind_name == "number":
+            bounds = {}
+            for name in ("min", "max"):
+                value = item.get(name)
+                if value is not None and not _is_number(value):
+                    self.add(
+                        "invalid_field",
+                        where,
+                        f'{label} has a non-numeric "{name}": {_show(value)}.',
+                    )
+                else:
+                    bounds[name] = value
+            low, high = bounds.get("min"), bounds.get("max")
+            if low is not None and high is not None and low > high:
+                self.add("invalid_field", where, f"{label} has min {low} greater than max {high}.")
+            options.update(bounds)
+        elif kind_name in DEFAULT_MAX_LENGTH:
+            max_length = item.get("max_length", DEFAULT_MAX_LENGTH[kind_name])
+            if max_length is None:
+                max_length = DEFAULT_MAX_LENGTH[kind_name]
+            if not _is_int(max_length) or max_length < 1:
+                self.add(
+                    "invalid_field",
+                    where,
+                    f"{label} has max_length {_show(max_length)}; "
+                    "it must be a positive whole number.",
+                )
+            else:
+                options["max_length"] = max_length
+        show_if_raw = item.get("show_if")
+        show_if = None
+        if show_if_raw is not None:
+            owner = _Owner(where, f'The show_if of question "{key}"', position, key)
+            show_if = self._condition(show_if_raw, owner)
+        if len(self.problems) > before:
+            return None
+        return Question(
+            key=key,
+            text=text,
+            type=kind_name,
+            section_key=section_key,
+            position=position,
+            help_text=help_text,
+            required=required,
+            choices=choices,
+            show_if=show_if,
+            choice_codes=frozenset(choice.code for choice in choices),
+            **options,
+        )
+
+    def _choices(
+        self, item: Mapping[str, Any], kind: str, where: str, label: str
+    ) -> tuple[Choice, ...]:
+        raw = item.get("choices")
+        if kind in IMPLICIT_CHOICES or kind not in ("single_choice", "multiple_choice"):
+            if raw:
+                self.add(
+                    "invalid_field",
+                    where,
+                    f"{label} is a {kind or 'typeless'} question and cannot list its own choices.",
+                )
+            return tuple(Choice(code, text) for code, text in IMPLICIT_CHOICES.get(kind, ()))
+        if raw is None:
+            self.add("missing_field", where, f"{label} is a {kind} question with no choices.")
+            return ()
+        if not isinstance(raw, list) or not raw:
+            self.add("invalid_field", where, f'{label} must have "choices" as a non-empty list.')
+            return ()
+        choices = []
+        seen: set[str] = set()
+        of = "q" + label[1:]
+        for number, choice in enumerate(raw, start=1):
+            if not isinstance(choice, Mapping):
+                self.add("invalid_field", where, f"Choice {number} of {of} must be an object.")
+                continue
+            choice_label = f"Choice {number} of {of}"
+            code = self._key(choice, where, choice_label, field="code")
+            self._unknown_fields(choice, {"code", "label"}, where, choice_label)
+            text = self._text(choice, "label", where, choice_label, required=True)
+            if not code:
+                continue
+            if code in seen:
+                self.add(
+                    "duplicate_code",
+                    where,
+                    f'{label} lists choice code "{code}" more than once.',
+                )
+                continue
+            seen.add(code)
+            choices.append(Choice(code, text))
+        return tuple(choices)
+
+    def _rules(self, data: Any, sources: Mapping[str, str]) -> tuple[Rule, ...]:
+        if data is None:
+            self.add("missing_field", "document", 'The question set has no "rules" list.')
+            return ()
+        if not isinstance(data, list):
+            self.add("invalid_field", "document", '"rules" must be a list.')
+            return ()
+        rules = []
+        seen: set[str] = set()
+        for position, item in enumerate(data):
+            where = f"rule {position + 1}"
+            if not isinstance(item, Mapping):
+                self.add("invalid_field", where, f"Rule {position + 1} must be an object.")
+                continue
+            before = len(self.problems)
+            rule_id = self._key(item, where, f"Rule {position + 1}", field="id")
+            if rule_id:
+                where = f"rule {rule_id}"
+                if rule_id in seen:
+                    self.add(
+                        "duplicate_rule", where, f'Rule id "{rule_id}" is used more than once.'
+                    )
+                seen.add(rule_id)
+            label = f'Rule "{rule_id}"' if rule_id else f"Rule {position + 1}"
+            self._unknown_fields(item, _RULE_FIELDS, where, label)
+            flag = self._key(item, where, label, field="flag")
+            tier = item.get("tier")
+            if tier is None:
+                self.add("missing_field", where, f'{label} has no "tier".')
+            elif tier not in TIERS:
+                self.add(
+                    "invalid_field",
+                    where,
+                    f"{label} has unknown tier {_show(tier)}; use one of {', '.join(TIERS)}.",
+                )
+            temporary = self._flag(item, "temporary", where, label)
+            when_raw = item.get("when")
+            when = None
+            if when_raw is None:
+                self.add("missing_field", where, f'{label} has no condition ("when").')
+            else:
+                when = self._condition(when_raw, _Owner(where, label))
+            message = self._text(item, "practitioner_message", where, label, required=True)
+            guidance = self._text(item, "patient_guidance", where, label, empty_ok=True)
+            cited = item.get("sources", [])
+            if cited is None:
+                cited = []
+            if not isinstance(cited, list) or not all(isinstance(s, str) for s in cited):
+                self.add("invalid_field", where, f'{label} must have "sources" as a list of codes.')
+                cited = []
+            for code in cited:
+                if code not in sources:
+                    self.add("unknown_source", where, f'{label} cites unknown source "{code}".')
+            if len(self.problems) > before or when is None:
+                continue
+            rules.append(
+                Rule(
+                    id=rule_id,
+                    flag=flag,
+                    tier=str(tier),
+                    temporary=temporary,
+                    when=when,
+                    practitioner_message=message,
+                    patient_guidance=guidance,
+                    sources=tuple(cited),
+                    position=position,
+                )
+            )
+        return tuple(rules)
+
+    # Conditions
+
+    def _condition(self, data: Any, owner: _Owner, depth: int = 0) -> c.Condition | None:
+        """Compile one condition, or return None after reporting why it cannot be."""
+        if depth > _MAX_DEPTH:
+            self.add(
+                "invalid_field",
+                owner.where,
+                f"{owner.label} has conditions nested more than {_MAX_DEPTH} deep.",
+            )
+            return None
+        if not isinstance(data, Mapping):
+            self.add(
+                "invalid_field",
+                owner.where,
+                f"{owner.label} has a condition that is not an object: {_show(data)}.",
+            )
+            return None
+        combinators = [key for key in ("all", "any", "not") if key in data]
+        if combinators:
+            return self._combination(data, combinators, owner, depth)
+        if "q" not in data:
+            self.add(
+                "missing_field",
+                owner.where,
+                f'{owner.label} has a condition with neither "q" nor "all", "any" or "not": '
+                f"{_show(dict(data))}.",
+            )
+            return None
+        before = len(self.problems)
+        q = data["q"]
+        operators = [key for key in data if key in _OPERATOR_TYPES]
+        for key in data:
+            if key != "q" and key not in _OPERATOR_TYPES:
+                self.add(
+                    "invalid_field",
+                    owner.where,
+                    f"{owner.label} has a condition with unknown key {_show(key)}.",
+                )
+        if not isinstance(q, str):
+            self.add(
+                "invalid_field",
+                owner.where,
+                f'{owner.label} has a condition whose "q" is not a question key: {_show(q)}.',
+            )
+            return None
+        if not operators:
+            if len(self.problems) > before:
+                return None  # an unknown key is most likely the comparison, misspelt
+            self.add(
+                "missing_field",
+                owner.where,
+                f'{owner.label} has a condition on question "{q}" with no comparison '
+                f"(one of {', '.join(_OPERATOR_TYPES)}).",
+            )
+            return None
+        if len(operators) > 1:
+            self.add(
+                "invalid_field",
+                owner.where,
+                f'{owner.label} has a condition on question "{q}" with several comparisons '
+                f'({", ".join(operators)}); combine them with "all".',
+            )
+            return None
+        op = operators[0]
+        known = self._referenced(q, owner)
+        if known is not None and known.type is not None:
+            allowed, needed = _OPERATOR_TYPES[op]
+            if known.type not in allowed:
+                self.add(
+                    "type_mismatch",
+                    owner.where,
+                    f'{owner.label} uses "{op}" on question "{q}", which is a {known.type} '
+                    f'question; "{op}" needs {needed} question.',
+                )
+                known = None
+        node = self._leaf(q, op, data[op], known, owner)
+        return node if len(self.problems) == before else None
+
+    def _combination(
+        self, data: Mapping[str, Any], combinators: list[str], owner: _Owner, depth: int
+    ) -> c.Condition | None:
+        kind = combinators[0]
+        if len(data) != 1:
+            others = ", ".join(_show(key) for key in data if key != kind)
+            self.add(
+                "invalid_field",
+                owner.where,
+                f'{owner.label} has an "{kind}" condition with other keys beside it ({others}).',
+            )
+            return None
+        value = data[kind]
+        if kind == "not":
+            part = self._condition(value, owner, depth + 1)
+            return None if part is None else c.Not(part)
+        if not isinstance(value, list) or not value:
+            self.add(
+                "invalid_field",
+                owner.where,
+                f'{owner.label} has an "{kind}" condition that is not a non-empty list.',
+            )
+            return None
+        parts = [self._condition(part, owner, depth + 1) for part in value]
+        compiled = tuple(part for part in parts if part is not None)
+        if len(compiled) != len(parts):
+            return None
+        return c.And(compiled) if kind == "all" else c.Or(compiled)
+
+    def _referenced(self, q: str, owner: _Owner) -> _Known | None:
+        known = self.known.get(q)
+        if known is None:
+            self.add(
+                "unknown_question", owner.where, f'{owner.label} refers to unknown question "{q}".'
+            )
+            return None
+        if owner.position is not None:
+            if q == owner.key:
+                self.add(
+                    "self_reference", owner.where, f"{owner.label} refers to its own question."
+                )
+                return None
+            if known.position > owner.position:
+                self.add(
+                    "forward_reference",
+                    owner.where,
+                    f'{owner.label} refers to question "{q}", which comes later; '
+                    "a follow-up may only depend on earlier questions.",
+                )
+                return None
+        return known
+
+    def _leaf(
+        self, q: str, op: str, value: Any, known: _Known | None, owner: _Owner
+    ) -> c.Condition | None:
+        if op in ("answered", "after_submission"):
+            if value is not True:
+                self.add(
+                    "invalid_field",
+                    owner.where,
+                    f'{owner.label} has "{op}": {_show(value)}; it must be true '
+                    '(use "not" for the opposite).',
+                )
+                return None
+            return c.Answered(q) if op == "answered" else c.AfterSubmission(q)
+        if op in ("is", "in", "any_of", "all_of"):
+            codes = [value] if op == "is" else value
+            if op == "is" and not isinstance(value, str):
+                self.add(
+                    "invalid_field",
+                    owner.where,
+                    f'{owner.label} has "is": {_show(value)}; it must be one choice code.',
+                )
+                return None
+            if (
+                not isinstance(codes, list)
+                or not codes
+                or not all(isinstance(code, str) for code in codes)
+            ):
+                self.add(
+                    "invalid_field",
+                    owner.where,
+                    f'{owner.label} has "{op}": {_show(value)}; it must be a non-empty list '
+                    "of choice codes.",
+                )
+                return None
+            if known is not None:
+                for code in codes:
+                    if code not in known.codes:
+                        self.add(
+                            "unknown_choice",
+                            owner.where,
+                            f'{owner.label} refers to unknown choice "{code}" of question "{q}".',
+                        )
+            codeset = frozenset(codes)
+            if op in ("is", "in"):
+                return c.CodeIn(q, codeset)
+            return c.AnyOf(q, codeset) if op == "any_of" else c.AllOf(q, codeset)
+        if op in c.NUMBER_OPERATORS:
+            number = self._number(value, op, owner, whole=False)
+            if number is None:
+                return None
+            return c.Compare(q, op, number, c.NUMBER_OPERATORS[op])
+        if op == "age_under":
+            years = self._number(value, op, owner, whole=True)
+            return None if years is None else c.AgeUnder(q, int(years))
+        # within_before / within_after
+        if (
+            not isinstance(value, Mapping)
+            or len(value) != 1
+            or not (set(value) <= {"days", "months"})
+        ):
+            self.add(
+                "invalid_field",
+                owner.where,
+                f'{owner.label} has "{op}": {_show(value)}; it needs exactly one of '
+                '{"days": N} or {"months": N}.',
+            )
+            return None
+        unit, raw = next(iter(value.items()))
+        count = self._number(raw, f"{op}.{unit}", owner, whole=True)
+        if count is None:
+            return None
+        n = int(count)
+        if op == "within_before":
+            return c.WithinDaysBefore(q, n) if unit == "days" else c.WithinMonthsBefore(q, n)
+        return c.WithinDaysAfter(q, n) if unit == "days" else c.WithinMonthsAfter(q, n)
+
+    def _number(self, value: Any, op: str, owner: _Owner, *, whole: bool) -> c.Number | None:
+        """A literal or a parameter's value; whole counts (days, months, years) must be >= 0."""
+        if isinstance(value, str):
+            if value not in self.parameters:
+                self.add(
+                    "unknown_parameter",
+                    owner.where,
+                    f'{owner.label} refers to unknown parameter "{value}".',
+                )
+                return None
+            resolved: c.Number = self.parameters[value]
+            described = f'parameter "{value}" (= {resolved})'
+        elif (whole and _is_int(value)) or (not whole and _is_number(value)):
+            resolved = value
+            described = str(value)
+        else:
+            kind = "a whole number" if whole else "a number"
+            self.add(
+                "invalid_field",
+                owner.where,
+                f'{owner.label} has "{op}": {_show(value)}; it must be {kind} or a parameter name.',
+            )
+            return None
+        if whole and resolved < 0:
+            self.add(
+                "invalid_field",
+                owner.where,
+                f'{owner.label} has "{op}": {described}; a count must be 0 or more.',
+            )
+            return None
+        return resolved
+
+    # Small field readers
+
+    def _unknown_fields(
+        self, data: Mapping[str, Any], allowed: frozenset[str] | set[str], where: str, label: str
+    ) -> None:
+        for key in data:
+            if key not in allowed:
+                self.add("invalid_field", where, f"{label} has unknown field {_show(key)}.")
+
+    def _key(self, data: Mapping[str, Any], where: str, label: str, *, field: str = "key") -> str:
+        value = data.get(field)
+        if value is None:
+            self.add("missing_field", where, f'{label} has no "{field}".')
+            return ""
+        if not isinstance(value, str) or not _SNAKE.fullmatch(value):
+            self.add(
+                "invalid_field",
+                where,
+                f'{label} has "{field}" {_show(value)}; it must be lower-case snake_case.',
+            )
+            return ""
+        return value
+
+    def _text(
+        self,
+        data: Mapping[str, Any],
+        field: str,
+        where: str,
+        label: str,
+        *,
+        required: bool = False,
+        empty_ok: bool = False,
+    ) -> str:
+        value = data.get(field)
+        if value is None:
+            if required:
+                self.add("missing_field", where, f'{label} has no "{field}".')
+            return ""
+        if not isinstance(value, str):
+            self.add("invalid_field", where, f'{label} has a non-text "{field}": {_show(value)}.')
+            return ""
+        if required and not value.strip() and not empty_ok:
+            self.add("missing_field", where, f'{label} has an empty "{field}".')
+        return value
+
+    def _flag(
+        self, data: Mapping[str, Any], field: str, where: str, label: str, *, default: bool = False
+    ) -> bool:
+        value = data.get(field, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.add(
+                "invalid_field", where, f'{label} has "{field}": {_show(value)}; use true or false.'
+            )
+            return default
+        return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return _is_int(value)
