@@ -1,0 +1,515 @@
+"""Staff accounts and question sets as versioned data.
+
+A question set has numbered versions. A draft is edited as rows (sections, questions, choices,
+rules, parameters); publishing validates it, stores the whole document as one frozen JSON snapshot
+with a content hash, and from then on neither the version nor any of its rows can change.
+Submissions point at the exact published version they answered and render from its snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models, transaction
+from django.utils import timezone
+
+from intake.rules import Definition, Problem, load_definition, validate
+
+DOCUMENT_FORMAT = "consultation-intake/question-set/1"
+
+
+class User(AbstractUser):
+    """A member of clinic staff. Patients never have accounts."""
+
+    class Meta:
+        verbose_name = "staff user"
+
+
+class FrozenVersionError(Exception):
+    """Raised on any attempt to change a version that has been published."""
+
+
+class PublishError(Exception):
+    """Raised when a draft fails the publishing checks; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problem.message for problem in problems))
+
+
+def content_hash(document: dict[str, Any]) -> str:
+    """SHA-256 of a document's canonical JSON form (sorted keys, no insignificant spaces)."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class QuestionSet(models.Model):
+    slug = models.SlugField(unique=True, help_text="Stable identifier used in URLs and files.")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Shown to patients on the start page.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def latest_published(self) -> QuestionSetVersion | None:
+        """The version new patients get: the highest-numbered published one."""
+        return self.versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
+    def published(self) -> QuestionSetVersionQuerySet:
+        return self.filter(status=VersionStatus.PUBLISHED)
+
+    def update(self, **kwargs: Any) -> int:
+        if self.exclude(status=VersionStatus.DRAFT).exists():
+            raise FrozenVersionError("Published versions cannot be changed in bulk.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if self.exclude(status=VersionStatus.DRAFT).exists():
+            raise FrozenVersionError("Published versions cannot be deleted.")
+        return super().delete()
+
+
+# Fields of a version that publishing freezes; only the status may move on (to retired).
+_FROZEN_FIELDS = ("question_set_id", "number", "label", "notes", "definition", "content_hash")
+
+
+class QuestionSetVersion(models.Model):
+    question_set = models.ForeignKey(QuestionSet, models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(editable=False)
+    label = models.CharField(max_length=50, blank=True, help_text="e.g. 2026.1")
+    notes = models.TextField(blank=True, help_text="What changed in this version.")
+    status = models.CharField(
+        max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT, editable=False
+    )
+    advice = models.JSONField(
+        default=list, blank=True, help_text="Standard preparation and aftercare advice."
+    )
+    sources = models.JSONField(default=dict, blank=True, help_text="Source codes cited by rules.")
+    definition = models.JSONField(null=True, blank=True, editable=False)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, editable=False
+    )
+
+    objects = QuestionSetVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["question_set", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question_set", "number"], name="unique_version_number"
+            ),
+        ]
+        indexes = [
+            # QuestionSet.latest_published(): newest published version of one set.
+            models.Index(fields=["question_set", "status", "-number"], name="version_latest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        label = f" ({self.label})" if self.label else ""
+        return f"{self.question_set} v{self.number}{label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = QuestionSetVersion.objects.filter(pk=self.pk).values(*_FROZEN_FIELDS, "status")
+            before = stored.first()
+            if before is not None and before["status"] != VersionStatus.DRAFT:
+                changed = [name for name in _FROZEN_FIELDS if before[name] != getattr(self, name)]
+                if changed or self.status == VersionStatus.DRAFT:
+                    raise FrozenVersionError(f"{self} is published and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if not self.is_draft:
+            raise FrozenVersionError(f"{self} is published and cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+    def to_document(self) -> dict[str, Any]:
+        """The version as one JSON document: the frozen snapshot once published."""
+        if self.definition is not None:
+            frozen: dict[str, Any] = self.definition
+            return frozen
+        return _document_from_rows(self)
+
+    def problems(self) -> list[Problem]:
+        """Every publishing check that the version currently fails."""
+        return validate(self.to_document())
+
+    def publish(self, *, by: User | None = None) -> None:
+        """Validate the draft and freeze it; raises PublishError listing every problem."""
+        if not self.is_draft:
+            raise FrozenVersionError(f"{self} is already published.")
+        document = self.to_document()
+        problems = validate(document)
+        if problems:
+            raise PublishError(problems)
+        self.definition = document
+        self.content_hash = content_hash(document)
+        self.status = VersionStatus.PUBLISHED
+        self.published_at = timezone.now()
+        self.published_by = by
+        self.save()
+
+    def retire(self) -> None:
+        """Stop new patients starting on this version; what it holds stays as it is."""
+        if self.status != VersionStatus.PUBLISHED:
+            raise FrozenVersionError(f"Only a published version can be retired, not {self}.")
+        self.status = VersionStatus.RETIRED
+        self.save()
+
+    def new_draft(self) -> QuestionSetVersion:
+        """Copy this version into a new draft, for the next round of edits."""
+        return import_document(self.to_document())
+
+    def compiled(self) -> Definition:
+        """The published definition parsed for the rules engine (cached: it never changes)."""
+        if self.definition is None:
+            raise FrozenVersionError(f"{self} is a draft; only published versions are evaluated.")
+        compiled = _COMPILED.get(self.content_hash)
+        if compiled is None:
+            compiled = _COMPILED[self.content_hash] = load_definition(self.definition)
+        return compiled
+
+
+# Published definitions never change, so each is parsed once per process, keyed by content hash.
+_COMPILED: dict[str, Definition] = {}
+
+
+class VersionContentQuerySet(models.QuerySet[Any]):
+    """Refuses bulk changes to rows that belong to a published version."""
+
+    def _touches_frozen_version(self) -> bool:
+        path = self.model.version_path
+        return self.exclude(**{f"{path}__status": VersionStatus.DRAFT}).exists()
+
+    def update(self, **kwargs: Any) -> int:
+        if self._touches_frozen_version():
+            raise FrozenVersionError("Rows of a published version cannot be changed.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if self._touches_frozen_version():
+            raise FrozenVersionError("Rows of a published version cannot be deleted.")
+        return super().delete()
+
+
+class VersionContent(models.Model):
+    """A row that is part of a version's definition, editable only while it is a draft."""
+
+    version_path: ClassVar[str] = "version"
+
+    objects = VersionContentQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._check_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        self._check_draft()
+        return super().delete(*args, **kwargs)
+
+    def owning_version(self) -> QuestionSetVersion:
+        return self.version  # type: ignore[attr-defined,no-any-return]
+
+    def _check_draft(self) -> None:
+        version = self.owning_version()
+        fresh_status = (
+            QuestionSetVersion.objects.filter(pk=version.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if fresh_status != VersionStatus.DRAFT:
+            raise FrozenVersionError(f"{version} is published; its content cannot be changed.")
+
+
+class Parameter(VersionContent):
+    version = models.ForeignKey(QuestionSetVersion, models.CASCADE, related_name="parameters")
+    name = models.CharField(
+        max_length=60, help_text="UPPER_SNAKE_CASE, e.g. ISOTRETINOIN_BLOCK_MONTHS"
+    )
+    value = models.IntegerField()
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["version", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "name"], name="unique_parameter_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"
+
+
+class Section(VersionContent):
+    version = models.ForeignKey(QuestionSetVersion, models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField(default=0)
+    key = models.SlugField(max_length=60)
+    title = models.CharField(max_length=200)
+    intro = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["version", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_section_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class QuestionType(models.TextChoices):
+    YES_NO = "yes_no", "Yes / no"
+    YES_NO_NOT_SURE = "yes_no_not_sure", "Yes / no / not sure"
+    SINGLE_CHOICE = "single_choice", "Single choice"
+    MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+    DATE = "date", "Date"
+    NUMBER = "number", "Number"
+    SHORT_TEXT = "short_text", "Short text"
+    LONG_TEXT = "long_text", "Long text"
+
+
+# Type-specific fields of a question, kept together in Question.options as the document has them.
+QUESTION_OPTION_FIELDS = (
+    "date_range",
+    "allow_month_year",
+    "allow_not_sure",
+    "not_sure_label",
+    "min",
+    "max",
+    "max_length",
+)
+
+
+class Question(VersionContent):
+    version = models.ForeignKey(QuestionSetVersion, models.CASCADE, related_name="questions")
+    section = models.ForeignKey(Section, models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(default=0)
+    key = models.SlugField(max_length=60, help_text="Stable identifier used by conditions.")
+    text = models.TextField(help_text="The question exactly as the patient sees it.")
+    help_text = models.TextField(blank=True)
+    type = models.CharField(max_length=20, choices=QuestionType.choices)
+    required = models.BooleanField(default=True)
+    show_if = models.JSONField(
+        null=True, blank=True, help_text="Shown only when this condition holds (follow-up)."
+    )
+    options = models.JSONField(default=dict, blank=True, help_text="Type-specific settings.")
+
+    class Meta:
+        ordering = ["version", "section__position", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_question_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Choice(VersionContent):
+    version_path = "question__version"
+
+    question = models.ForeignKey(Question, models.CASCADE, related_name="choices")
+    position = models.PositiveIntegerField(default=0)
+    code = models.SlugField(max_length=60, help_text="Stable code stored in answers.")
+    label = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["question", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "code"], name="unique_choice_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.label}"
+
+    def owning_version(self) -> QuestionSetVersion:
+        return self.question.version
+
+
+class Tier(models.TextChoices):
+    NOT_POSSIBLE = "not_possible", "Not possible"
+    NEED_TO_KNOW = "need_to_know", "Need to know"
+    MANAGEABLE = "manageable", "Manageable"
+
+
+class Rule(VersionContent):
+    version = models.ForeignKey(QuestionSetVersion, models.CASCADE, related_name="rules")
+    position = models.PositiveIntegerField(default=0)
+    rule_id = models.SlugField(max_length=80, help_text="Unique within the version.")
+    flag = models.SlugField(
+        max_length=80, help_text="Flag code raised; several rules may share one."
+    )
+    tier = models.CharField(max_length=20, choices=Tier.choices)
+    temporary = models.BooleanField(
+        default=False, help_text="A not-possible flag that clears with time."
+    )
+    when = models.JSONField(help_text="The condition that raises the flag.")
+    practitioner_message = models.TextField()
+    patient_guidance = models.TextField(blank=True)
+    rule_sources = models.JSONField(default=list, blank=True, help_text="Source codes.")
+
+    class Meta:
+        ordering = ["version", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "rule_id"], name="unique_rule_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} → {self.flag} ({self.tier})"
+
+
+def _document_from_rows(version: QuestionSetVersion) -> dict[str, Any]:
+    question_set = version.question_set
+    sections = list(version.sections.all())
+    questions = list(version.questions.prefetch_related("choices").all())
+    by_section: dict[int, list[dict[str, Any]]] = {section.pk: [] for section in sections}
+    for question in questions:
+        item: dict[str, Any] = {
+            "key": question.key,
+            "text": question.text,
+            "help_text": question.help_text,
+            "type": question.type,
+            "required": question.required,
+        }
+        item.update(
+            {k: question.options[k] for k in QUESTION_OPTION_FIELDS if k in question.options}
+        )
+        choices = [{"code": c.code, "label": c.label} for c in question.choices.all()]
+        if choices:
+            item["choices"] = choices
+        item["show_if"] = question.show_if
+        by_section[question.section_id].append(item)
+    return {
+        "format": DOCUMENT_FORMAT,
+        "question_set": {
+            "slug": question_set.slug,
+            "title": question_set.title,
+            "description": question_set.description,
+        },
+        "version": {"label": version.label, "notes": version.notes},
+        "parameters": {
+            p.name: {"value": p.value, "description": p.description}
+            for p in version.parameters.all()
+        },
+        "sources": version.sources,
+        "advice": version.advice,
+        "sections": [
+            {
+                "key": section.key,
+                "title": section.title,
+                "intro": section.intro,
+                "questions": by_section[section.pk],
+            }
+            for section in sections
+        ],
+        "rules": [
+            {
+                "id": rule.rule_id,
+                "flag": rule.flag,
+                "tier": rule.tier,
+                "temporary": rule.temporary,
+                "when": rule.when,
+                "practitioner_message": rule.practitioner_message,
+                "patient_guidance": rule.patient_guidance,
+                "sources": rule.rule_sources,
+            }
+            for rule in version.rules.all()
+        ],
+    }
+
+
+@transaction.atomic
+def import_document(document: Any) -> QuestionSetVersion:
+    """Create a new draft version from a JSON document; raises PublishError if it is invalid."""
+    problems = validate(document)
+    if problems:
+        raise PublishError(problems)
+    meta = document["question_set"]
+    question_set, _ = QuestionSet.objects.get_or_create(
+        slug=meta["slug"],
+        defaults={"title": meta["title"], "description": meta.get("description", "")},
+    )
+    last = question_set.versions.order_by("-number").values_list("number", flat=True).first()
+    version_meta = document.get("version") or {}
+    version = QuestionSetVersion.objects.create(
+        question_set=question_set,
+        number=(last or 0) + 1,
+        label=version_meta.get("label", ""),
+        notes=version_meta.get("notes", ""),
+        advice=document.get("advice", []),
+        sources=document.get("sources", {}),
+    )
+    Parameter.objects.bulk_create(
+        Parameter(
+            version=version,
+            name=name,
+            value=spec["value"],
+            description=spec.get("description", ""),
+        )
+        for name, spec in document.get("parameters", {}).items()
+    )
+    for section_position, section_data in enumerate(document["sections"]):
+        section = Section.objects.create(
+            version=version,
+            position=section_position,
+            key=section_data["key"],
+            title=section_data["title"],
+            intro=section_data.get("intro", ""),
+        )
+        for position, data in enumerate(section_data["questions"]):
+            question = Question.objects.create(
+                version=version,
+                section=section,
+                position=position,
+                key=data["key"],
+                text=data["text"],
+                help_text=data.get("help_text", ""),
+                type=data["type"],
+                required=data.get("required", True),
+                show_if=data.get("show_if"),
+                options={k: data[k] for k in QUESTION_OPTION_FIELDS if k in data},
+            )
+            Choice.objects.bulk_create(
+                Choice(question=question, position=n, code=c["code"], label=c["label"])
+                for n, c in enumerate(data.get("choices", []))
+            )
+    Rule.objects.bulk_create(
+        Rule(
+            version=version,
+            position=position,
+            rule_id=data["id"],
+            flag=data["flag"],
+            tier=data["tier"],
+            temporary=data.get("temporary", False),
+            when=data["when"],
+            practitioner_message=data["practitioner_message"],
+            patient_guidance=data.get("patient_guidance", ""),
+            rule_sources=data.get("sources", []),
+        )
+        for position, data in enumerate(document["rules"])
+    )
+    return version

@@ -1,0 +1,72 @@
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+MINIMAL_DOCUMENT: dict[str, Any] = {
+    "format": "consultation-intake/question-set/1",
+    "question_set": {"slug": "peel", "title": "Chemical peel", "description": ""},
+    "version": {"label": "1", "notes": ""},
+    "parameters": {"BLOCK_MONTHS": {"value": 6, "description": "Months to wait."}},
+    "sources": {"IFU": "Instructions for use."},
+    "advice": [{"title": "Before", "items": ["Arrive with clean skin."]}],
+    "sections": [
+        {
+            "key": "medicines",
+            "title": "Medicines",
+            "intro": "",
+            "questions": [
+                {
+                    "key": "isotretinoin",
+                    "text": "Have you taken isotretinoin?",
+                    "help_text": "",
+                    "type": "yes_no_not_sure",
+                    "required": True,
+                    "show_if": None,
+                },
+                {
+                    "key": "last_dose",
+                    "text": "When did you take your last dose?",
+                    "help_text": "",
+                    "type": "date",
+                    "required": True,
+                    "date_range": "past",
+                    "allow_month_year": True,
+                    "allow_not_sure": True,
+                    "show_if": {"q": "isotretinoin", "in": ["yes", "not_sure"]},
+                },
+            ],
+        }
+    ],
+    "rules": [
+        {
+            "id": "isotretinoin_recent",
+            "flag": "oral_isotretinoin",
+            "tier": "not_possible",
+            "temporary": True,
+            "when": {"q": "last_dose", "within_before": {"months": "BLOCK_MONTHS"}},
+            "practitioner_message": "Last dose within the blocking period.",
+            "patient_guidance": "We need at least 6 months after your last dose.",
+            "sources": ["IFU"],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def make_document() -> Callable[..., dict[str, Any]]:
+    """A small valid question-set document; keyword arguments replace top-level parts."""
+
+    def factory(**overrides: Any) -> dict[str, Any]:
+        document = copy.deepcopy(MINIMAL_DOCUMENT)
+        document.update(copy.deepcopy(overrides))
+        return document
+
+    return factory
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_test_client(settings: Any) -> None:
+    # The test client speaks plain HTTP; HTTPS redirects are covered by their own tests.
+    settings.SECURE_SSL_REDIRECT = False

@@ -1,0 +1,75 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from clinic.settings import BASE_DIR, database_from_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sqlite_urls_are_relative_to_the_project():
+    assert database_from_url("sqlite:///db.sqlite3") == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(BASE_DIR / "db.sqlite3"),
+    }
+    assert database_from_url("sqlite:////var/lib/intake/db.sqlite3")["NAME"] == (
+        "/var/lib/intake/db.sqlite3"
+    )
+
+
+def test_postgres_urls_give_every_connection_setting():
+    config = database_from_url("postgres://intake:s%40cret@db.internal:5433/intake?sslmode=require")
+
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("intake", "intake", "s@cret")
+    assert (config["HOST"], config["PORT"]) == ("db.internal", "5433")
+    assert config["OPTIONS"] == {"sslmode": "require"}
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.parametrize("url", ["mysql://x@y/z", "postgres://host:5432/", "sqlite://"])
+def test_unsupported_or_incomplete_database_urls_are_refused(url):
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url(url)
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import clinic.settings as s; print(s.DEBUG, s.TIME_ZONE, s.LANGUAGE_CODE)",
+        ],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_secret_key_is_required_unless_debug_is_on():
+    refused = load_settings()
+    allowed = load_settings(DEBUG="1")
+
+    assert refused.returncode != 0
+    assert "SECRET_KEY must be set" in refused.stderr
+    assert allowed.returncode == 0
+
+
+def test_debug_is_off_by_default_and_the_app_speaks_uk_english():
+    result = load_settings(SECRET_KEY="x" * 50)
+
+    assert result.stdout.split() == ["False", "Europe/London", "en-gb"]
+
+
+def test_a_malformed_boolean_stops_start_up_with_its_name():
+    result = load_settings(SECRET_KEY="x" * 50, DEBUG="maybe")
+
+    assert result.returncode != 0
+    assert "DEBUG must be one of" in result.stderr
