@@ -1,0 +1,157 @@
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from intake.models import QuestionSet, QuestionSetVersion, User, VersionStatus
+
+pytestmark = pytest.mark.django_db
+
+SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets"
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def write_json(tmp_path: Path, name: str, data: object) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_loading_a_question_set_publishes_it_once(tmp_path, make_document):
+    path = write_json(tmp_path, "peel.json", make_document())
+
+    first = run("load_question_set", str(path), "--publish")
+    second = run("load_question_set", str(path), "--publish")
+
+    assert "published" in first
+    assert "already up to date" in second
+    version = QuestionSetVersion.objects.get()
+    assert version.status == VersionStatus.PUBLISHED
+
+
+def test_loading_a_changed_file_publishes_a_new_version(tmp_path, make_document):
+    run("load_question_set", str(write_json(tmp_path, "a.json", make_document())), "--publish")
+    changed = make_document(version={"label": "2", "notes": "Reworded."})
+    run("load_question_set", str(write_json(tmp_path, "b.json", changed)), "--publish")
+
+    question_set = QuestionSet.objects.get(slug="peel")
+    assert question_set.latest_published().number == 2
+    assert question_set.versions.count() == 2
+
+
+def test_loading_without_publish_leaves_a_draft(tmp_path, make_document):
+    run("load_question_set", str(write_json(tmp_path, "a.json", make_document())))
+
+    assert QuestionSetVersion.objects.get().status == VersionStatus.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{not json", "not valid JSON"), ('{"format": 1}', "cannot be imported")],
+)
+def test_loading_a_broken_file_says_why_and_stores_nothing(tmp_path, content, message):
+    path = tmp_path / "broken.json"
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(CommandError, match=message):
+        run("load_question_set", str(path))
+
+    assert QuestionSetVersion.objects.count() == 0
+
+
+def test_exporting_prints_the_published_document(tmp_path, make_document):
+    run("load_question_set", str(write_json(tmp_path, "a.json", make_document())), "--publish")
+
+    assert json.loads(run("export_question_set", "peel")) == make_document()
+
+
+def test_the_shipped_skinpen_cases_all_pass():
+    run("load_question_set", str(SKINPEN / "skinpen.json"), "--publish")
+
+    output = run("questionnaire_cases", "skinpen", str(SKINPEN / "skinpen.cases.json"))
+
+    assert "FAIL" not in output
+    assert " 0 failed" in output
+
+
+def test_a_failing_case_is_reported_with_missing_and_unexpected_flags(tmp_path, make_document):
+    run("load_question_set", str(write_json(tmp_path, "a.json", make_document())), "--publish")
+    cases = [
+        {
+            "name": "recent dose",
+            "submitted_on": "2025-05-01",
+            "answers": {"isotretinoin": "yes", "last_dose": "2025-04-01"},
+            "expect": ["cold_sore_history"],
+        },
+        {
+            "name": "never taken",
+            "submitted_on": "2025-05-01",
+            "answers": {"isotretinoin": "no"},
+            "expect": [],
+        },
+    ]
+    out = StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "questionnaire_cases", "peel", str(write_json(tmp_path, "c.json", cases)), stdout=out
+        )
+
+    assert exited.value.code == 1
+    lines = out.getvalue().splitlines()
+    assert "FAIL" in lines[0] and "missing: cold_sore_history" in lines[0]
+    assert "unexpected: oral_isotretinoin" in lines[0]
+    assert lines[1].startswith("PASS")
+    assert "1 passed, 1 failed" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("cases", "message"),
+    [
+        ({"name": "x"}, "JSON list"),
+        (
+            [{"name": "x", "submitted_on": "2025-02-30", "answers": {}, "expect": []}],
+            "not a valid date",
+        ),
+        ([{"name": "x", "submitted_on": "2025-02-01", "expect": "oral"}], "list of flag codes"),
+    ],
+)
+def test_a_malformed_cases_file_is_refused_with_a_reason(tmp_path, make_document, cases, message):
+    run("load_question_set", str(write_json(tmp_path, "a.json", make_document())), "--publish")
+
+    with pytest.raises(CommandError, match=message):
+        run("questionnaire_cases", "peel", str(write_json(tmp_path, "c.json", cases)))
+
+
+def test_cases_need_a_published_version(tmp_path, make_document):
+    run("load_question_set", str(write_json(tmp_path, "a.json", make_document())))
+
+    with pytest.raises(CommandError, match="no published version"):
+        run("questionnaire_cases", "peel", str(write_json(tmp_path, "c.json", [])))
+
+
+def test_the_demo_login_is_created_once_with_a_generated_password():
+    first = run("ensure_demo_staff")
+    second = run("ensure_demo_staff")
+
+    password = first.split("password:")[1].split()[0]
+    user = User.objects.get(username="demo")
+    assert user.is_staff and user.check_password(password)
+    assert len(password) >= 16
+    assert "already exists" in second
+    assert User.objects.count() == 1
+
+
+def test_each_demo_login_gets_a_different_password():
+    first = run("ensure_demo_staff").split("password:")[1].split()[0]
+    User.objects.all().delete()
+    second = run("ensure_demo_staff").split("password:")[1].split()[0]
+
+    assert first != second

@@ -1,0 +1,116 @@
+"""The shipped SkinPen question set against its clinical specification (no database needed)."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from intake import rules
+from intake.cases import parse_cases, run_case
+
+FOLDER = Path(__file__).resolve().parent.parent / "intake" / "question_sets"
+DOCUMENT = json.loads((FOLDER / "skinpen.json").read_text(encoding="utf-8"))
+CASES = parse_cases(json.loads((FOLDER / "skinpen.cases.json").read_text(encoding="utf-8")))
+
+# Every screening id of the specification's tables A–F (§3.1–3.6).
+SPEC_FLAG_CODES = {
+    "age_eligibility", "pregnancy_breastfeeding", "oral_isotretinoin", "blood_thinning_medicine",
+    "immunosuppression", "chemo_radiotherapy", "topical_retinoid_acid", "nsaids_supplements",
+    "bleeding_disorder", "keloid_scarring", "skin_cancer", "changing_lesion",
+    "active_skin_infection", "broken_or_irritated_skin", "active_acne",
+    "inflammatory_skin_condition", "autoimmune_connective_tissue", "diabetes_wound_healing",
+    "metal_allergy", "anaesthetic_allergy", "skincare_product_allergy", "numbing_cream_caution",
+    "previous_microneedling_reaction", "pih_risk", "melasma", "tattoo_pmu_in_area",
+    "cold_sore_active", "cold_sore_history", "recent_toxin", "dermal_filler_in_area",
+    "surgery_in_area", "recent_skin_procedure", "hair_removal", "sun_tanning", "upcoming_event",
+    "neck_outside_cleared_skin_types",
+}  # fmt: skip
+
+# The specification's §7 parameters and their defaults.
+SPEC_PARAMETERS = {
+    "MIN_AGE": 18, "LABEL_AGE": 22, "ISOTRETINOIN_BLOCK_MONTHS": 6,
+    "ISOTRETINOIN_REVIEW_MONTHS": 12, "SURGERY_MONTHS": 12, "DEEP_PROCEDURE_MONTHS": 3,
+    "LIGHT_PROCEDURE_DAYS": 28, "TOXIN_BEFORE_DAYS": 28, "INJECTABLES_AFTER_DAYS": 14,
+    "FILLER_REVIEW_MONTHS": 12, "CHEMO_REVIEW_MONTHS": 6, "RETINOID_STOP_DAYS": 7,
+    "RETINOID_RESTART_DAYS": 7, "HAIR_REMOVAL_DAYS": 7, "SUN_TAN_DAYS": 14, "NSAID_DAYS": 7,
+    "ASPIRIN_DAYS": 14, "EVENT_DAYS": 7, "COLD_SORE_HEALING_CHECK_DAYS": 28,
+}  # fmt: skip
+
+
+def questions() -> list[dict[str, Any]]:
+    return [q for section in DOCUMENT["sections"] for q in section["questions"]]
+
+
+def referenced_questions(condition: Any) -> set[str]:
+    if isinstance(condition, dict):
+        found = {condition["q"]} if "q" in condition else set()
+        for value in condition.values():
+            found |= referenced_questions(value)
+        return found
+    if isinstance(condition, list):
+        return set().union(*(referenced_questions(item) for item in condition))
+    return set()
+
+
+def test_the_skinpen_set_passes_every_publishing_check():
+    assert rules.validate(DOCUMENT) == []
+
+
+def test_every_screening_item_of_the_specification_has_rules():
+    assert {rule["flag"] for rule in DOCUMENT["rules"]} == SPEC_FLAG_CODES
+
+
+def test_every_parameter_of_the_specification_is_named_with_its_default():
+    values = {name: spec["value"] for name, spec in DOCUMENT["parameters"].items()}
+    assert values == SPEC_PARAMETERS
+
+
+def test_a_patient_can_finish_it_one_section_at_a_time():
+    assert 6 <= len(DOCUMENT["sections"]) <= 9
+
+
+def test_free_text_answers_never_raise_a_flag():
+    text_keys = {q["key"] for q in questions() if q["type"] in {"short_text", "long_text"}}
+    read_by_rules = set().union(*(referenced_questions(rule["when"]) for rule in DOCUMENT["rules"]))
+    assert text_keys, "the set asks for free text (other medicines, other conditions)"
+    assert not text_keys & read_by_rules
+
+
+def test_no_clinical_number_is_buried_in_a_condition():
+    def literals(condition: Any) -> list[Any]:
+        if isinstance(condition, dict):
+            found = [v for k, v in condition.items() if k in {"days", "months", "age_under"}]
+            found = [v for v in found if not isinstance(v, str)]
+            return found + [x for v in condition.values() for x in literals(v)]
+        if isinstance(condition, list):
+            return [x for item in condition for x in literals(item)]
+        return []
+
+    conditions = [r["when"] for r in DOCUMENT["rules"]] + [q.get("show_if") for q in questions()]
+    assert literals(conditions) == []
+
+
+def test_every_rule_has_its_messages_and_sources():
+    for rule in DOCUMENT["rules"]:
+        assert rule["practitioner_message"].strip(), rule["id"]
+        assert rule["sources"], rule["id"]
+        assert set(rule["sources"]) <= set(DOCUMENT["sources"]), rule["id"]
+
+
+def test_the_cases_cover_every_flag_code_and_patients_without_flags():
+    expected = set().union(*(case.expect for case in CASES))
+    assert expected == SPEC_FLAG_CODES
+    assert sum(1 for case in CASES if not case.expect) >= 3
+
+
+@pytest.fixture(scope="module")
+def definition() -> rules.Definition:
+    return rules.load_definition(DOCUMENT)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_skinpen_case(definition, case):
+    result = run_case(definition, case)
+
+    assert result.passed, result.describe()
