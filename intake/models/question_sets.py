@@ -1,4 +1,4 @@
-"""Staff accounts and question sets as versioned data.
+"""Question sets as versioned data.
 
 A question set has numbered versions. A draft is edited as rows (sections, questions, choices,
 rules, parameters); publishing validates it, stores the whole document as one frozen JSON snapshot
@@ -13,20 +13,13 @@ import json
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
 from django.db import models, transaction
 from django.utils import timezone
 
+from intake.models.accounts import User
 from intake.rules import Definition, Problem, load_definition, validate
 
 DOCUMENT_FORMAT = "consultation-intake/question-set/1"
-
-
-class User(AbstractUser):
-    """A member of clinic staff. Patients never have accounts."""
-
-    class Meta:
-        verbose_name = "staff user"
 
 
 class FrozenVersionError(Exception):
