@@ -101,6 +101,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 CLINIC_NAME = env_str("CLINIC_NAME", "SkinPen Clinic")
 DEFAULT_QUESTION_SET = env_str("DEFAULT_QUESTION_SET", "skinpen")
+# How long an invitation link and an unfinished questionnaire stay usable.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 30)
+DRAFT_DAYS = env_int("DRAFT_DAYS", 14)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

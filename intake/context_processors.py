@@ -5,5 +5,5 @@ from django.http import HttpRequest
 
 
 def clinic(request: HttpRequest) -> dict[str, Any]:
-    """Make the clinic's name available to every template."""
-    return {"clinic_name": settings.CLINIC_NAME}
+    """The clinic's name and the draft lifetime, for every template."""
+    return {"clinic_name": settings.CLINIC_NAME, "draft_days": settings.DRAFT_DAYS}

@@ -1,12 +1,329 @@
+"""The patient's questionnaire: start, one step per section, check and consent, confirmation.
+
+Patients have no accounts. The draft they are working on is named in their (server-side) session;
+a "continue later" link carries a token to pick it up on any device. Answers are only ever sent in
+POST bodies, never in URLs.
+"""
+
+from __future__ import annotations
+
+import datetime
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.mail import send_mail
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 
-from intake.models import QuestionSet
+from intake.forms import (
+    DATE_OF_BIRTH,
+    ConsentForm,
+    PatientDetailsForm,
+    StartForm,
+    StepForm,
+    conditions_from_document,
+)
+from intake.models import (
+    Draft,
+    Invitation,
+    QuestionSet,
+    QuestionSetVersion,
+    Submission,
+    token_digest,
+)
+from intake.questionnaire import CHECK, DETAILS, Step, answer_summary, display_date, steps_for
+from intake.submissions import (
+    IncompleteQuestionnaire,
+    InvitationAlreadyUsed,
+    start_draft,
+    submit_questionnaire,
+)
+
+SESSION_DRAFT = "intake_draft"
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """The public front page: the clinic and the questionnaire it offers."""
+def _offered_version() -> QuestionSetVersion | None:
+    """The version new patients start on: the latest published one of the default set."""
     question_set = QuestionSet.objects.filter(slug=settings.DEFAULT_QUESTION_SET).first()
-    version = question_set.latest_published() if question_set else None
-    return render(request, "intake/home.html", {"question_set": question_set, "version": version})
+    return question_set.latest_published() if question_set else None
+
+
+def _problem(request: HttpRequest, title: str, message: str, *, status: int) -> HttpResponse:
+    return render(
+        request, "intake/problem.html", {"title": title, "message": message}, status=status
+    )
+
+
+def _begin(request: HttpRequest, draft: Draft) -> None:
+    # A new session key, so that a session identifier set before the start is never reused.
+    request.session.cycle_key()
+    request.session[SESSION_DRAFT] = str(draft.pk)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def home(request: HttpRequest) -> HttpResponse:
+    """The public start page: what the questionnaire is for and what happens to the answers."""
+    version = _offered_version()
+    form = StartForm(today=timezone.localdate())
+    return render(request, "intake/start.html", {"version": version, "form": form})
+
+
+@never_cache
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    """Start a questionnaire without an invitation, with the appointment date if booked."""
+    version = _offered_version()
+    if version is None:
+        raise Http404("No questionnaire is available.")
+    form = StartForm(request.POST, today=timezone.localdate())
+    if not form.is_valid():
+        context = {"version": version, "form": form}
+        return render(request, "intake/start.html", context, status=400)
+    draft, _ = start_draft(
+        version, now=timezone.now(), treatment_date=form.cleaned_data["treatment_date"]
+    )
+    _begin(request, draft)
+    return redirect("intake:step", number=1)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation link: a start page addressed to the patient, then their questionnaire."""
+    invite = Invitation.objects.select_related("question_set").by_token(token)
+    if invite is None:
+        raise Http404("No such invitation.")
+    if invite.is_used():
+        return _problem(
+            request,
+            "You've already sent your answers",
+            "Thank you — we already have your questionnaire from this link. If something has "
+            "changed since, please contact the clinic.",
+            status=410,
+        )
+    if invite.is_expired():
+        return _problem(
+            request,
+            "This link has expired",
+            "For your privacy, questionnaire links only work for a limited time. Please contact "
+            "the clinic and we'll send you a new one.",
+            status=410,
+        )
+    version = invite.question_set.latest_published()
+    if version is None:
+        raise Http404("No questionnaire is available.")
+    if request.method == "POST":
+        draft, _ = start_draft(version, now=timezone.now(), invitation=invite)
+        _begin(request, draft)
+        return redirect("intake:step", number=1)
+    context = {"version": version, "invitation": invite, "token": token}
+    return render(request, "intake/start.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def resume(request: HttpRequest, token: str) -> HttpResponse:
+    """A "continue later" link: pick the draft up again, on any device."""
+    draft = Draft.objects.filter(resume_digest=token_digest(token)).first()
+    if draft is None:
+        raise Http404("No such questionnaire.")
+    if draft.submission_id is not None:
+        return _problem(
+            request,
+            "You've already sent your answers",
+            "Thank you — this questionnaire has been sent to the clinic.",
+            status=410,
+        )
+    if draft.is_expired():
+        return _problem(
+            request,
+            "This link has expired",
+            "Unfinished questionnaires are deleted after a while to protect your privacy. "
+            "Please start again — it takes about 10 minutes.",
+            status=410,
+        )
+    _begin(request, draft)
+    steps = steps_for(draft.version.compiled())
+    return redirect("intake:step", number=min(draft.steps_done + 1, len(steps)))
+
+
+def _current_draft(request: HttpRequest) -> Draft | None:
+    draft_id = request.session.get(SESSION_DRAFT)
+    if not draft_id:
+        return None
+    return Draft.objects.select_related("version", "invitation").filter(pk=draft_id).first()
+
+
+@never_cache
+@sensitive_post_parameters()
+@require_http_methods(["GET", "HEAD", "POST"])
+def step(request: HttpRequest, number: int) -> HttpResponse:
+    """One step of the questionnaire: show it, or save it and move on."""
+    draft = _current_draft(request)
+    if draft is None:
+        messages.info(request, "Your session has ended. Please start again, or use your link.")
+        return redirect("intake:home")
+    if draft.submission_id is not None:
+        return redirect("intake:done")
+    if draft.is_expired():
+        return _problem(
+            request,
+            "This questionnaire has expired",
+            "Unfinished questionnaires are deleted after a while to protect your privacy. "
+            "Please start again — it takes about 10 minutes.",
+            status=410,
+        )
+    definition = draft.version.compiled()
+    steps = steps_for(definition)
+    if not 1 <= number <= len(steps):
+        raise Http404("No such step.")
+    if number > draft.steps_done + 1:
+        messages.info(request, "Please finish this step first.")
+        return redirect("intake:step", number=draft.steps_done + 1)
+    current = steps[number - 1]
+    if current.kind == CHECK:
+        return _check(request, draft, steps)
+
+    today = timezone.localdate()
+    data = request.POST if request.method == "POST" else None
+    form: PatientDetailsForm | StepForm
+    if current.kind == DETAILS:
+        form = PatientDetailsForm(
+            data,
+            initial={**draft.details, "treatment_date": draft.treatment_date},
+            definition=definition,
+            today=today,
+            treatment_date_fixed=draft.invitation_id is not None,
+        )
+    else:
+        form = StepForm(
+            definition,
+            current.section_key,
+            submitted_on=today,
+            reference_date=draft.treatment_date,
+            answers=draft.answers,
+            data=data,
+            conditions=conditions_from_document(draft.version.definition or {}),
+            exclude={DATE_OF_BIRTH},
+        )
+    if data is not None and form.is_valid():
+        if isinstance(form, PatientDetailsForm):
+            _save_details(draft, form, today=today)
+        else:
+            draft.record_step(
+                number, answers=form.answers(), replaces=form.questions, submitted_on=today
+            )
+        if request.POST.get("action") == "save":
+            return _saved(request, draft)
+        return redirect("intake:step", number=number + 1)
+
+    context = {"draft": draft, "form": form, "step": current, "steps": steps}
+    return render(request, "intake/step.html", context, status=400 if data is not None else 200)
+
+
+def _save_details(draft: Draft, form: PatientDetailsForm, *, today: datetime.date) -> None:
+    cleaned = form.cleaned_data
+    draft.details = {
+        "full_name": " ".join(cleaned["full_name"].split()),
+        DATE_OF_BIRTH: cleaned[DATE_OF_BIRTH],
+        "email": cleaned["email"],
+        "phone": cleaned["phone"],
+    }
+    if "treatment_date" in form.fields:
+        draft.treatment_date = cleaned["treatment_date"]
+    definition = draft.version.compiled()
+    answers = (
+        {DATE_OF_BIRTH: cleaned[DATE_OF_BIRTH]} if DATE_OF_BIRTH in definition.questions else {}
+    )
+    draft.record_step(1, answers=answers, replaces={DATE_OF_BIRTH}, submitted_on=today)
+
+
+def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """Give the patient a fresh "continue later" link, on screen and by email if we have one."""
+    token = draft.issue_resume_token()
+    draft.save(update_fields=["resume_digest", "updated_at"])
+    link = request.build_absolute_uri(reverse("intake:resume", args=[token]))
+    email = draft.details.get("email")
+    if email:
+        send_mail(
+            f"Continue your questionnaire – {settings.CLINIC_NAME}",
+            (
+                "You can carry on with your pre-consultation questionnaire from this link:\n\n"
+                f"{link}\n\n"
+                f"It works until {timezone.localtime(draft.expires_at):%-d %B %Y}. Any earlier "
+                "link you were sent no longer works.\n\n"
+                f"{settings.CLINIC_NAME}"
+            ),
+            None,
+            [email],
+        )
+    context = {"link": link, "email": email, "expires_at": draft.expires_at}
+    return render(request, "intake/saved.html", context)
+
+
+def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpResponse:
+    """The last step: every answer for a final check, then consent and submit."""
+    definition = draft.version.compiled()
+    full_name = draft.details.get("full_name", "")
+    form = ConsentForm(request.POST or None, full_name=full_name)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submit_questionnaire(
+                draft.pk, consent_name=form.cleaned_data["signature"], now=timezone.now()
+            )
+        except IncompleteQuestionnaire as incomplete:
+            messages.warning(request, "Please answer the questions on this step first.")
+            return redirect("intake:step", number=incomplete.step.number)
+        except InvitationAlreadyUsed:
+            return _problem(
+                request,
+                "You've already sent your answers",
+                "We already have a questionnaire from your invitation. If something has changed, "
+                "please contact the clinic.",
+                status=409,
+            )
+        return redirect("intake:done")
+    context = {
+        "draft": draft,
+        "form": form,
+        "step": steps[-1],
+        "steps": steps,
+        "summary": answer_summary(definition, draft.answers, steps),
+        "date_of_birth": display_date(draft.details.get(DATE_OF_BIRTH, "")),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "intake/check.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def done(request: HttpRequest) -> HttpResponse:
+    """The confirmation: what happens next, and the advice tailored to the answers."""
+    draft = _current_draft(request)
+    if draft is None or draft.submission_id is None:
+        return redirect("intake:home")
+    submission = Submission.objects.select_related("version").filter(pk=draft.submission_id).first()
+    if submission is None:
+        raise Http404("No such submission.")
+    flags = list(submission.current_flags())
+    context = {
+        "submission": submission,
+        "advice": (submission.version.definition or {}).get("advice", []),
+        "not_possible": [f for f in flags if f.tier == "not_possible"],
+        "need_to_know": [f for f in flags if f.tier == "need_to_know"],
+        "manageable": [f for f in flags if f.tier == "manageable"],
+    }
+    return render(request, "intake/done.html", context)
+
+
+@require_POST
+def leave(request: HttpRequest) -> HttpResponseRedirect:
+    """Forget the questionnaire in this browser (for a shared device)."""
+    request.session.flush()
+    return redirect("intake:home")

@@ -18,11 +18,24 @@ from intake.models.question_sets import (
     content_hash,
     import_document,
 )
+from intake.models.submissions import (
+    Assessment,
+    Draft,
+    Flag,
+    Invitation,
+    Submission,
+    new_token,
+    token_digest,
+)
 
 __all__ = [
     "DOCUMENT_FORMAT",
+    "Assessment",
     "Choice",
+    "Draft",
+    "Flag",
     "FrozenVersionError",
+    "Invitation",
     "Parameter",
     "PublishError",
     "Question",
@@ -31,9 +44,12 @@ __all__ = [
     "QuestionType",
     "Rule",
     "Section",
+    "Submission",
     "Tier",
     "User",
     "VersionStatus",
     "content_hash",
     "import_document",
+    "new_token",
+    "token_digest",
 ]

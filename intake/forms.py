@@ -1,0 +1,687 @@
+"""Builds one step's form (one section of a question set) from a published definition.
+
+The form checks that each answer is a valid value of its question's type and turns it into the
+rules engine's answer format (docs/question-sets.md). It never decides what an answer means
+clinically: which questions are shown comes from the engine's `visible_questions`, and flags come
+from `evaluate` later.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import json
+import re
+from collections.abc import Collection, Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
+from django.forms.renderers import BaseRenderer, get_default_renderer
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from intake.rules import Definition, Question, Section, age_on, visible_questions
+from intake.rules.conditions import AgeUnder, And, Condition, Not, Or
+
+NOT_SURE = "not_sure"
+NOT_SURE_LABEL = "I'm not sure"
+EARLIEST_YEAR = 1900
+OLDEST_AGE = 120
+DEFAULT_MAX_LENGTH = {"short_text": 200, "long_text": 2000}
+# More digits than any sensible answer; it also stops "1e999" from becoming a 1000-digit integer.
+NUMBER_MAX_DIGITS = 15
+
+_NO_ANSWERS: Mapping[str, Any] = MappingProxyType({})
+_DAY_OR_MONTH = re.compile(r"\d{1,2}")
+_YEAR = re.compile(r"\d{4}")
+_SHORT_YEAR = re.compile(r"\d{1,3}")
+# Patients write months as they say them; accept "March" and "Mar" as well as "3".
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")  # fmt: skip
+_MONTH_NAMES = {name: number for number, name in enumerate(_MONTHS, start=1)}
+_MONTH_NAMES |= {name[:3]: number for name, number in _MONTH_NAMES.items()} | {"sept": 9}
+
+CHOICE_TYPES = ("yes_no", "yes_no_not_sure", "single_choice")
+
+
+def conditions_from_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Each question's raw `show_if` JSON from a question-set document, by question key."""
+    found: dict[str, Any] = {}
+    for section in document.get("sections") or ():
+        for item in section.get("questions") or ():
+            if item.get("show_if") is not None:
+                found[item["key"]] = item["show_if"]
+    return found
+
+
+class PartialDateWidget(forms.MultiWidget):
+    """Day, month and year boxes, each with its own label, and an optional "not sure" tick box."""
+
+    def __init__(
+        self,
+        *,
+        not_sure_label: str | None = None,
+        birth_date: bool = False,
+        attrs: dict[str, Any] | None = None,
+    ) -> None:
+        def box(part: str, size: int) -> forms.TextInput:
+            """One labelled box of the date."""
+            # Text with a numeric keypad rather than type=number, as the GOV.UK date pattern
+            # does: number inputs change on scroll, accept "e" and are announced unreliably.
+            return forms.TextInput(
+                attrs={
+                    "class": f"form-control partial-date-{part}",
+                    "inputmode": "numeric",
+                    "size": str(size),
+                    "autocomplete": f"bday-{part}" if birth_date else "off",
+                }
+            )
+
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
+            "day": box("day", 2),
+            "month": box("month", 2),
+            "year": box("year", 4),
+        }
+        self.part_labels = ["Day", "Month", "Year"]
+        if not_sure_label is not None:
+            widgets["not_sure"] = forms.CheckboxInput(attrs={"class": "form-check-input"})
+            self.part_labels.append(not_sure_label)
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        """Split an engine value ("2024-03-14", "2024-03" or "not_sure") into the boxes' values."""
+        parts: list[Any] = ["", "", "", False]
+        if value == NOT_SURE:
+            parts[3] = True
+        elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value):
+            year, month, *day = value.split("-")
+            parts[:3] = [str(int(day[0])) if day else "", str(int(month)), year]
+        return parts[: len(self.widgets)]
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        """The boxes side by side, each labelled, with the "not sure" tick box below them."""
+        renderer = renderer or get_default_renderer()
+        subwidgets = self.get_context(name, value, attrs)["widget"]["subwidgets"]
+        invalid = any(sub["attrs"].get("aria-invalid") == "true" for sub in subwidgets)
+        # Bootstrap shows an error only after a sibling marked is-invalid; crispy puts the error
+        # after this widget, so the wrappers carry the mark.
+        state = " is-invalid" if invalid else ""
+        controls = []
+        for index, sub in enumerate(subwidgets):
+            if index == 3:
+                # Crispy gives every part "form-control"; a tick box needs Bootstrap's check style.
+                sub["attrs"]["class"] = "form-check-input" + state
+            # As Widget._render does: the widget template escapes what it shows.
+            html = renderer.render(sub["template_name"], {"widget": sub})
+            controls.append(mark_safe(html))  # noqa: S308
+        ids = [sub["attrs"].get("id") for sub in subwidgets]
+        boxes = format_html_join(
+            "",
+            '<div class="col-auto">{}{}</div>',
+            ((_label_tag(ids[i], self.part_labels[i]), controls[i]) for i in range(3)),
+        )
+        result = format_html('<div class="row g-2 partial-date{}">{}</div>', state, boxes)
+        if len(subwidgets) == 4:
+            result += format_html(
+                '<div class="form-check mt-2 partial-date-not-sure{}">{}{}</div>',
+                state,
+                controls[3],
+                _label_tag(ids[3], self.part_labels[3], css="form-check-label"),
+            )
+        return result
+
+
+def _label_tag(widget_id: str | None, text: str, *, css: str = "form-label") -> SafeString:
+    """A <label> for one box of a date."""
+    if widget_id:
+        return format_html('<label class="{}" for="{}">{}</label>', css, widget_id, text)
+    return format_html('<label class="{}">{}</label>', css, text)
+
+
+class PartialDateField(forms.MultiValueField):
+    """A date typed as day, month and year; cleans to "YYYY-MM-DD", "YYYY-MM" or "not_sure"."""
+
+    widget: PartialDateWidget
+
+    def __init__(
+        self,
+        *,
+        submitted_on: datetime.date,
+        date_range: str = "any",
+        allow_month_year: bool = False,
+        allow_not_sure: bool = False,
+        not_sure_label: str = "",
+        birth_date: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self.submitted_on = submitted_on
+        self.date_range = date_range
+        self.allow_month_year = allow_month_year
+        self.allow_not_sure = allow_not_sure
+        self.not_sure_label = (not_sure_label or NOT_SURE_LABEL) if allow_not_sure else None
+        self.birth_date = birth_date
+        fields: list[forms.Field] = [forms.CharField(required=False) for _ in range(3)]
+        if allow_not_sure:
+            fields.append(forms.BooleanField(required=False))
+        kwargs.setdefault(
+            "widget", PartialDateWidget(not_sure_label=self.not_sure_label, birth_date=birth_date)
+        )
+        required_message = (
+            f"Please enter the date, or tick ‘{self.not_sure_label}’."
+            if self.not_sure_label
+            else "Please enter the date."
+        )
+        kwargs["error_messages"] = {
+            "required": required_message,
+            **kwargs.get("error_messages", {}),
+        }
+        super().__init__(fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[Any]) -> str:
+        """Unused: clean() reads the boxes itself so that every problem gets its own message."""
+        raise NotImplementedError
+
+    def clean(self, value: Any) -> str:
+        """The engine's value for the boxes' contents, or "" when nothing was entered."""
+        day, month, year, not_sure = self._parts(value)
+        if not_sure:
+            if day or month or year:
+                raise ValidationError(
+                    f"Please either enter a date or tick ‘{self.not_sure_label}’, not both.",
+                    code="date_and_not_sure",
+                )
+            return NOT_SURE
+        if not (day or month or year):
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return ""
+        wanted = [("day", day), ("month", month), ("year", year)]
+        if self.allow_month_year and not day:
+            wanted = wanted[1:]
+        missing = [name for name, part in wanted if not part]
+        if missing:
+            raise ValidationError(
+                f"Please enter the {_join(missing)} as well.", code="incomplete_date"
+            )
+        return self._check(self._read(day, month, year))
+
+    def _parts(self, value: Any) -> tuple[str, str, str, bool]:
+        """The boxes' text (stripped) and the tick box; junk of any shape is an invalid date."""
+        if not isinstance(value, list | tuple):
+            raise ValidationError(self._invalid_message(), code="invalid_date")
+        boxes = list(value[:3]) + [""] * (3 - len(value[:3]))
+        texts = []
+        for box in boxes:
+            if box is None:
+                texts.append("")
+            elif isinstance(box, str):
+                texts.append(box.strip())
+            else:
+                raise ValidationError(self._invalid_message(), code="invalid_date")
+        ticked = self.allow_not_sure and len(value) > 3 and value[3] is True
+        return texts[0], texts[1], texts[2], ticked
+
+    def _read(self, day: str, month: str, year: str) -> tuple[int, int, int | None]:
+        """(year, month, day or None) from the boxes, refusing anything that is not a real date."""
+        if _SHORT_YEAR.fullmatch(year):
+            raise ValidationError(
+                "Please enter the year in full, for example 2024.", code="invalid_year"
+            )
+        month_number = _MONTH_NAMES.get(month.lower().rstrip("."))
+        if month_number is None and _DAY_OR_MONTH.fullmatch(month):
+            month_number = int(month)
+        if (
+            not _YEAR.fullmatch(year)
+            or month_number is None
+            or not 1 <= month_number <= 12
+            or (day and not _DAY_OR_MONTH.fullmatch(day))
+        ):
+            raise ValidationError(self._invalid_message(), code="invalid_date")
+        year_number = int(year)
+        if year_number < EARLIEST_YEAR:
+            raise ValidationError(
+                f"Please check the year — it needs to be {EARLIEST_YEAR} or later.",
+                code="year_too_early",
+            )
+        if not day:
+            return year_number, month_number, None
+        try:
+            datetime.date(year_number, month_number, int(day))
+        except ValueError:
+            raise ValidationError(self._invalid_message(), code="invalid_date") from None
+        return year_number, month_number, int(day)
+
+    def _check(self, parts: tuple[int, int, int | None]) -> str:
+        """Check the date against the question's range; return it in the engine's format."""
+        year, month, day = parts
+        if day is None:
+            first = datetime.date(year, month, 1)
+            last = datetime.date(year, month, calendar.monthrange(year, month)[1])
+            text = f"{year:04d}-{month:02d}"
+        else:
+            first = last = datetime.date(year, month, day)
+            text = first.isoformat()
+        # As in the engine, a month answer is wrong only if none of its days fits the range.
+        if (self.date_range == "past" or self.birth_date) and first > self.submitted_on:
+            raise ValidationError(
+                "This date is in the future — please check it.", code="future_date"
+            )
+        if self.date_range == "future" and last < self.submitted_on:
+            raise ValidationError("This date is in the past — please check it.", code="past_date")
+        if self.birth_date and age_on(last, self.submitted_on) > OLDEST_AGE:
+            raise ValidationError(
+                f"Please check the year — this date of birth gives an age over {OLDEST_AGE}.",
+                code="implausible_age",
+            )
+        return text
+
+    def _invalid_message(self) -> str:
+        """What to say about a date that does not exist, with an example the patient can copy."""
+        if self.allow_month_year:
+            return "Please enter a real date, for example 14 3 2024 (or just the month and year)."
+        return "Please enter a real date, for example 14 3 2024."
+
+
+def _join(words: list[str]) -> str:
+    """ "day", "month and year" or "day, month and year"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+class NumberField(forms.DecimalField):
+    """A number typed as text; cleans to an int when it is whole, else a float."""
+
+    def __init__(
+        self,
+        *,
+        min_value: float | None = None,
+        max_value: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if min_value is not None and max_value is not None:
+            outside = f"Please enter a number from {min_value} to {max_value}."
+            too_small = too_big = outside
+        else:
+            too_small = f"Please enter a number of {min_value} or more."
+            too_big = f"Please enter a number of {max_value} or less."
+        messages = {
+            "invalid": "Please enter a number, using digits, for example 3 or 2.5.",
+            "min_value": too_small,
+            "max_value": too_big,
+            "max_digits": "Please enter a smaller number.",
+        }
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(
+            min_value=None if min_value is None else Decimal(str(min_value)),
+            max_value=None if max_value is None else Decimal(str(max_value)),
+            max_digits=NUMBER_MAX_DIGITS,
+            error_messages={**messages, **kwargs.pop("error_messages", {})},
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> int | float | None:
+        """The number, or None when the box was left empty."""
+        number = super().clean(value)
+        if number is None:
+            return None
+        return int(number) if number == number.to_integral_value() else float(number)
+
+
+class CodesField(forms.MultipleChoiceField):
+    """Ticked choice codes, once each, in the order the choices are listed."""
+
+    def __init__(self, *, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        self.codes = [code for code, _ in choices]
+        super().__init__(choices=choices, **kwargs)
+
+    def clean(self, value: Any) -> list[str]:
+        """The ticked codes; an empty list when none was ticked."""
+        ticked = set(super().clean(value))
+        return [code for code in self.codes if code in ticked]
+
+
+_CHOICE_MESSAGES = {
+    "required": "Please choose an answer.",
+    "invalid_choice": "Please choose one of the answers shown.",
+}
+
+
+def question_field(
+    question: Question, *, submitted_on: datetime.date, birth_date: bool = False
+) -> forms.Field:
+    """The form field for one question, cleaning to the engine's value format."""
+    common: dict[str, Any] = {
+        "label": question.text,
+        "help_text": question.help_text,
+        "required": question.required,
+    }
+    kind = question.type
+    choices = [(choice.code, choice.label) for choice in question.choices]
+    if kind in CHOICE_TYPES:
+        return forms.ChoiceField(
+            choices=choices, widget=forms.RadioSelect, error_messages=_CHOICE_MESSAGES, **common
+        )
+    if kind == "multiple_choice":
+        return CodesField(
+            choices=choices,
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={
+                **_CHOICE_MESSAGES,
+                "required": "Please tick at least one answer.",
+                "invalid_list": "Please choose from the answers shown.",
+            },
+            **common,
+        )
+    if kind == "date":
+        return PartialDateField(
+            submitted_on=submitted_on,
+            date_range=question.date_range,
+            allow_month_year=question.allow_month_year,
+            allow_not_sure=question.allow_not_sure,
+            not_sure_label=question.not_sure_label,
+            birth_date=birth_date,
+            **common,
+        )
+    if kind == "number":
+        return NumberField(
+            min_value=question.min,
+            max_value=question.max,
+            error_messages={"required": "Please enter a number."},
+            **common,
+        )
+    long = kind == "long_text"
+    return forms.CharField(
+        max_length=question.max_length or DEFAULT_MAX_LENGTH[kind],
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 5}) if long else forms.TextInput,
+        error_messages={
+            "required": "Please enter your answer.",
+            "max_length": (
+                "Please shorten your answer to %(limit_value)d characters or fewer "
+                "(it has %(show_value)d)."
+            ),
+            "null_characters_not_allowed": "Please remove the unusual characters from your answer.",
+        },
+        **common,
+    )
+
+
+def birth_date_keys(definition: Definition) -> frozenset[str]:
+    """Date questions that ask for a date of birth: those an `age_under` condition reads."""
+    found = {"date_of_birth"}
+    conditions: list[Condition] = [rule.when for rule in definition.rules]
+    conditions += [q.show_if for q in definition.questions.values() if q.show_if is not None]
+    while conditions:
+        condition = conditions.pop()
+        if isinstance(condition, AgeUnder):
+            found.add(condition.q)
+        elif isinstance(condition, And | Or):
+            conditions.extend(condition.parts)
+        elif isinstance(condition, Not):
+            conditions.append(condition.part)
+    questions = definition.questions
+    return frozenset(key for key in found if key in questions and questions[key].type == "date")
+
+
+class StepForm(forms.Form):
+    """The questions of one section, with follow-ups shown or hidden by the rules engine.
+
+    `visible_keys` are this step's questions shown for the stored answers plus this step's values
+    (posted, or the initial ones); `hidden_keys` are the rest, whose posted values are neither
+    validated nor returned. `live_keys` are follow-ups whose visibility an answer on this page can
+    change: a page without JavaScript shows them (they are optional until their trigger is
+    answered), and their widgets carry `data-show-if` for the progressive-enhancement script;
+    `fields_on_page()` lists the visible and live fields, in order, for the page to render.
+    """
+
+    # The server is the one judge of required answers: a follow-up revealed or hidden on the page
+    # would otherwise keep a stale `required` attribute, and the browser's messages are neither in
+    # our words nor reliably announced.
+    use_required_attribute = False
+
+    def __init__(
+        self,
+        definition: Definition,
+        section_key: str,
+        *,
+        submitted_on: datetime.date,
+        reference_date: datetime.date | None = None,
+        answers: Mapping[str, Any] = _NO_ANSWERS,
+        data: Mapping[str, Any] | None = None,
+        conditions: Mapping[str, Any] | None = None,
+        exclude: Collection[str] = (),
+    ) -> None:
+        self.definition = definition
+        self.section: Section = _section(definition, section_key)
+        self.submitted_on = submitted_on
+        self.reference_date = reference_date
+        # `exclude`: questions asked on another page (the date of birth, with the details).
+        self.questions = {
+            question.key: question
+            for question in self.section.questions
+            if question.key not in exclude
+        }
+        initial = {key: answers[key] for key in self.questions if not _blank(answers.get(key))}
+        super().__init__(data=data, initial=initial)
+        birth_dates = birth_date_keys(definition)
+        for key, question in self.questions.items():
+            self.fields[key] = question_field(
+                question, submitted_on=submitted_on, birth_date=key in birth_dates
+            )
+        self.live_keys = frozenset(
+            key
+            for key, question in self.questions.items()
+            if question.show_if is not None
+            and not question.show_if.question_keys().isdisjoint(self.questions)
+        )
+        for key in self.live_keys:
+            if conditions is not None and conditions.get(key) is not None:
+                self.fields[key].widget.attrs["data-show-if"] = json.dumps(
+                    conditions[key], separators=(",", ":")
+                )
+        step_values = self._posted_values() if self.is_bound else initial
+        others = {key: value for key, value in answers.items() if key not in self.questions}
+        shown = visible_questions(
+            definition,
+            {**others, **step_values},
+            submitted_on=submitted_on,
+            reference_date=reference_date,
+        )
+        self.visible_keys = frozenset(key for key in self.questions if key in shown)
+        self.hidden_keys = frozenset(self.questions.keys() - self.visible_keys)
+        for key, question in self.questions.items():
+            self.fields[key].required = question.required and key in self.visible_keys
+
+    def _posted_values(self) -> dict[str, Any]:
+        """This step's posted answers that are valid, to decide which follow-ups are shown."""
+        values = {}
+        for key, field in self.fields.items():
+            try:
+                value = field.clean(self[key].data)
+            except ValidationError:
+                continue
+            if not _blank(value):
+                values[key] = value
+        return values
+
+    def full_clean(self) -> None:
+        """Validate the shown questions only; a hidden follow-up's posted value is discarded."""
+        every_field = self.fields
+        self.fields = {key: f for key, f in every_field.items() if key not in self.hidden_keys}
+        try:
+            super().full_clean()
+        finally:
+            self.fields = every_field
+
+    def answers(self) -> dict[str, Any]:
+        """This step's answers to shown questions in the engine's format, blanks left out."""
+        if not self.is_bound or self.errors:
+            raise ValueError("StepForm.answers() needs a bound form that is valid.")
+        return {
+            key: self.cleaned_data[key]
+            for key in self.questions
+            if key in self.visible_keys and not _blank(self.cleaned_data.get(key))
+        }
+
+    def fields_on_page(self) -> list[BoundField]:
+        """The fields a page shows: visible questions and follow-ups this page can reveal."""
+        return [self[key] for key in self.questions if key in self.visible_keys | self.live_keys]
+
+
+def _section(definition: Definition, section_key: str) -> Section:
+    """The section with this key; an unknown key is a programming error, not a patient's."""
+    for section in definition.sections:
+        if section.key == section_key:
+            return section
+    raise KeyError(f"The question set has no section {section_key!r}.")
+
+
+def _blank(value: Any) -> bool:
+    """Whether a value means "no answer", as the engine reads it."""
+    return value is None or value == "" or value == []
+
+
+# The question-set question asked on the patient-details page rather than in its own section.
+DATE_OF_BIRTH = "date_of_birth"
+_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{6,18}[0-9]")
+
+
+class StartForm(forms.Form):
+    """The start page: an appointment date, for patients who have one booked."""
+
+    treatment_date = forms.DateField(
+        label="Appointment date (if you have one booked)",
+        help_text="For example 14/3/2026. Leave it blank if you haven't booked yet.",
+        required=False,
+        input_formats=["%d/%m/%Y", "%d/%m/%y", "%d %m %Y", "%Y-%m-%d", "%d-%m-%Y"],
+        error_messages={"invalid": "Please enter the date like 14/3/2026."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_treatment_date(self) -> datetime.date | None:
+        value: datetime.date | None = self.cleaned_data.get("treatment_date")
+        if value is not None and value < self.today:
+            raise ValidationError(
+                "This date has already passed — please check it.", code="past_date"
+            )
+        if value is not None and value > self.today + datetime.timedelta(days=730):
+            raise ValidationError(
+                "Please enter an appointment date within the next two years.", code="too_far"
+            )
+        return value
+
+
+class PatientDetailsForm(StartForm):
+    """Who the patient is and how to reach them; the date of birth feeds the age rules."""
+
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Please enter your full name."},
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="We'll only use it about your consultation.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Please enter your email address.",
+            "invalid": "Please enter an email address like name@example.com.",
+        },
+    )
+    phone = forms.CharField(
+        label="Phone number",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
+        error_messages={"required": "Please enter a phone number we can call you on."},
+    )
+    use_required_attribute = False
+    field_order = ["full_name", DATE_OF_BIRTH, "email", "phone", "treatment_date"]
+
+    def __init__(
+        self,
+        *args: Any,
+        definition: Definition,
+        today: datetime.date,
+        treatment_date_fixed: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, today=today, **kwargs)
+        question = definition.questions.get(DATE_OF_BIRTH)
+        birth: forms.Field
+        if question is None:
+            birth = PartialDateField(
+                label="Date of birth", submitted_on=today, date_range="past", birth_date=True
+            )
+        else:
+            birth = question_field(question, submitted_on=today, birth_date=True)
+        self.fields[DATE_OF_BIRTH] = birth
+        self.order_fields(self.field_order)
+        if treatment_date_fixed:
+            # The clinic booked it with the invitation; the patient sees it but cannot change it.
+            del self.fields["treatment_date"]
+
+    def clean_phone(self) -> str:
+        phone: str = self.cleaned_data["phone"]
+        if not _PHONE.fullmatch(phone):
+            raise ValidationError(
+                "Please enter a phone number like 07700 900123 or +44 7700 900123.",
+                code="invalid_phone",
+            )
+        return " ".join(phone.split())
+
+
+class ConsentForm(forms.Form):
+    """The patient's consent, signed by typing their full name."""
+
+    accurate = forms.BooleanField(
+        label="My answers are accurate and complete to the best of my knowledge.",
+        error_messages={"required": "Please confirm that your answers are accurate."},
+    )
+    processing = forms.BooleanField(
+        label=(
+            "I consent to the clinic using my health information to prepare for and carry out "
+            "this consultation."
+        ),
+        error_messages={"required": "Please give your consent so we can review your answers."},
+    )
+    signature = forms.CharField(
+        label="Type your full name as your signature",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Please type your full name to sign."},
+    )
+    use_required_attribute = False
+
+    def __init__(self, *args: Any, full_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.full_name = full_name
+
+    def clean_signature(self) -> str:
+        signature: str = self.cleaned_data["signature"]
+        if _name_key(signature) != _name_key(self.full_name):
+            raise ValidationError(
+                "Please type your full name exactly as you gave it in your details: %(name)s.",
+                code="signature_mismatch",
+                params={"name": self.full_name},
+            )
+        return " ".join(signature.split())
+
+
+def _name_key(name: str) -> str:
+    """A name compared without case or extra spaces."""
+    return " ".join(name.split()).casefold()

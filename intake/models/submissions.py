@@ -1,0 +1,248 @@
+"""What patients send: invitations, drafts in progress, and submissions with their flags.
+
+Patients have no accounts. An invitation link or a "continue later" link carries a random token;
+only its SHA-256 digest is stored, so the database alone never gives anyone a working link.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+import uuid
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from intake.models.question_sets import QuestionSet, QuestionSetVersion, Tier
+from intake.rules import Flag as RaisedFlag
+from intake.rules import visible_questions
+
+
+def new_token() -> str:
+    """A URL-safe random token of 256 bits."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a token: its SHA-256 in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_reference() -> str:
+    """A short reference staff and patients can read out, e.g. K7QM-3XPD (no 0/O or 1/I)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    code = "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def by_token(self, token: str) -> Invitation | None:
+        return self.filter(token_digest=token_digest(token)).first()
+
+
+class Invitation(models.Model):
+    """A personal link for one patient to one question set, made by clinic staff."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    question_set = models.ForeignKey(QuestionSet, models.PROTECT, related_name="invitations")
+    patient_name = models.CharField(max_length=200)
+    email = models.EmailField()
+    treatment_date = models.DateField(
+        null=True, blank=True, help_text="Planned treatment date: the rules are checked against it."
+    )
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, editable=False
+    )
+    expires_at = models.DateTimeField(editable=False)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.patient_name}"
+
+    def issue_token(self) -> str:
+        """Give the invitation a new link token (the old link stops working) and return it."""
+        token = new_token()
+        self.token_digest = token_digest(token)
+        self.expires_at = timezone.now() + datetime.timedelta(days=settings.INVITATION_DAYS)
+        return token
+
+    def is_expired(self, now: datetime.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+    def is_used(self) -> bool:
+        return self.submissions.exists()
+
+
+class Draft(models.Model):
+    """A questionnaire in progress, saved on the server after every completed step."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(QuestionSetVersion, models.PROTECT, related_name="drafts")
+    invitation = models.ForeignKey(
+        Invitation, models.CASCADE, null=True, blank=True, related_name="drafts"
+    )
+    resume_digest = models.CharField(max_length=64, unique=True, editable=False)
+    details = models.JSONField(default=dict, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    treatment_date = models.DateField(null=True, blank=True)
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField()
+    submission = models.OneToOneField(
+        "Submission", models.SET_NULL, null=True, blank=True, related_name="draft"
+    )
+
+    class Meta:
+        indexes = [
+            # purge of expired drafts: WHERE expires_at < now
+            models.Index(fields=["expires_at"], name="draft_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft {self.id}"
+
+    def record_step(
+        self,
+        number: int,
+        *,
+        answers: Mapping[str, Any],
+        replaces: Collection[str],
+        submitted_on: datetime.date,
+    ) -> None:
+        """Save one completed step: its answers replace `replaces`, hidden answers are dropped."""
+        merged = {k: v for k, v in self.answers.items() if k not in replaces} | dict(answers)
+        shown = visible_questions(
+            self.version.compiled(),
+            merged,
+            submitted_on=submitted_on,
+            reference_date=self.treatment_date,
+        )
+        # A changed answer can hide follow-ups on other steps: what they held is discarded.
+        self.answers = {key: value for key, value in merged.items() if key in shown}
+        self.steps_done = max(self.steps_done, number)
+        self.save()
+
+    def issue_resume_token(self) -> str:
+        """A new "continue later" token (the previous link stops working); returns it."""
+        token = new_token()
+        self.resume_digest = token_digest(token)
+        return token
+
+    def is_expired(self, now: datetime.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+
+class Submission(models.Model):
+    """A completed questionnaire, pinned to the exact published version it answered."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=9, unique=True, default=new_reference, editable=False)
+    version = models.ForeignKey(QuestionSetVersion, models.PROTECT, related_name="submissions")
+    invitation = models.ForeignKey(
+        Invitation, models.PROTECT, null=True, blank=True, related_name="submissions"
+    )
+    patient_name = models.CharField(max_length=200)
+    date_of_birth = models.DateField()
+    email = models.EmailField()
+    phone = models.CharField(max_length=32)
+    answers = models.JSONField(help_text="Answers to the questions shown to this patient.")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    treatment_date = models.DateField(null=True, blank=True)
+    consent_name = models.CharField(max_length=200, help_text="Full name typed as a signature.")
+    consented_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Tier.choices, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return f"Submission {self.reference}"
+
+    @property
+    def submitted_on(self) -> datetime.date:
+        return timezone.localdate(self.submitted_at)
+
+    @property
+    def reference_date(self) -> datetime.date:
+        """The date the rules are checked against: treatment date, or the submission date."""
+        return self.treatment_date or self.submitted_on
+
+    def current_flags(self) -> models.QuerySet[Flag]:
+        return Flag.objects.filter(assessment__submission=self, assessment__is_current=True)
+
+
+class Assessment(models.Model):
+    """One run of the rules for a submission; a date change adds a new one and keeps the old."""
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="assessments")
+    reference_date = models.DateField()
+    outcome = models.CharField(max_length=20, choices=Tier.choices, blank=True)
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission"],
+                condition=models.Q(is_current=True),
+                name="one_current_assessment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessment of {self.submission} on {self.reference_date}"
+
+
+class Flag(models.Model):
+    """A flag raised by the rules, stored with its messages and evidence as the patient answered."""
+
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="flags")
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=80)
+    tier = models.CharField(max_length=20, choices=Tier.choices)
+    provisional = models.BooleanField(default=False)
+    temporary = models.BooleanField(default=False)
+    rule_id = models.CharField(max_length=80)
+    practitioner_message = models.TextField()
+    patient_guidance = models.TextField(blank=True)
+    sources = models.JSONField(default=list)
+    evidence = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["assessment", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "code"], name="one_flag_per_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_tier_display()})"
+
+    @classmethod
+    def from_engine(cls, assessment: Assessment, position: int, flag: RaisedFlag) -> Flag:
+        """A row for one flag of `intake.rules.evaluate`'s result."""
+        data = flag.as_dict()
+        return cls(
+            assessment=assessment,
+            position=position,
+            code=data["code"],
+            tier=data["tier"],
+            provisional=data["provisional"],
+            temporary=data["temporary"],
+            rule_id=data["rule_id"],
+            practitioner_message=data["practitioner_message"],
+            patient_guidance=data["patient_guidance"],
+            sources=data["sources"],
+            evidence=data["evidence"],
+        )

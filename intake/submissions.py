@@ -1,0 +1,124 @@
+"""The one write path for patients' answers: start a draft, and submit a questionnaire."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from intake.forms import DATE_OF_BIRTH
+from intake.models import (
+    Assessment,
+    Draft,
+    Flag,
+    Invitation,
+    QuestionSetVersion,
+    Submission,
+)
+from intake.questionnaire import Step, step_of_question
+from intake.rules import check_answers, evaluate
+
+
+class IncompleteQuestionnaire(Exception):
+    """A required answer is missing or invalid; `step` is where the patient can put it right."""
+
+    def __init__(self, step: Step) -> None:
+        self.step = step
+        super().__init__(f"Step {step.number} ({step.title}) needs attention.")
+
+
+class InvitationAlreadyUsed(Exception):
+    """The invitation has already been used for a submission."""
+
+
+def start_draft(
+    version: QuestionSetVersion,
+    *,
+    now: datetime.datetime,
+    invitation: Invitation | None = None,
+    treatment_date: datetime.date | None = None,
+) -> tuple[Draft, str]:
+    """Create a draft for a new questionnaire; returns it and its "continue later" token."""
+    draft = Draft(
+        version=version,
+        invitation=invitation,
+        treatment_date=invitation.treatment_date if invitation else treatment_date,
+        expires_at=now + datetime.timedelta(days=settings.DRAFT_DAYS),
+    )
+    if invitation is not None:
+        draft.details = {"full_name": invitation.patient_name, "email": invitation.email}
+    token = draft.issue_resume_token()
+    draft.save()
+    return draft, token
+
+
+@transaction.atomic
+def submit_questionnaire(
+    draft_id: uuid.UUID, *, consent_name: str, now: datetime.datetime
+) -> Submission:
+    """Store the submission, its answers and its flags in one transaction; idempotent.
+
+    Submitting a draft that was already submitted (a double click, a refreshed POST, Back and
+    Submit again) returns the submission made the first time.
+    """
+    draft = Draft.objects.select_for_update().select_related("version").get(pk=draft_id)
+    if draft.submission_id is not None:
+        return Submission.objects.get(pk=draft.submission_id)
+    if draft.invitation_id is not None:
+        # Lock the invitation too: two drafts from one link must not both be submitted.
+        invitation = Invitation.objects.select_for_update().get(pk=draft.invitation_id)
+        if invitation.submissions.exists():
+            raise InvitationAlreadyUsed
+    definition = draft.version.compiled()
+    submitted_on = timezone.localdate(now)
+    problems = check_answers(definition, draft.answers, submitted_on=submitted_on)
+    evaluation = evaluate(
+        definition,
+        draft.answers,
+        submitted_on=submitted_on,
+        reference_date=draft.treatment_date,
+    )
+    for problem in problems:
+        key = problem.where.removeprefix("question ")
+        if key in definition.questions:
+            raise IncompleteQuestionnaire(step_of_question(definition, key))
+    for key, question in definition.questions.items():
+        if question.required and key in evaluation.visible and key not in evaluation.answers:
+            raise IncompleteQuestionnaire(step_of_question(definition, key))
+    details = draft.details
+    if not all(details.get(name) for name in ("full_name", DATE_OF_BIRTH, "email", "phone")):
+        raise IncompleteQuestionnaire(step_of_question(definition, DATE_OF_BIRTH))
+
+    submission = Submission.objects.create(
+        version=draft.version,
+        invitation_id=draft.invitation_id,
+        patient_name=details["full_name"],
+        date_of_birth=datetime.date.fromisoformat(details[DATE_OF_BIRTH]),
+        email=details["email"],
+        phone=details["phone"],
+        answers=evaluation.answers,
+        submitted_at=now,
+        treatment_date=draft.treatment_date,
+        consent_name=consent_name,
+        consented_at=now,
+        outcome=evaluation.outcome or "",
+    )
+    assessment = Assessment.objects.create(
+        submission=submission,
+        reference_date=draft.treatment_date or submitted_on,
+        outcome=evaluation.outcome or "",
+        created_at=now,
+    )
+    Flag.objects.bulk_create(
+        Flag.from_engine(assessment, position, flag)
+        for position, flag in enumerate(evaluation.flags)
+    )
+    # The submission now holds the answers; the draft keeps only what idempotency needs.
+    draft.submission = submission
+    draft.answers = {}
+    draft.details = {}
+    draft.save(update_fields=["submission", "answers", "details", "updated_at"])
+    return submission

@@ -1,0 +1,654 @@
+"""The patient's questionnaire, page by page, with JavaScript off (plain form posts)."""
+
+import datetime
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from intake.models import (
+    Draft,
+    Flag,
+    Invitation,
+    QuestionSetVersion,
+    Submission,
+    import_document,
+)
+from intake.questionnaire import steps_for
+from intake.rules import visible_questions
+
+pytestmark = pytest.mark.django_db
+
+SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
+TODAY = datetime.date.today()
+APPOINTMENT = TODAY + datetime.timedelta(days=30)
+
+# A patient with nothing to flag: "no" wherever that is an answer, otherwise the mildest choice.
+NOTHING_TO_FLAG: dict[str, Any] = {
+    "treatment_areas": ["cheeks"],
+    "concerns": ["texture_pores"],
+    "diabetes": "no",
+    "acne_now": "none",
+    "skin_type": "type_2",
+}
+
+DETAILS = {
+    "full_name": "Ann Example",
+    "date_of_birth_day": "3",
+    "date_of_birth_month": "4",
+    "date_of_birth_year": "1990",
+    "email": "ann@example.com",
+    "phone": "07700 900123",
+}
+
+
+@pytest.fixture
+def version() -> QuestionSetVersion:
+    version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
+    version.publish()
+    return version
+
+
+def post_value(question: Any, value: Any) -> dict[str, Any]:
+    """How a browser posts an answer in the engine's format."""
+    key = question.key
+    if question.type != "date":
+        return {key: value}
+    if value == "not_sure":
+        return {f"{key}_not_sure": "on"}
+    parts = value.split("-")
+    day = parts[2] if len(parts) == 3 else ""
+    return {f"{key}_day": day, f"{key}_month": parts[1], f"{key}_year": parts[0]}
+
+
+def section_post(
+    version: QuestionSetVersion, section_key: str, *, fill: bool = True, **answers: Any
+) -> dict[str, Any]:
+    """POST data for one section: the given answers, and "no" or the mildest answer elsewhere.
+
+    Follow-ups that the answers reveal get a default answer too, so the section is complete.
+    """
+    definition = version.compiled()
+    section = next(s for s in definition.sections if s.key == section_key)
+    draft = Draft.objects.first()
+    earlier = dict(draft.answers) if draft else {}
+    reference = draft.treatment_date if draft else None
+    chosen: dict[str, Any] = {}
+    for question in section.questions:
+        if question.key == "date_of_birth":
+            continue
+        shown = visible_questions(
+            definition, earlier | chosen, submitted_on=TODAY, reference_date=reference
+        )
+        if question.key in answers:
+            chosen[question.key] = answers[question.key]
+        elif skipped(question, shown, fill=fill):
+            continue
+        elif question.key in NOTHING_TO_FLAG:
+            chosen[question.key] = NOTHING_TO_FLAG[question.key]
+        elif question.type in ("yes_no", "yes_no_not_sure"):
+            chosen[question.key] = "no"
+        elif question.type == "date":
+            chosen[question.key] = "not_sure" if question.allow_not_sure else "2020-01-01"
+        elif question.type in ("short_text", "long_text"):
+            chosen[question.key] = "Details"
+        else:
+            chosen[question.key] = question.choices[-1].code
+    data: dict[str, Any] = {}
+    for key, value in chosen.items():
+        data |= post_value(definition.questions[key], value)
+    return data
+
+
+def skipped(question: Any, shown: frozenset[str], *, fill: bool) -> bool:
+    """Hidden or optional questions get no default; nor do follow-ups unless `fill`."""
+    if question.key not in shown or not question.required:
+        return True
+    return question.show_if is not None and not fill
+
+
+def step_url(number: int) -> str:
+    return f"/questionnaire/{number}/"
+
+
+def start(client: Client, treatment_date: datetime.date | None = APPOINTMENT) -> Draft:
+    data = {"treatment_date": treatment_date.strftime("%d/%m/%Y") if treatment_date else ""}
+    response = client.post("/start/", data)
+    assert response.status_code == 302
+    return Draft.objects.get()
+
+
+def complete_until_check(client: Client, version: QuestionSetVersion, **answers: Any) -> int:
+    """Fill in every step up to the check page; returns the check step's number."""
+    steps = steps_for(version.compiled())
+    assert client.post(step_url(1), DETAILS | {"treatment_date": ""}).status_code == 302
+    for step in steps[1:-1]:
+        response = client.post(
+            step_url(step.number), section_post(version, step.section_key, **answers)
+        )
+        assert response.status_code == 302, (step.title, response.content.decode()[:3000])
+    return steps[-1].number
+
+
+def submit(client: Client, number: int, name: str = "Ann Example") -> Any:
+    consent = {"accurate": "on", "processing": "on", "signature": name}
+    return client.post(step_url(number), consent)
+
+
+# Getting in
+
+
+def test_the_start_page_says_what_the_questionnaire_is_for_and_what_happens_to_answers(
+    client, version
+):
+    response = client.get("/")
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "about 10 minutes" in text
+    assert "What happens to your answers" in text
+    assert "Nothing here automatically rules you out" in text
+    assert "isn't a diagnosis" in text
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_starting_without_an_invitation_keeps_the_appointment_date(client, version):
+    draft = start(client)
+
+    assert draft.treatment_date == APPOINTMENT
+    assert draft.version == version
+    assert client.get(step_url(1)).status_code == 200
+
+
+def test_an_appointment_date_in_the_past_is_refused_and_nothing_is_started(client, version):
+    response = client.post("/start/", {"treatment_date": "01/01/2020"})
+
+    assert response.status_code == 400
+    assert "already passed" in response.content.decode()
+    assert Draft.objects.count() == 0
+
+
+def make_invitation(version: QuestionSetVersion, **changes: Any) -> tuple[Invitation, str]:
+    invitation = Invitation(
+        question_set=version.question_set,
+        patient_name="Bea Invited",
+        email="bea@example.com",
+        treatment_date=APPOINTMENT,
+    )
+    token = invitation.issue_token()
+    for name, value in changes.items():
+        setattr(invitation, name, value)
+    invitation.save()
+    return invitation, token
+
+
+def test_an_invitation_link_greets_the_patient_and_prefills_their_details(client, version):
+    invitation, token = make_invitation(version)
+
+    page = client.get(f"/invitation/{token}/")
+    started = client.post(f"/invitation/{token}/")
+    details = client.get(step_url(1)).content.decode()
+
+    assert "Hello Bea Invited" in page.content.decode()
+    assert started.status_code == 302
+    draft = Draft.objects.get()
+    assert draft.invitation == invitation
+    assert draft.treatment_date == APPOINTMENT
+    assert 'value="Bea Invited"' in details
+    assert 'value="bea@example.com"' in details
+    assert 'name="treatment_date"' not in details
+
+
+def test_invitation_tokens_are_long_and_only_their_digest_is_stored(version):
+    invitation, token = make_invitation(version)
+
+    assert len(token) >= 43  # 32 random bytes: 256 bits
+    assert token not in invitation.token_digest
+    assert Invitation.objects.by_token(token) == invitation
+
+
+def test_an_expired_invitation_says_so_and_starts_nothing(client, version):
+    _, token = make_invitation(version, expires_at=timezone.now() - datetime.timedelta(days=1))
+
+    response = client.post(f"/invitation/{token}/")
+
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    assert Draft.objects.count() == 0
+
+
+def test_a_forged_invitation_token_is_not_found(client, version):
+    make_invitation(version)
+
+    assert client.get("/invitation/not-a-real-token/").status_code == 404
+    assert client.post("/invitation/not-a-real-token/").status_code == 404
+
+
+def test_an_invitation_cannot_start_a_second_submission(client, version):
+    _, token = make_invitation(version)
+    client.post(f"/invitation/{token}/")
+    check = complete_until_check(client, version)
+    assert submit(client, check).status_code == 302
+
+    again = Client().post(f"/invitation/{token}/")
+
+    assert again.status_code == 410
+    assert "already sent" in again.content.decode()
+    assert Submission.objects.count() == 1
+
+
+# Steps
+
+
+def test_each_step_shows_its_number_and_a_progress_bar(client, version):
+    start(client)
+    steps = steps_for(version.compiled())
+
+    page = client.get(step_url(1)).content.decode()
+
+    assert f"Step 1 of {len(steps)}" in page
+    assert f'<progress max="{len(steps)}" value="1"' in page
+    assert f"<title>Step 1 of {len(steps)}: Your details" in page
+
+
+def test_required_questions_are_marked_in_words(client, version):
+    start(client)
+
+    page = client.get(step_url(1)).content.decode()
+
+    assert 'Full name<span class="required-mark"> (required)</span>' in page
+
+
+def test_invalid_details_are_refused_with_a_summary_linking_to_each_field(client, version):
+    start(client)
+    bad = DETAILS | {"email": "not-an-email", "date_of_birth_day": "31", "date_of_birth_month": "2"}
+
+    response = client.post(step_url(1), bad)
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "There is a problem" in page
+    assert 'href="#id_email"' in page
+    assert 'href="#id_date_of_birth_0"' in page
+    assert "<title>Error: Step 1" in page
+    assert Draft.objects.get().steps_done == 0
+
+
+def test_saving_the_details_moves_on_and_keeps_the_date_of_birth_for_the_rules(client, version):
+    draft = start(client)
+
+    response = client.post(step_url(1), DETAILS | {"treatment_date": ""})
+
+    draft.refresh_from_db()
+    assert response.status_code == 302
+    assert response["Location"] == step_url(2)
+    assert draft.details["full_name"] == "Ann Example"
+    assert draft.answers["date_of_birth"] == "1990-04-03"
+    assert draft.treatment_date is None
+
+
+def test_a_step_cannot_be_skipped(client, version):
+    start(client)
+
+    response = client.post(step_url(4), {"blood_thinner": "yes"})
+
+    assert response.status_code == 302
+    assert response["Location"] == step_url(1)
+    assert Draft.objects.get().answers == {}
+
+
+def test_an_unknown_step_is_not_found(client, version):
+    start(client)
+    assert client.get(step_url(99)).status_code == 404
+
+
+def test_steps_need_a_started_questionnaire(client, version):
+    response = client.get(step_url(1))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def medicines_step(version: QuestionSetVersion) -> int:
+    return next(s.number for s in steps_for(version.compiled()) if s.section_key == "medicines")
+
+
+def test_follow_ups_are_kept_when_their_trigger_applies(client, version):
+    draft = start(client)
+    complete_steps_before(client, version, "medicines")
+    data = section_post(
+        version,
+        "medicines",
+        isotretinoin_last_12_months="yes",
+        isotretinoin_taking_now="no",
+        isotretinoin_last_dose="2026-09",
+    )
+
+    response = client.post(step_url(medicines_step(version)), data)
+
+    draft.refresh_from_db()
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert draft.answers["isotretinoin_last_12_months"] == "yes"
+    assert draft.answers["isotretinoin_taking_now"] == "no"
+    assert draft.answers["isotretinoin_last_dose"] == "2026-09"
+
+
+def test_a_follow_up_whose_trigger_does_not_apply_is_discarded(client, version):
+    draft = start(client)
+    complete_steps_before(client, version, "medicines")
+    data = section_post(version, "medicines") | {"isotretinoin_taking_now": "yes"}
+
+    response = client.post(step_url(medicines_step(version)), data)
+
+    draft.refresh_from_db()
+    assert response.status_code == 302
+    assert "isotretinoin_taking_now" not in draft.answers
+
+
+def test_a_required_follow_up_is_asked_for_when_its_trigger_applies(client, version):
+    start(client)
+    complete_steps_before(client, version, "medicines")
+    data = section_post(version, "medicines", fill=False, isotretinoin_last_12_months="yes")
+
+    response = client.post(step_url(medicines_step(version)), data)
+
+    assert response.status_code == 400
+    assert 'href="#id_isotretinoin_taking_now_0"' in response.content.decode()
+
+
+def test_changing_an_earlier_answer_discards_follow_ups_it_hides_on_later_steps(client, version):
+    draft = start(client)
+    complete_steps_before(client, version, "medicines")
+    first_step = next(s for s in steps_for(version.compiled()) if s.section_key == "about_you")
+    scar = section_post(
+        version,
+        "about_you",
+        concerns=["surgical_scar"],
+        surgical_scar_operation="Appendix",
+        surgical_scar_operation_date="2024-01-10",
+    )
+    assert client.post(step_url(first_step.number), scar).status_code == 302
+    draft.refresh_from_db()
+    assert draft.answers["surgical_scar_operation"] == "Appendix"
+
+    plain = section_post(version, "about_you")
+    assert client.post(step_url(first_step.number), plain).status_code == 302
+
+    draft.refresh_from_db()
+    assert "surgical_scar_operation" not in draft.answers
+    assert "surgical_scar_operation_date" not in draft.answers
+
+
+def test_going_back_shows_the_answers_already_given(client, version):
+    start(client)
+    complete_steps_before(client, version, "medicines")
+
+    page = client.get(step_url(2)).content.decode()
+
+    assert re.search(r'value="texture_pores"[^>]*checked', page)
+
+
+def complete_steps_before(client: Client, version: QuestionSetVersion, section_key: str) -> None:
+    client.post(step_url(1), DETAILS | {"treatment_date": APPOINTMENT.strftime("%d/%m/%Y")})
+    for step in steps_for(version.compiled())[1:]:
+        if step.section_key == section_key:
+            return
+        response = client.post(step_url(step.number), section_post(version, step.section_key))
+        assert response.status_code == 302, response.content.decode()[:2000]
+
+
+# Bad input
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"blood_thinner": "maybe"}, "Please choose"),
+        ({"blood_thinner": "yes<script>"}, "Please choose"),
+        ({"immunosuppression": "x" * 5000}, ""),
+        ({"chemo_radiotherapy_now": ""}, ""),
+    ],
+)
+def test_tampered_answers_are_refused_and_nothing_is_saved(client, version, change, message):
+    draft = start(client)
+    complete_steps_before(client, version, "medicines")
+    before = Draft.objects.get(pk=draft.pk).answers
+
+    response = client.post(
+        step_url(medicines_step(version)), section_post(version, "medicines") | change
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Draft.objects.get(pk=draft.pk).answers == before
+
+
+def test_unknown_fields_in_a_post_are_ignored(client, version):
+    draft = start(client)
+    complete_steps_before(client, version, "medicines")
+    data = section_post(version, "medicines") | {"is_staff": "1", "outcome": "cleared"}
+
+    assert client.post(step_url(medicines_step(version)), data).status_code == 302
+    draft.refresh_from_db()
+    assert "is_staff" not in draft.answers and "outcome" not in draft.answers
+
+
+def test_oversized_free_text_is_refused_with_a_message(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+    last = check - 1
+
+    response = client.post(
+        step_url(last), section_post(version, "anything_else", other_medicines="x" * 2001)
+    )
+
+    assert response.status_code == 400
+    assert "Please shorten your answer" in response.content.decode()
+
+
+def test_a_future_date_for_a_past_event_is_refused(client, version):
+    start(client)
+    complete_steps_before(client, version, "medicines")
+    future = (TODAY + datetime.timedelta(days=40)).isoformat()
+    data = section_post(
+        version,
+        "medicines",
+        isotretinoin_last_12_months="yes",
+        isotretinoin_taking_now="no",
+        isotretinoin_last_dose=future,
+    )
+
+    response = client.post(step_url(medicines_step(version)), data)
+
+    assert response.status_code == 400
+    assert "in the future" in response.content.decode()
+
+
+def test_posts_without_a_csrf_token_are_refused(version):
+    client = Client(enforce_csrf_checks=True)
+
+    assert client.post("/start/", {"treatment_date": ""}).status_code == 403
+    assert Draft.objects.count() == 0
+
+
+# Continue later
+
+
+def test_save_and_continue_later_gives_a_link_on_screen_and_by_email(client, version):
+    start(client)
+    client.post(step_url(1), DETAILS | {"treatment_date": ""} | {"action": "save"})
+
+    response = client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+
+    page = response.content.decode()
+    link = re.search(r'href="(http://testserver/continue/[^"]+/)"', page).group(1)
+    assert response.status_code == 200
+    assert "Your answers are saved" in page
+    assert mail.outbox[-1].to == ["ann@example.com"]
+    assert link in mail.outbox[-1].body
+    assert "Ann" not in link and "1990" not in link
+
+    elsewhere = Client()
+    resumed = elsewhere.get(link.removeprefix("http://testserver"))
+    assert resumed.status_code == 302
+    assert resumed["Location"] == step_url(2)
+    assert "Ann Example" in elsewhere.get(step_url(1)).content.decode()
+
+
+def test_only_the_latest_continue_later_link_works(client, version):
+    start(client)
+    first = client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+    second = client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+    old = re.search(r"/continue/[^\"]+/", first.content.decode()).group(0)
+    new = re.search(r"/continue/[^\"]+/", second.content.decode()).group(0)
+
+    assert Client().get(old).status_code == 404
+    assert Client().get(new).status_code == 302
+
+
+def test_a_forged_continue_link_is_not_found(client, version):
+    assert client.get("/continue/forged-token/").status_code == 404
+
+
+def test_unfinished_questionnaires_expire(client, version, settings):
+    settings.DRAFT_DAYS = 3
+    start(client)
+    saved = client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+    link = re.search(r"/continue/[^\"]+/", saved.content.decode()).group(0)
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=4)):
+        resumed = Client().get(link)
+        same_browser = client.get(step_url(2))
+
+    assert resumed.status_code == 410
+    assert same_browser.status_code == 410
+
+
+# Check, consent and submit
+
+
+def test_the_check_page_lists_every_answer_by_section_with_change_links(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+
+    page = client.get(step_url(check)).content.decode()
+
+    for step in steps_for(version.compiled())[:-1]:
+        assert f'href="{step_url(step.number)}"' in page
+    assert "Ann Example" in page
+    assert "3 April 1990" in page
+    assert "Are you pregnant or breastfeeding?" in page
+
+
+def test_consent_needs_both_confirmations_and_the_typed_name(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+
+    missing = client.post(step_url(check), {"signature": "Ann Example"})
+    wrong_name = submit(client, check, name="Someone Else")
+
+    assert missing.status_code == 400
+    assert "Please confirm that your answers are accurate" in missing.content.decode()
+    assert wrong_name.status_code == 400
+    assert "exactly as you gave it" in wrong_name.content.decode()
+    assert Submission.objects.count() == 0
+
+
+def test_submitting_stores_answers_patient_details_consent_and_flags(client, version):
+    start(client)
+    check = complete_until_check(
+        client,
+        version,
+        cold_sore_ever="yes",
+        cold_sore_last_start="2020-05",
+        topical_retinoids_acids="yes",
+    )
+
+    response = submit(client, check, name="  ann   example ")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/questionnaire/sent/"
+    submission = Submission.objects.get()
+    assert submission.version == version
+    assert submission.patient_name == "Ann Example"
+    assert submission.date_of_birth == datetime.date(1990, 4, 3)
+    assert submission.consent_name == "ann example"
+    assert submission.consented_at is not None
+    assert submission.answers["cold_sore_ever"] == "yes"
+    codes = set(
+        Flag.objects.filter(assessment__submission=submission).values_list("code", flat=True)
+    )
+    assert codes == {"cold_sore_history", "topical_retinoid_acid"}
+    assert submission.outcome == "need_to_know"
+    draft = Draft.objects.get()
+    assert draft.answers == {} and draft.details == {}
+
+
+def test_submitting_twice_stores_one_submission_and_shows_the_same_confirmation(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+
+    first = submit(client, check)
+    second = submit(client, check)
+    back_again = client.get(step_url(2))
+
+    assert first["Location"] == second["Location"] == "/questionnaire/sent/"
+    assert back_again["Location"] == "/questionnaire/sent/"
+    assert Submission.objects.count() == 1
+    assert client.get("/questionnaire/sent/").status_code == 200
+
+
+def test_the_confirmation_gives_tailored_guidance_without_tier_names(client, version):
+    start(client)
+    check = complete_until_check(
+        client,
+        version,
+        cold_sore_ever="yes",
+        topical_retinoids_acids="yes",
+        pregnant_or_breastfeeding="yes",
+    )
+    submit(client, check)
+
+    page = client.get("/questionnaire/sent/").content.decode()
+
+    assert "antiviral" in page
+    assert "7 days before your appointment" in page
+    assert "your practitioner will be in touch" in page
+    assert "Before your treatment" in page or "Before" in page
+    for word in ("not_possible", "need_to_know", "Not possible", "rejected", "Rejected"):
+        assert word not in page
+    assert Submission.objects.get().reference in page
+
+
+def test_the_confirmation_is_only_for_the_browser_that_submitted(client, version):
+    start(client)
+    submit(client, complete_until_check(client, version))
+
+    assert Client().get("/questionnaire/sent/")["Location"] == "/"
+
+
+def test_an_incomplete_questionnaire_cannot_be_submitted(client, version):
+    draft = start(client)
+    check = complete_until_check(client, version)
+    Draft.objects.filter(pk=draft.pk).update(answers={"date_of_birth": "1990-04-03"})
+
+    response = submit(client, check)
+
+    assert response.status_code == 302
+    assert response["Location"] == step_url(2)
+    assert Submission.objects.count() == 0
+
+
+def test_health_data_never_appears_in_urls(client, version):
+    start(client)
+    check = complete_until_check(client, version, cold_sore_ever="yes")
+    response = submit(client, check)
+
+    assert "?" not in response["Location"]
+    assert "cold" not in response["Location"]
