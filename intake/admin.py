@@ -1,11 +1,16 @@
 from typing import Any
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import QuerySet
+from django.core.mail import send_mail
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
-from intake.models import QuestionSet, QuestionSetVersion, User
+from intake.models import Invitation, QuestionSet, QuestionSetVersion, Submission, User
 
 admin.site.register(User, UserAdmin)
 
@@ -31,3 +36,75 @@ class QuestionSetAdmin(admin.ModelAdmin[QuestionSet]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionSet]:
         return super().get_queryset(request).prefetch_related("versions")
+
+
+def _invitation_link(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("intake:invitation", args=[token]))
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    list_display = ["patient_name", "email", "treatment_date", "created_at", "expires_at", "state"]
+    list_filter = ["question_set"]
+    search_fields = ["patient_name", "email"]
+    fields = ("question_set", "patient_name", "email", "treatment_date")
+    actions = ["email_new_link"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Invitation]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(used=Exists(Submission.objects.filter(invitation=OuterRef("pk"))))
+        )
+
+    @admin.display(description="State")
+    def state(self, invitation: Invitation) -> str:
+        if getattr(invitation, "used", False):
+            return "Answers sent"
+        return "Expired" if invitation.is_expired() else "Open"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # The link and the patient are fixed once sent; a new link comes from the action.
+        return ("question_set", "patient_name", "email", "treatment_date") if obj else ()
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
+        token = None
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+            token = obj.issue_token()
+        super().save_model(request, obj, form, change)
+        if token is not None:
+            messages.success(
+                request,
+                format_html(
+                    "Invitation link for {} (shown only now — copy it or use "
+                    '“Email a new link”): <a href="{}">{}</a>',
+                    obj.patient_name,
+                    _invitation_link(request, token),
+                    _invitation_link(request, token),
+                ),
+            )
+
+    @admin.action(description="Email a new link to the selected patients")
+    def email_new_link(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        sent = 0
+        for invitation in queryset.select_related("question_set"):
+            if getattr(invitation, "used", False):
+                continue
+            token = invitation.issue_token()
+            invitation.save(update_fields=["token_digest", "expires_at"])
+            send_mail(
+                f"Your questionnaire before your consultation – {settings.CLINIC_NAME}",
+                (
+                    f"Dear {invitation.patient_name},\n\n"
+                    "Before your consultation, please answer a few questions about your health "
+                    "and your skin. It takes about 10 minutes:\n\n"
+                    f"{_invitation_link(request, token)}\n\n"
+                    f"The link works until {timezone.localtime(invitation.expires_at):%-d %B %Y}."
+                    f"\n\n{settings.CLINIC_NAME}"
+                ),
+                None,
+                [invitation.email],
+            )
+            sent += 1
+        messages.success(request, f"Sent {sent} invitation email(s); earlier links stop working.")

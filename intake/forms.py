@@ -564,7 +564,9 @@ class StartForm(forms.Form):
         required=False,
         input_formats=["%d/%m/%Y", "%d/%m/%y", "%d %m %Y", "%Y-%m-%d", "%d-%m-%Y"],
         error_messages={"invalid": "Please enter the date like 14/3/2026."},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        widget=forms.DateInput(
+            format="%d/%m/%Y", attrs={"inputmode": "numeric", "autocomplete": "off"}
+        ),
     )
 
     def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:

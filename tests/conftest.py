@@ -66,7 +66,10 @@ def make_document() -> Callable[..., dict[str, Any]]:
     return factory
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_test_client(settings: Any) -> None:
-    # The test client speaks plain HTTP; HTTPS redirects are covered by their own tests.
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http_test_client() -> None:
+    # The test client and the browser tests' live server speak plain HTTP. Session-wide, because
+    # the live server's middleware reads the setting once, when it starts.
+    from django.conf import settings
+
     settings.SECURE_SSL_REDIRECT = False
