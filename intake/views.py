@@ -212,6 +212,7 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
             conditions=conditions_from_document(draft.version.definition or {}),
             exclude={DATE_OF_BIRTH},
         )
+    action = request.POST.get("action")
     if data is not None and form.is_valid():
         if isinstance(form, PatientDetailsForm):
             _save_details(draft, form, today=today)
@@ -219,9 +220,12 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
             draft.record_step(
                 number, answers=form.answers(), replaces=form.questions, submitted_on=today
             )
-        if request.POST.get("action") == "save":
+        if action == "save":
             return _saved(request, draft)
-        return redirect("intake:step", number=number + 1)
+        return redirect("intake:step", number=number - 1 if action == "back" else number + 1)
+    if data is not None and action == "back" and number > 1:
+        # Going back keeps every saved answer; this page's unfinished changes are not saved.
+        return redirect("intake:step", number=number - 1)
 
     context = {"draft": draft, "form": form, "step": current, "steps": steps}
     return render(request, "intake/step.html", context, status=400 if data is not None else 200)

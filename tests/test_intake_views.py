@@ -394,6 +394,29 @@ def test_going_back_shows_the_answers_already_given(client, version):
     assert re.search(r'value="texture_pores"[^>]*checked', page)
 
 
+def test_going_back_saves_the_answers_on_the_page(client, version):
+    draft = start(client)
+    complete_steps_before(client, version, "medicines")
+    data = section_post(version, "medicines", topical_retinoids_acids="yes") | {"action": "back"}
+
+    response = client.post(step_url(medicines_step(version)), data)
+
+    draft.refresh_from_db()
+    assert response["Location"] == step_url(medicines_step(version) - 1)
+    assert draft.answers["topical_retinoids_acids"] == "yes"
+
+
+def test_going_back_from_an_unfinished_page_keeps_what_was_saved(client, version):
+    draft = start(client)
+    complete_steps_before(client, version, "medicines")
+    before = Draft.objects.get(pk=draft.pk).answers
+
+    response = client.post(step_url(medicines_step(version)), {"action": "back"})
+
+    assert response["Location"] == step_url(medicines_step(version) - 1)
+    assert Draft.objects.get(pk=draft.pk).answers == before
+
+
 def complete_steps_before(client: Client, version: QuestionSetVersion, section_key: str) -> None:
     client.post(step_url(1), DETAILS | {"treatment_date": APPOINTMENT.strftime("%d/%m/%Y")})
     for step in steps_for(version.compiled())[1:]:
