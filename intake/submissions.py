@@ -105,6 +105,7 @@ def submit_questionnaire(
         consent_name=consent_name,
         consented_at=now,
         outcome=evaluation.outcome or "",
+        flag_codes=" ".join(flag.code for flag in evaluation.flags),
     )
     assessment = Assessment.objects.create(
         submission=submission,

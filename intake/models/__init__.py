@@ -18,6 +18,14 @@ from intake.models.question_sets import (
     content_hash,
     import_document,
 )
+from intake.models.reviews import (
+    AuditAction,
+    AuditEntry,
+    AuditLogIsAppendOnly,
+    FlagDecision,
+    ReviewEvent,
+    ReviewStatus,
+)
 from intake.models.submissions import (
     Assessment,
     Draft,
@@ -31,9 +39,13 @@ from intake.models.submissions import (
 __all__ = [
     "DOCUMENT_FORMAT",
     "Assessment",
+    "AuditAction",
+    "AuditEntry",
+    "AuditLogIsAppendOnly",
     "Choice",
     "Draft",
     "Flag",
+    "FlagDecision",
     "FrozenVersionError",
     "Invitation",
     "Parameter",
@@ -42,6 +54,8 @@ __all__ = [
     "QuestionSet",
     "QuestionSetVersion",
     "QuestionType",
+    "ReviewEvent",
+    "ReviewStatus",
     "Rule",
     "Section",
     "Submission",

@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from intake.models.question_sets import QuestionSet, QuestionSetVersion, Tier
+from intake.models.reviews import ReviewStatus
 from intake.rules import Flag as RaisedFlag
 from intake.rules import visible_questions
 
@@ -162,9 +163,33 @@ class Submission(models.Model):
     consent_name = models.CharField(max_length=200, help_text="Full name typed as a signature.")
     consented_at = models.DateTimeField()
     outcome = models.CharField(max_length=20, choices=Tier.choices, blank=True)
+    # The current flags' codes, space-separated, for the review queue (no query per row).
+    flag_codes = models.CharField(max_length=1000, blank=True)
+    review_status = models.CharField(
+        max_length=30, choices=ReviewStatus.choices, default=ReviewStatus.NEW
+    )
+    # 0 new, 1 in review, 2 decided: the queue shows unreviewed submissions first.
+    review_order = models.PositiveSmallIntegerField(default=0)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rebook_after = models.DateField(null=True, blank=True)
+    # Bumped by every decision, so that a second practitioner's stale form is refused.
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["-submitted_at"]
+        ordering = ["review_order", "treatment_date", "submitted_at"]
+        permissions = [
+            ("review_submission", "Can record reviews and flag decisions"),
+            ("override_not_possible", "Can override a not-possible flag (medical lead)"),
+            ("export_submission", "Can export submissions"),
+        ]
+        indexes = [
+            # The review queue's default order: unreviewed first, then soonest treatment.
+            models.Index(
+                fields=["review_order", "treatment_date", "submitted_at"], name="queue_order_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Submission {self.reference}"

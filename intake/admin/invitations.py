@@ -1,8 +1,9 @@
+"""Invitations: staff create a personal questionnaire link for a patient."""
+
 from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
 from django.core.mail import send_mail
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
@@ -10,32 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from intake.models import Invitation, QuestionSet, QuestionSetVersion, Submission, User
-
-admin.site.register(User, UserAdmin)
-
-
-class VersionInline(admin.TabularInline[QuestionSetVersion, QuestionSet]):
-    model = QuestionSetVersion
-    fields = ("number", "label", "status", "published_at", "published_by", "content_hash")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(QuestionSet)
-class QuestionSetAdmin(admin.ModelAdmin[QuestionSet]):
-    list_display = ["title", "slug", "created_at"]
-    search_fields = ["title", "slug"]
-    prepopulated_fields = {"slug": ["title"]}
-    inlines = [VersionInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionSet]:
-        return super().get_queryset(request).prefetch_related("versions")
+from intake.models import Invitation, Submission
 
 
 def _invitation_link(request: HttpRequest, token: str) -> str:

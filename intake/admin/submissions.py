@@ -1,0 +1,358 @@
+"""The practitioners' review queue and submission page, and the audit log.
+
+What a patient answered and the flags raised from it are never editable here, by anyone: the
+submission page is a page of its own, and decisions are separate, audited rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import uuid
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from intake.models import (
+    AuditAction,
+    AuditEntry,
+    Flag,
+    FlagDecision,
+    Submission,
+    Tier,
+)
+from intake.questionnaire import display_answer, display_date
+from intake.review_forms import FlagDecisionForm, ReviewStatusForm
+from intake.reviews import DecisionRefused, change_review_status, decide_flag
+
+OUTCOME_LABELS = {"not_possible": "Not possible", "need_to_know": "Need to know"}
+OUTCOME_LABELS["manageable"] = "Manageable"
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*Tier.choices, ("none", "No flags")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(outcome="")
+        if value in Tier.values:
+            return queryset.filter(outcome=value)
+        return queryset
+
+
+class ColdSoreFilter(admin.SimpleListFilter):
+    title = "cold-sore flag"
+    parameter_name = "cold_sore"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Has a cold-sore flag"), ("no", "No cold-sore flag")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(flag_codes__contains="cold_sore_")
+        if self.value() == "no":
+            return queryset.exclude(flag_codes__contains="cold_sore_")
+        return queryset
+
+
+class TreatmentDateFilter(admin.SimpleListFilter):
+    title = "treatment date"
+    parameter_name = "treatment"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("today", "Today"), ("next_7_days", "Next 7 days"), ("past", "Past")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        today = timezone.localdate()
+        if self.value() == "today":
+            return queryset.filter(treatment_date=today)
+        if self.value() == "next_7_days":
+            week = today + datetime.timedelta(days=7)
+            return queryset.filter(treatment_date__gte=today, treatment_date__lte=week)
+        if self.value() == "past":
+            return queryset.filter(treatment_date__lt=today)
+        return queryset
+
+
+def csv_safe(value: object) -> str:
+    """A cell that a spreadsheet shows as text, never runs as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin[Submission]):
+    list_display = [
+        "patient_name",
+        "submitted_at",
+        "treatment_date",
+        "outcome_badge",
+        "flags_in_short",
+        "review_status",
+        "reviewer",
+    ]
+    list_filter = [
+        OutcomeFilter,
+        "review_status",
+        ColdSoreFilter,
+        TreatmentDateFilter,
+        "version__question_set",
+        "version",
+    ]
+    search_fields = ["patient_name", "email", "=reference"]
+    list_select_related = ["reviewer"]
+    # Counting every row on every page view gets slow at a million submissions.
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["export_csv"]
+
+    class Media:
+        css = {"all": ["intake/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
+        # The queue never loads the answers: free-text health data stays off the list.
+        return super().get_queryset(request).defer("answers")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Outcome", ordering="outcome")
+    def outcome_badge(self, submission: Submission) -> str:
+        label = OUTCOME_LABELS.get(submission.outcome, "No flags")
+        css = submission.outcome or "none"
+        return format_html('<span class="outcome outcome-{}">{}</span>', css, label)
+
+    @admin.display(description="Flags")
+    def flags_in_short(self, submission: Submission) -> str:
+        return ", ".join(submission.flag_codes.split()) or "–"
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<str:object_id>/print/", view(self.print_view), name="intake_submission_print"),
+            *super().get_urls(),
+        ]
+
+    def _submission(self, request: HttpRequest, object_id: str) -> Submission:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            pk = uuid.UUID(object_id)
+        except ValueError:
+            raise Http404("No such submission.") from None
+        current = Prefetch(
+            "assessments__flags",
+            queryset=Flag.objects.prefetch_related(
+                Prefetch("decisions", queryset=FlagDecision.objects.select_related("by"))
+            ),
+        )
+        submission = (
+            Submission.objects.select_related("version__question_set", "reviewer", "invitation")
+            .prefetch_related(current, "review_events__by")
+            .filter(pk=pk)
+            .first()
+        )
+        if submission is None:
+            raise Http404("No such submission.")
+        return submission
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The submission page: flags first, then every answer, then the review history."""
+        submission = self._submission(request, object_id)
+        status_form = ReviewStatusForm(initial={"status": submission.review_status})
+        flag_form: FlagDecisionForm | None = None
+        if request.method == "POST":
+            if not request.user.has_perm("intake.review_submission"):
+                raise PermissionDenied
+            response, status_form, flag_form = self._decide(request, submission)
+            if response is not None:
+                return response
+        else:
+            AuditEntry.record(request.user, AuditAction.VIEW, submission)
+        context = {
+            **self.admin_site.each_context(request),
+            **review_context(submission),
+            "opts": self.opts,
+            "title": f"{submission.patient_name} – {submission.reference}",
+            "status_form": status_form,
+            "flag_form": flag_form,
+            "can_review": request.user.has_perm("intake.review_submission"),
+            "can_override": request.user.has_perm("intake.override_not_possible"),
+        }
+        return TemplateResponse(request, "admin/intake/submission/review.html", context)
+
+    def _decide(
+        self, request: HttpRequest, submission: Submission
+    ) -> tuple[HttpResponse | None, ReviewStatusForm, FlagDecisionForm | None]:
+        """Apply a posted decision; on success redirect, otherwise return the forms to show."""
+        status_form = ReviewStatusForm(initial={"status": submission.review_status})
+        flag_form = None
+        try:
+            if "flag" in request.POST:
+                flag_form = FlagDecisionForm(request.POST)
+                if not flag_form.is_valid():
+                    return None, status_form, flag_form
+                flag = next(
+                    (
+                        f
+                        for f in current_flags(submission)
+                        if f.pk == flag_form.cleaned_data["flag"]
+                    ),
+                    None,
+                )
+                if flag is None:
+                    raise DecisionRefused("That flag is not one of this submission's flags.")
+                decide_flag(
+                    flag,
+                    kind=flag_form.cleaned_data["kind"],
+                    note=flag_form.cleaned_data["note"],
+                    by=request.user,  # type: ignore[arg-type]
+                    revision=flag_form.cleaned_data["revision"],
+                    antiviral_plan=flag_form.antiviral_plan(),
+                )
+            else:
+                status_form = ReviewStatusForm(request.POST)
+                if not status_form.is_valid():
+                    return None, status_form, flag_form
+                change_review_status(
+                    submission,
+                    status=status_form.cleaned_data["status"],
+                    reason=status_form.cleaned_data["reason"],
+                    rebook_after=status_form.cleaned_data["rebook_after"],
+                    by=request.user,  # type: ignore[arg-type]
+                    revision=status_form.cleaned_data["revision"],
+                )
+        except DecisionRefused as refused:
+            messages.error(request, str(refused))
+            return HttpResponseRedirect(request.path), status_form, flag_form
+        messages.success(request, "Saved.")
+        return HttpResponseRedirect(request.path), status_form, flag_form
+
+    def print_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The whole submission on paper, for the patient's file."""
+        submission = self._submission(request, object_id)
+        AuditEntry.record(request.user, AuditAction.PRINT, submission)
+        context = {**review_context(submission), "printed_at": timezone.now()}
+        return TemplateResponse(request, "admin/intake/submission/print.html", context)
+
+    @admin.action(description="Export selected submissions as CSV", permissions=["export"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Submission]) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="submissions.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["reference", "submitted", "treatment_date", "outcome", "flag_codes", "review_status"]
+        )
+        rows = queryset.order_by("submitted_at").values_list(
+            "reference", "submitted_at", "treatment_date", "outcome", "flag_codes", "review_status"
+        )
+        count = 0
+        for reference, submitted, treatment, outcome, codes, status in rows.iterator():
+            count += 1
+            writer.writerow(
+                [
+                    csv_safe(reference),
+                    timezone.localtime(submitted).isoformat(timespec="minutes"),
+                    treatment.isoformat() if treatment else "",
+                    outcome or "none",
+                    csv_safe(codes),
+                    status,
+                ]
+            )
+        AuditEntry.record(request.user, AuditAction.EXPORT, count=count)
+        return response
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("intake.export_submission")
+
+
+def current_flags(submission: Submission) -> list[Flag]:
+    """The flags of the current assessment, from the prefetched rows."""
+    for assessment in submission.assessments.all():
+        if assessment.is_current:
+            return sorted(assessment.flags.all(), key=lambda flag: flag.position)
+    return []
+
+
+def review_context(submission: Submission) -> dict[str, Any]:
+    """What the submission page and its print view show, built from prefetched rows."""
+    definition = submission.version.compiled()
+    flags = current_flags(submission)
+    flagged_keys = {item["question_key"] for flag in flags for item in flag.evidence}
+    flag_rows = []
+    for flag in flags:
+        evidence = []
+        for item in flag.evidence:
+            question = definition.questions.get(item["question_key"])
+            answer = item["answer"]
+            shown = "Not answered" if answer is None else str(answer)
+            if question is not None and answer is not None:
+                shown = display_answer(question, answer)
+            evidence.append(
+                {"question": item["question_text"], "answer": shown, "uncertain": item["uncertain"]}
+            )
+        flag_rows.append({"flag": flag, "evidence": evidence, "decisions": flag.decisions.all()})
+    sections = []
+    for section in definition.sections:
+        rows = [
+            {
+                "question": question.text,
+                "answer": display_answer(question, submission.answers[question.key]),
+                "flagged": question.key in flagged_keys,
+            }
+            for question in section.questions
+            if question.key in submission.answers
+        ]
+        if rows:
+            sections.append({"title": section.title, "rows": rows})
+    return {
+        "submission": submission,
+        "flag_rows": flag_rows,
+        "sections": sections,
+        "date_of_birth": display_date(submission.date_of_birth.isoformat()),
+        "events": submission.review_events.all(),
+        "outcome_label": OUTCOME_LABELS.get(submission.outcome, "No flags"),
+        "print_url": reverse("admin:intake_submission_print", args=[submission.pk]),
+    }
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+    list_display = ["at", "user", "action", "reference"]
+    list_filter = ["action", "user", ("at", admin.DateFieldListFilter)]
+    search_fields = ["=reference"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,150 @@
+"""What practitioners record about a submission, and the audit log of every access and decision.
+
+Nothing here changes what the patient answered or the flags raised from it: decisions are rows of
+their own, and the audit log is append-only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ReviewStatus(models.TextChoices):
+    NEW = "new", "New"
+    IN_REVIEW = "in_review", "In review"
+    CLEARED = "cleared", "Cleared"
+    CLEARED_WITH_CONDITIONS = "cleared_with_conditions", "Cleared with conditions"
+    DEFERRED = "deferred", "Deferred"
+    NOT_SUITABLE = "not_suitable", "Not suitable"
+
+
+# The queue lists unreviewed submissions first: new, then in review, then decided.
+REVIEW_ORDER = {ReviewStatus.NEW: 0, ReviewStatus.IN_REVIEW: 1}
+DECIDED = 2
+CLEARING = {ReviewStatus.CLEARED, ReviewStatus.CLEARED_WITH_CONDITIONS}
+
+
+class ReviewEvent(models.Model):
+    """One change of a submission's review status: who, when, to what, and why."""
+
+    submission = models.ForeignKey(
+        "intake.Submission", models.CASCADE, related_name="review_events"
+    )
+    status = models.CharField(max_length=30, choices=ReviewStatus.choices)
+    reason = models.TextField()
+    rebook_after = models.DateField(null=True, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} by {self.by} on {self.at:%d %b %Y}"
+
+
+class FlagDecision(models.Model):
+    """A practitioner's acknowledgement or override of one flag, with their note."""
+
+    ACKNOWLEDGED = "acknowledged"
+    OVERRIDDEN = "overridden"
+    KINDS = [(ACKNOWLEDGED, "Acknowledged"), (OVERRIDDEN, "Overridden")]
+
+    flag = models.ForeignKey("intake.Flag", models.CASCADE, related_name="decisions")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    note = models.TextField()
+    antiviral_plan = models.JSONField(
+        null=True, blank=True, help_text="Cold-sore cover as recorded (the app never prescribes)."
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.by}"
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit entry."""
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed submission"
+    PRINT = "print", "Printed submission"
+    EXPORT = "export", "Exported submissions"
+    REVIEW = "review", "Changed review status"
+    ACKNOWLEDGE = "acknowledge", "Acknowledged flag"
+    OVERRIDE = "override", "Overrode flag"
+    DATE_CHANGE = "date_change", "Changed treatment date"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which submission, and when. Written once, never changed."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    submission = models.ForeignKey(
+        "intake.Submission", models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    # Kept even if the submission is deleted at the end of its retention period.
+    reference = models.CharField(max_length=9, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            # The audit list filtered by user, newest first.
+            models.Index(fields=["user", "-at"], name="audit_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.reference} by {self.user} at {self.at}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
+
+    @classmethod
+    def record(
+        cls,
+        user: Any,
+        action: str,
+        submission: Any = None,
+        *,
+        at: datetime.datetime | None = None,
+        **detail: Any,
+    ) -> AuditEntry:
+        """Append one entry; `detail` must never hold health data."""
+        return cls.objects.create(
+            at=at or timezone.now(),
+            user=user,
+            action=action,
+            submission=submission,
+            reference=getattr(submission, "reference", ""),
+            detail=detail,
+        )

@@ -1,0 +1,69 @@
+"""The forms practitioners fill in on a submission's review page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from intake.models import FlagDecision, ReviewStatus
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class ReviewStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ReviewStatus.choices)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    rebook_after = forms.DateField(
+        required=False,
+        label="Earliest rebook date (if deferred)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class FlagDecisionForm(forms.Form):
+    flag = forms.IntegerField(widget=forms.HiddenInput)
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    kind = forms.ChoiceField(choices=FlagDecision.KINDS, initial=FlagDecision.ACKNOWLEDGED)
+    note = forms.CharField(
+        label="Note (for an override, the reason)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+    # Cold-sore flags: the antiviral plan (screening specification §4.4). Recorded, not prescribed.
+    offered = forms.ChoiceField(
+        label="Antiviral cover offered?", choices=YES_NO, required=False, widget=forms.RadioSelect
+    )
+    accepted = forms.ChoiceField(
+        label="Accepted?", choices=YES_NO, required=False, widget=forms.RadioSelect
+    )
+    risk_discussion = forms.CharField(
+        label="If declined: the risk discussion and your decision",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    drug = forms.CharField(required=False, max_length=100)
+    dose = forms.CharField(required=False, max_length=100, help_text="e.g. 500 mg twice daily")
+    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    prescriber = forms.CharField(label="Prescriber's name", required=False, max_length=200)
+
+    def antiviral_plan(self) -> dict[str, Any]:
+        """The plan as stored: yes/no as booleans, dates as ISO text."""
+        data = self.cleaned_data
+
+        def yes_no(name: str) -> bool | None:
+            return {"yes": True, "no": False}.get(data.get(name) or "")
+
+        return {
+            "offered": yes_no("offered"),
+            "accepted": yes_no("accepted"),
+            "risk_discussion": data.get("risk_discussion", ""),
+            "drug": data.get("drug", ""),
+            "dose": data.get("dose", ""),
+            "start_date": data["start_date"].isoformat() if data.get("start_date") else "",
+            "end_date": data["end_date"].isoformat() if data.get("end_date") else "",
+            "prescriber": data.get("prescriber", ""),
+        }

@@ -1,0 +1,170 @@
+"""Practitioners' decisions on a submission: review status, flag acknowledgements and overrides.
+
+Each decision is checked against the revision the practitioner was looking at, so that when two
+people change the same submission at once the second is refused instead of overwriting the first.
+Every decision is audited.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from intake.models import (
+    AuditAction,
+    AuditEntry,
+    Flag,
+    FlagDecision,
+    ReviewEvent,
+    ReviewStatus,
+    Submission,
+    User,
+)
+from intake.models.reviews import CLEARING, DECIDED, REVIEW_ORDER
+
+COLD_SORE_FLAGS = frozenset({"cold_sore_history", "cold_sore_active"})
+
+
+class DecisionRefused(Exception):
+    """The decision breaks a rule of the review; the message says which, for the practitioner."""
+
+
+class ConcurrentChange(DecisionRefused):
+    """Someone else changed the submission since this practitioner loaded it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone else has changed this submission since you opened it. Nothing was saved: "
+            "please look at their changes and try again."
+        )
+
+
+def standing_not_possible(submission: Submission) -> list[Flag]:
+    """Current not-possible flags that no one with the authority has overridden."""
+    return list(
+        submission.current_flags()
+        .filter(tier="not_possible")
+        .exclude(decisions__kind=FlagDecision.OVERRIDDEN)
+    )
+
+
+def _claim(submission: Submission, revision: int, **changes: Any) -> None:
+    """Apply `changes` only if the submission is still at `revision`; bump the revision."""
+    updated = Submission.objects.filter(pk=submission.pk, revision=revision).update(
+        revision=F("revision") + 1, **changes
+    )
+    if not updated:
+        raise ConcurrentChange
+    submission.refresh_from_db()
+
+
+@transaction.atomic
+def change_review_status(
+    submission: Submission,
+    *,
+    status: str,
+    reason: str,
+    by: User,
+    revision: int,
+    rebook_after: datetime.date | None = None,
+) -> ReviewEvent:
+    """Move the review on (new → in review → a decision), recording who, when and why."""
+    if status not in ReviewStatus.values:
+        raise DecisionRefused("Choose a review status from the list.")
+    if not reason.strip():
+        raise DecisionRefused("Please give a reason for the change.")
+    if status == ReviewStatus.DEFERRED and rebook_after is None:
+        raise DecisionRefused("A deferral needs the earliest date the patient can rebook.")
+    if status in CLEARING:
+        standing = standing_not_possible(submission)
+        if standing:
+            codes = ", ".join(flag.code for flag in standing)
+            raise DecisionRefused(
+                f"This submission cannot be cleared while a not-possible flag stands ({codes}). "
+                "Only the medical lead can override it, with a reason."
+            )
+    _claim(
+        submission,
+        revision,
+        review_status=status,
+        review_order=REVIEW_ORDER.get(ReviewStatus(status), DECIDED),
+        reviewer=by,
+        rebook_after=rebook_after if status == ReviewStatus.DEFERRED else None,
+    )
+    event = ReviewEvent.objects.create(
+        submission=submission, status=status, reason=reason, rebook_after=rebook_after, by=by
+    )
+    AuditEntry.record(by, AuditAction.REVIEW, submission, status=status)
+    return event
+
+
+@transaction.atomic
+def decide_flag(
+    flag: Flag,
+    *,
+    kind: str,
+    note: str,
+    by: User,
+    revision: int,
+    antiviral_plan: dict[str, Any] | None = None,
+) -> FlagDecision:
+    """Acknowledge a flag with a note, or override it (a not-possible flag needs the authority)."""
+    submission = flag.assessment.submission
+    if not note.strip():
+        raise DecisionRefused("Please write a note (for an override, the reason).")
+    if kind == FlagDecision.OVERRIDDEN:
+        if flag.tier != "not_possible":
+            raise DecisionRefused("Only not-possible flags are overridden; acknowledge this one.")
+        if not by.has_perm("intake.override_not_possible"):
+            raise DecisionRefused("Only the medical lead can override a not-possible flag.")
+    elif kind != FlagDecision.ACKNOWLEDGED:
+        raise DecisionRefused("Choose to acknowledge or override the flag.")
+    if kind == FlagDecision.ACKNOWLEDGED and flag.code in COLD_SORE_FLAGS:
+        _check_antiviral_plan(antiviral_plan)
+    _claim(submission, revision)
+    decision = FlagDecision.objects.create(
+        flag=flag,
+        kind=kind,
+        note=note,
+        antiviral_plan=antiviral_plan if flag.code in COLD_SORE_FLAGS else None,
+        by=by,
+        at=timezone.now(),
+    )
+    action = AuditAction.OVERRIDE if kind == FlagDecision.OVERRIDDEN else AuditAction.ACKNOWLEDGE
+    AuditEntry.record(by, action, submission, flag=flag.code)
+    return decision
+
+
+def _check_antiviral_plan(plan: dict[str, Any] | None) -> None:
+    """Cold-sore flags need the antiviral plan recorded (screening specification §4.4)."""
+    if not plan:
+        raise DecisionRefused("A cold-sore flag needs the antiviral plan recorded first.")
+    if plan.get("offered") is None:
+        raise DecisionRefused("Record whether antiviral cover was offered.")
+    if plan.get("offered"):
+        if plan.get("accepted") is None:
+            raise DecisionRefused("Record whether the patient accepted antiviral cover.")
+        if plan.get("accepted"):
+            missing = [
+                label
+                for name, label in (
+                    ("drug", "drug"),
+                    ("dose", "dose"),
+                    ("start_date", "start date"),
+                    ("end_date", "end date"),
+                    ("prescriber", "prescriber's name"),
+                )
+                if not plan.get(name)
+            ]
+            if missing:
+                raise DecisionRefused("The antiviral plan needs the " + ", ".join(missing) + ".")
+            if plan["end_date"] < plan["start_date"]:
+                raise DecisionRefused("The antiviral course cannot end before it starts.")
+        elif not plan.get("risk_discussion"):
+            raise DecisionRefused(
+                "Cover was declined: record the discussion of the risk and your decision."
+            )

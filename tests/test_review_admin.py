@@ -1,0 +1,526 @@
+"""Practitioners' review in the admin: queue, submission page, decisions, audit, roles."""
+
+import csv
+import datetime
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from intake.models import (
+    Assessment,
+    AuditEntry,
+    AuditLogIsAppendOnly,
+    Flag,
+    ReviewStatus,
+    Submission,
+    User,
+    import_document,
+)
+from intake.reviews import ConcurrentChange, DecisionRefused, change_review_status, decide_flag
+from intake.rules import evaluate
+
+pytestmark = pytest.mark.django_db
+
+SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def version():
+    version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
+    version.publish()
+    return version
+
+
+def make_submission(version, answers: dict[str, Any] | None = None, **fields: Any) -> Submission:
+    """A stored submission with the flags the real rules engine raises for its answers."""
+    answers = {"date_of_birth": "1990-04-03"} | (answers or {})
+    treatment = fields.pop("treatment_date", TODAY + datetime.timedelta(days=10))
+    evaluation = evaluate(version.compiled(), answers, submitted_on=TODAY, reference_date=treatment)
+    submission = Submission.objects.create(
+        version=version,
+        patient_name=fields.pop("patient_name", "Ann Example"),
+        date_of_birth=datetime.date(1990, 4, 3),
+        email="ann@example.com",
+        phone="07700 900123",
+        answers=evaluation.answers,
+        treatment_date=treatment,
+        consent_name="Ann Example",
+        consented_at=timezone.now(),
+        outcome=evaluation.outcome or "",
+        flag_codes=" ".join(flag.code for flag in evaluation.flags),
+        **fields,
+    )
+    assessment = Assessment.objects.create(
+        submission=submission, reference_date=treatment, outcome=evaluation.outcome or ""
+    )
+    Flag.objects.bulk_create(
+        Flag.from_engine(assessment, n, flag) for n, flag in enumerate(evaluation.flags)
+    )
+    return submission
+
+
+def staff(name: str, *groups: str, superuser: bool = False) -> User:
+    user = User.objects.create_user(name, password="a-long-password-123", is_staff=True)
+    user.is_superuser = superuser
+    user.save()
+    for group in groups:
+        user.groups.add(Group.objects.get(name=group))
+    return User.objects.get(pk=user.pk)
+
+
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+COLD_SORE = {"cold_sore_now": "no", "cold_sore_ever": "yes", "cold_sore_last_start": "2020-05"}
+PREGNANT = {"pregnant_or_breastfeeding": "yes"}
+NOTE = "free text health answer: daily fish oil"
+
+
+def page(submission: Submission) -> str:
+    return f"/admin/intake/submission/{submission.pk}/change/"
+
+
+# Roles and permissions
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "status"),
+    [
+        (None, "/admin/intake/submission/", 302),
+        ("Practitioner", "/admin/intake/submission/", 200),
+        ("Practitioner", "SUBMISSION", 200),
+        ("Practitioner", "PRINT", 200),
+        ("Practitioner", "/admin/intake/invitation/add/", 200),
+        ("Practitioner", "/admin/intake/auditentry/", 403),
+        ("Practitioner", "/admin/intake/questionset/add/", 403),
+        ("Clinic admin", "/admin/intake/auditentry/", 200),
+        ("Clinic admin", "/admin/intake/questionset/add/", 200),
+        ("Clinic admin", "SUBMISSION", 200),
+        ("Medical lead", "SUBMISSION", 200),
+        ("superuser", "DELETE", 403),
+        ("Clinic admin", "DELETE", 403),
+        (None, "SUBMISSION", 302),
+        (None, "PRINT", 302),
+    ],
+)
+def test_who_can_reach_what(client, version, role, url, status):
+    submission = make_submission(version)
+    if role == "superuser":
+        logged_in(client, staff("root", superuser=True))
+    elif role:
+        logged_in(client, staff("someone", role))
+    url = {
+        "SUBMISSION": page(submission),
+        "PRINT": f"/admin/intake/submission/{submission.pk}/print/",
+        "DELETE": f"/admin/intake/submission/{submission.pk}/delete/",
+    }.get(url, url)
+
+    response = client.get(url)
+
+    assert response.status_code == status
+
+
+def test_nobody_can_change_what_the_patient_answered_through_the_admin(client, version):
+    submission = make_submission(version, PREGNANT)
+    logged_in(client, staff("root", superuser=True))
+
+    client.post(page(submission), {"answers": "{}", "patient_name": "Changed", "revision": 0})
+    client.post(f"/admin/intake/submission/{submission.pk}/delete/", {"post": "yes"})
+
+    fresh = Submission.objects.get(pk=submission.pk)
+    assert fresh.answers == submission.answers
+    assert fresh.patient_name == "Ann Example"
+    assert fresh.current_flags().count() == 1
+
+
+def test_unknown_or_malformed_submission_ids_are_not_found(client, version):
+    logged_in(client, staff("p", "Practitioner"))
+
+    assert client.get("/admin/intake/submission/not-a-uuid/change/").status_code == 404
+    missing = "/admin/intake/submission/00000000-0000-0000-0000-000000000000/change/"
+    assert client.get(missing).status_code == 404
+
+
+# The queue
+
+
+def test_the_queue_lists_unreviewed_first_then_soonest_treatment(client, version):
+    make_submission(
+        version, patient_name="Later", treatment_date=TODAY + datetime.timedelta(days=9)
+    )
+    make_submission(
+        version, patient_name="Sooner", treatment_date=TODAY + datetime.timedelta(days=2)
+    )
+    done = make_submission(version, patient_name="Done", treatment_date=TODAY)
+    Submission.objects.filter(pk=done.pk).update(review_status="cleared", review_order=2)
+    logged_in(client, staff("p", "Practitioner"))
+
+    text = client.get("/admin/intake/submission/").content.decode()
+
+    assert text.index("Sooner") < text.index("Later") < text.index("Done")
+
+
+def test_the_queue_shows_the_outcome_in_words_and_never_the_free_text(client, version):
+    make_submission(version, COLD_SORE | PREGNANT | {"other_medicines": NOTE})
+    logged_in(client, staff("p", "Practitioner"))
+
+    text = client.get("/admin/intake/submission/").content.decode()
+
+    assert "Not possible" in text
+    assert "cold_sore_history" in text and "pregnancy_breastfeeding" in text
+    assert NOTE not in text
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("outcome=not_possible", "Pregnant", "Plain"),
+        ("outcome=none", "Plain", "Pregnant"),
+        ("cold_sore=yes", "Sores", "Plain"),
+        ("treatment=next_7_days", "Soon", "Later"),
+        ("q=Sores", "Sores", "Plain"),
+    ],
+)
+def test_the_queue_filters(client, version, query, shown, hidden):
+    make_submission(
+        version,
+        PREGNANT,
+        patient_name="Pregnant",
+        treatment_date=TODAY + datetime.timedelta(days=30),
+    )
+    make_submission(
+        version, patient_name="Plain", treatment_date=TODAY + datetime.timedelta(days=30)
+    )
+    make_submission(
+        version, COLD_SORE, patient_name="Sores", treatment_date=TODAY + datetime.timedelta(days=30)
+    )
+    make_submission(version, patient_name="Soon", treatment_date=TODAY + datetime.timedelta(days=3))
+    make_submission(
+        version, patient_name="Later", treatment_date=TODAY + datetime.timedelta(days=20)
+    )
+    logged_in(client, staff("p", "Practitioner"))
+
+    text = client.get(f"/admin/intake/submission/?{query}").content.decode()
+
+    assert f">{shown}<" in text
+    assert f">{hidden}<" not in text
+
+
+def queue_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/intake/submission/").status_code == 200
+    return len(queries)
+
+
+def test_the_queue_costs_the_same_queries_for_10_and_10000_submissions(client, version):
+    template = make_submission(version, COLD_SORE)
+    logged_in(client, staff("p", "Practitioner"))
+
+    def add(count: int) -> None:
+        Submission.objects.bulk_create(
+            Submission(
+                version=version,
+                patient_name=f"Patient {n}",
+                date_of_birth=template.date_of_birth,
+                email="x@example.com",
+                phone="07700 900123",
+                answers={},
+                treatment_date=TODAY,
+                consent_name="x",
+                consented_at=template.consented_at,
+                reference=f"T{n:08d}",
+                flag_codes="cold_sore_history",
+                outcome="need_to_know",
+            )
+            for n in range(count)
+        )
+
+    add(9)
+    small = queue_queries(client)
+    Submission.objects.filter(reference__startswith="T").delete()
+    add(9_999)
+    large = queue_queries(client)
+
+    assert small == large
+
+
+# The submission page
+
+
+def test_the_submission_page_shows_flags_with_evidence_then_answers(client, version):
+    submission = make_submission(version, COLD_SORE | {"other_medicines": NOTE})
+    logged_in(client, staff("p", "Practitioner"))
+
+    text = client.get(page(submission)).content.decode()
+
+    assert text.index("cold_sore_history") < text.index("Answers (")
+    assert "Have you ever had a cold sore" in text
+    assert submission.current_flags().get().rule_id in text
+    assert str(submission.version) in text
+    assert 'class="flagged"' in text
+    assert NOTE in text
+    assert 'Signed "Ann Example"' in text
+
+
+def test_questions_hidden_for_this_patient_are_not_shown(client, version):
+    submission = make_submission(version, {"cold_sore_now": "no", "cold_sore_ever": "no"})
+    logged_in(client, staff("p", "Practitioner"))
+
+    text = client.get(page(submission)).content.decode()
+
+    assert "How many cold sores" not in text and "When did your last one start" not in text
+
+
+def test_viewing_and_printing_are_audited(client, version):
+    submission = make_submission(version)
+    user = staff("p", "Practitioner")
+    logged_in(client, user)
+
+    client.get(page(submission))
+    client.get(f"/admin/intake/submission/{submission.pk}/print/")
+
+    actions = list(AuditEntry.objects.filter(user=user).values_list("action", flat=True))
+    assert sorted(actions) == ["print", "view"]
+    assert AuditEntry.objects.filter(reference=submission.reference).count() == 2
+
+
+def test_patient_answers_are_escaped_on_the_admin_pages(client, version):
+    attack = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+    submission = make_submission(version, {"other_medicines": attack}, patient_name=attack)
+    logged_in(client, staff("p", "Practitioner"))
+
+    for url in (
+        page(submission),
+        f"/admin/intake/submission/{submission.pk}/print/",
+        "/admin/intake/submission/",
+    ):
+        text = client.get(url).content.decode()
+        assert "<script>alert(2)" not in text and "<img src=x" not in text
+
+
+# Decisions
+
+
+def test_a_review_status_change_is_recorded_with_who_when_and_why(client, version):
+    submission = make_submission(version)
+    user = staff("p", "Practitioner")
+    logged_in(client, user)
+
+    response = client.post(
+        page(submission), {"status": "in_review", "reason": "Calling her", "revision": 0}
+    )
+
+    submission.refresh_from_db()
+    assert response.status_code == 302
+    assert submission.review_status == "in_review"
+    assert submission.reviewer == user
+    event = submission.review_events.get()
+    assert (event.by, event.reason) == (user, "Calling her")
+    assert "Calling her" in client.get(page(submission)).content.decode()
+    assert AuditEntry.objects.filter(action="review", user=user).count() == 1
+
+
+def test_a_submission_cannot_be_cleared_while_a_not_possible_flag_stands(version):
+    submission = make_submission(version, PREGNANT)
+    practitioner = staff("p", "Practitioner")
+
+    with pytest.raises(DecisionRefused, match="pregnancy_breastfeeding"):
+        change_review_status(submission, status="cleared", reason="ok", by=practitioner, revision=0)
+
+    assert Submission.objects.get(pk=submission.pk).review_status == "new"
+
+
+def test_only_the_medical_lead_can_override_and_then_the_submission_can_be_cleared(version):
+    submission = make_submission(version, PREGNANT)
+    flag = submission.current_flags().get()
+    practitioner = staff("p", "Practitioner")
+    lead = staff("lead", "Medical lead")
+
+    with pytest.raises(DecisionRefused, match="medical lead"):
+        decide_flag(flag, kind="overridden", note="fine", by=practitioner, revision=0)
+    with pytest.raises(DecisionRefused, match="note"):
+        decide_flag(flag, kind="overridden", note=" ", by=lead, revision=0)
+    decide_flag(
+        flag, kind="overridden", note="Finished breastfeeding last week", by=lead, revision=0
+    )
+    change_review_status(
+        submission, status="cleared", reason="Override", by=practitioner, revision=1
+    )
+
+    assert Submission.objects.get(pk=submission.pk).review_status == ReviewStatus.CLEARED
+    assert AuditEntry.objects.filter(action="override", user=lead).count() == 1
+
+
+def test_a_deferral_needs_an_earliest_rebook_date(version):
+    submission = make_submission(version)
+    user = staff("p", "Practitioner")
+
+    with pytest.raises(DecisionRefused, match="rebook"):
+        change_review_status(submission, status="deferred", reason="wait", by=user, revision=0)
+    change_review_status(
+        submission,
+        status="deferred",
+        reason="wait",
+        by=user,
+        revision=0,
+        rebook_after=TODAY + datetime.timedelta(days=30),
+    )
+
+    assert Submission.objects.get(pk=submission.pk).rebook_after == TODAY + datetime.timedelta(
+        days=30
+    )
+
+
+ACCEPTED_PLAN = {
+    "offered": True,
+    "accepted": True,
+    "drug": "valaciclovir",
+    "dose": "500 mg twice daily",
+    "start_date": "2026-12-01",
+    "end_date": "2026-12-07",
+    "prescriber": "Dr A Prescriber",
+}
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (None, "antiviral plan"),
+        ({"offered": True, "accepted": None}, "accepted"),
+        (ACCEPTED_PLAN | {"prescriber": ""}, "prescriber"),
+        ({"offered": True, "accepted": False, "risk_discussion": ""}, "risk"),
+        (ACCEPTED_PLAN | {"end_date": "2026-11-01"}, "cannot end before"),
+    ],
+)
+def test_a_cold_sore_flag_needs_a_complete_antiviral_plan(version, plan, message):
+    submission = make_submission(version, COLD_SORE)
+    flag = submission.current_flags().get(code="cold_sore_history")
+
+    with pytest.raises(DecisionRefused, match=message):
+        decide_flag(
+            flag,
+            kind="acknowledged",
+            note="n",
+            by=staff("p", "Practitioner"),
+            revision=0,
+            antiviral_plan=plan,
+        )
+
+
+def test_a_cold_sore_flag_is_acknowledged_with_the_plan_recorded(client, version):
+    submission = make_submission(version, COLD_SORE)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    logged_in(client, staff("p", "Practitioner"))
+    form = {
+        "flag": flag.pk,
+        "revision": 0,
+        "kind": "acknowledged",
+        "note": "Discussed",
+        "offered": "yes",
+        "accepted": "no",
+        "risk_discussion": "Understands the risk; proceeds",
+    }
+
+    client.post(page(submission), form)
+
+    decision = flag.decisions.get()
+    assert decision.antiviral_plan["accepted"] is False
+    assert "Understands the risk" in client.get(page(submission)).content.decode()
+
+
+def test_a_second_practitioner_with_a_stale_page_is_refused(client, version):
+    submission = make_submission(version)
+    first, second = staff("a", "Practitioner"), staff("b", "Practitioner")
+    change_review_status(submission, status="in_review", reason="mine", by=first, revision=0)
+
+    with pytest.raises(ConcurrentChange):
+        change_review_status(
+            submission, status="not_suitable", reason="theirs", by=second, revision=0
+        )
+    logged_in(client, second)
+    response = client.post(
+        page(submission), {"status": "cleared", "reason": "x", "revision": 0}, follow=True
+    )
+
+    assert "Someone else has changed this submission" in response.content.decode()
+    fresh = Submission.objects.get(pk=submission.pk)
+    assert (fresh.review_status, fresh.reviewer) == ("in_review", first)
+
+
+def test_a_flag_of_another_submission_cannot_be_decided_here(client, version):
+    mine = make_submission(version, PREGNANT)
+    other = make_submission(version, COLD_SORE)
+    other_flag = other.current_flags().first()
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.post(
+        page(mine),
+        {"flag": other_flag.pk, "revision": 0, "kind": "acknowledged", "note": "x"},
+        follow=True,
+    )
+
+    assert "not one of this submission" in response.content.decode()
+    assert not other_flag.decisions.exists()
+
+
+# Export and audit
+
+
+def test_export_is_csv_safe_against_formulas_and_audited(client, version):
+    submission = make_submission(version, PREGNANT)
+    Submission.objects.filter(pk=submission.pk).update(flag_codes="=HYPERLINK(1)")
+    admin_user = staff("boss", "Clinic admin")
+    logged_in(client, admin_user)
+
+    response = client.post(
+        "/admin/intake/submission/",
+        {"action": "export_csv", "_selected_action": [str(submission.pk)]},
+    )
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == [
+        "reference",
+        "submitted",
+        "treatment_date",
+        "outcome",
+        "flag_codes",
+        "review_status",
+    ]
+    assert rows[1][4] == "'=HYPERLINK(1)"
+    assert rows[1][3] == "not_possible"
+    assert AuditEntry.objects.filter(action="export", user=admin_user).count() == 1
+
+
+def test_practitioners_cannot_export(client, version):
+    submission = make_submission(version)
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.post(
+        "/admin/intake/submission/",
+        {"action": "export_csv", "_selected_action": [str(submission.pk)]},
+    )
+
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_audit_log_is_append_only(version):
+    entry = AuditEntry.record(staff("p", "Practitioner"), "view", make_submission(version))
+
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.save()
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.delete()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.all().delete()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.update(action="export")
