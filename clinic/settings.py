@@ -67,7 +67,10 @@ def database_from_url(url: str) -> dict[str, object]:
                 "DATABASE_URL for SQLite needs a file path: sqlite:///db.sqlite3"
             )
         name = path if path == ":memory:" else str(BASE_DIR / path)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+        # IMMEDIATE takes the write lock at BEGIN, so two submits of one draft queue up instead of
+        # failing with "database is locked" (SQLite has no SELECT ... FOR UPDATE).
+        options = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "OPTIONS": options}
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parts.path.lstrip("/"))
         if not name:

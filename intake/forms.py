@@ -532,6 +532,11 @@ class StepForm(forms.Form):
             if key in self.visible_keys and not _blank(self.cleaned_data.get(key))
         }
 
+    def partial_answers(self) -> dict[str, Any]:
+        """The valid answers to shown questions on a page that has errors elsewhere."""
+        valid = self._posted_values()
+        return {key: value for key, value in valid.items() if key in self.visible_keys}
+
     def fields_on_page(self) -> list[BoundField]:
         """The fields a page shows: visible questions and follow-ups this page can reveal."""
         return [self[key] for key in self.questions if key in self.visible_keys | self.live_keys]
@@ -624,14 +629,14 @@ class PatientDetailsForm(StartForm):
     ) -> None:
         super().__init__(*args, today=today, **kwargs)
         question = definition.questions.get(DATE_OF_BIRTH)
-        birth: forms.Field
-        if question is None:
-            birth = PartialDateField(
-                label="Date of birth", submitted_on=today, date_range="past", birth_date=True
-            )
-        else:
-            birth = question_field(question, submitted_on=today, birth_date=True)
-        self.fields[DATE_OF_BIRTH] = birth
+        # Always a full date, whatever the question set allows: it is stored on the submission.
+        self.fields[DATE_OF_BIRTH] = PartialDateField(
+            label=question.text if question else "What is your date of birth?",
+            help_text=question.help_text if question else "",
+            submitted_on=today,
+            date_range="past",
+            birth_date=True,
+        )
         self.order_fields(self.field_order)
         if treatment_date_fixed:
             # The clinic booked it with the invitation; the patient sees it but cannot change it.

@@ -8,6 +8,9 @@ POST bodies, never in URLs.
 from __future__ import annotations
 
 import datetime
+import logging
+import smtplib
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -45,6 +48,7 @@ from intake.submissions import (
 )
 
 SESSION_DRAFT = "intake_draft"
+logger = logging.getLogger(__name__)
 
 
 def _offered_version() -> QuestionSetVersion | None:
@@ -56,6 +60,20 @@ def _offered_version() -> QuestionSetVersion | None:
 def _problem(request: HttpRequest, title: str, message: str, *, status: int) -> HttpResponse:
     return render(
         request, "intake/problem.html", {"title": title, "message": message}, status=status
+    )
+
+
+def _already_sent(request: HttpRequest, message: str, *, status: int = 410) -> HttpResponse:
+    return _problem(request, "You've already sent your answers", message, status=status)
+
+
+def _draft_expired(request: HttpRequest, title: str) -> HttpResponse:
+    return _problem(
+        request,
+        title,
+        "Unfinished questionnaires are deleted after a while to protect your privacy. "
+        "Please start again — it takes about 10 minutes.",
+        status=410,
     )
 
 
@@ -100,12 +118,10 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if invite is None:
         raise Http404("No such invitation.")
     if invite.is_used():
-        return _problem(
+        return _already_sent(
             request,
-            "You've already sent your answers",
             "Thank you — we already have your questionnaire from this link. If something has "
             "changed since, please contact the clinic.",
-            status=410,
         )
     if invite.is_expired():
         return _problem(
@@ -119,9 +135,18 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if version is None:
         raise Http404("No questionnaire is available.")
     if request.method == "POST":
-        draft, _ = start_draft(version, now=timezone.now(), invitation=invite)
+        # The same link on another device, or after the session ended, carries on where the
+        # patient stopped rather than starting again.
+        draft = (
+            invite.drafts.filter(submission__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-updated_at")
+            .first()
+        )
+        if draft is None:
+            draft, _ = start_draft(version, now=timezone.now(), invitation=invite)
         _begin(request, draft)
-        return redirect("intake:step", number=1)
+        steps = steps_for(draft.version.compiled())
+        return redirect("intake:step", number=min(draft.steps_done + 1, len(steps)))
     context = {"version": version, "invitation": invite, "token": token}
     return render(request, "intake/start.html", context)
 
@@ -134,28 +159,18 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
     if draft is None:
         raise Http404("No such questionnaire.")
     if draft.submission_id is not None:
-        return _problem(
-            request,
-            "You've already sent your answers",
-            "Thank you — this questionnaire has been sent to the clinic.",
-            status=410,
-        )
+        return _already_sent(request, "Thank you — this questionnaire has been sent to the clinic.")
     if draft.is_expired():
-        return _problem(
-            request,
-            "This link has expired",
-            "Unfinished questionnaires are deleted after a while to protect your privacy. "
-            "Please start again — it takes about 10 minutes.",
-            status=410,
-        )
+        return _draft_expired(request, "This link has expired")
     _begin(request, draft)
     steps = steps_for(draft.version.compiled())
     return redirect("intake:step", number=min(draft.steps_done + 1, len(steps)))
 
 
 def _current_draft(request: HttpRequest) -> Draft | None:
-    draft_id = request.session.get(SESSION_DRAFT)
-    if not draft_id:
+    try:
+        draft_id = uuid.UUID(str(request.session.get(SESSION_DRAFT)))
+    except ValueError:
         return None
     return Draft.objects.select_related("version", "invitation").filter(pk=draft_id).first()
 
@@ -172,13 +187,7 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
     if draft.submission_id is not None:
         return redirect("intake:done")
     if draft.is_expired():
-        return _problem(
-            request,
-            "This questionnaire has expired",
-            "Unfinished questionnaires are deleted after a while to protect your privacy. "
-            "Please start again — it takes about 10 minutes.",
-            status=410,
-        )
+        return _draft_expired(request, "This questionnaire has expired")
     definition = draft.version.compiled()
     steps = steps_for(definition)
     if not 1 <= number <= len(steps):
@@ -223,8 +232,19 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         if action == "save":
             return _saved(request, draft)
         return redirect("intake:step", number=number - 1 if action == "back" else number + 1)
+    if data is not None and action in ("back", "save") and isinstance(form, StepForm):
+        # Leaving a page with errors keeps its valid answers; the step stays to be finished.
+        draft.record_step(
+            number,
+            answers=form.partial_answers(),
+            replaces=form.questions,
+            submitted_on=today,
+            complete=False,
+        )
+        if action == "save":
+            return _saved(request, draft)
+        return redirect("intake:step", number=number - 1)
     if data is not None and action == "back" and number > 1:
-        # Going back keeps every saved answer; this page's unfinished changes are not saved.
         return redirect("intake:step", number=number - 1)
 
     context = {"draft": draft, "form": form, "step": current, "steps": steps}
@@ -254,7 +274,14 @@ def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:
     draft.save(update_fields=["resume_digest", "updated_at"])
     link = request.build_absolute_uri(reverse("intake:resume", args=[token]))
     email = draft.details.get("email")
-    if email:
+    emailed = bool(email) and _send_resume_link(email, link, draft)
+    context = {"link": link, "email": email, "emailed": emailed, "expires_at": draft.expires_at}
+    return render(request, "intake/saved.html", context)
+
+
+def _send_resume_link(email: str, link: str, draft: Draft) -> bool:
+    """Email the link; a mail server that is down must not cost the patient their link."""
+    try:
         send_mail(
             f"Continue your questionnaire – {settings.CLINIC_NAME}",
             (
@@ -267,8 +294,10 @@ def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:
             None,
             [email],
         )
-    context = {"link": link, "email": email, "expires_at": draft.expires_at}
-    return render(request, "intake/saved.html", context)
+    except (OSError, smtplib.SMTPException):
+        logger.warning("Could not email a continue-later link", exc_info=True)
+        return False
+    return True
 
 
 def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpResponse:
@@ -285,9 +314,8 @@ def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpR
             messages.warning(request, "Please answer the questions on this step first.")
             return redirect("intake:step", number=incomplete.step.number)
         except InvitationAlreadyUsed:
-            return _problem(
+            return _already_sent(
                 request,
-                "You've already sent your answers",
                 "We already have a questionnaire from your invitation. If something has changed, "
                 "please contact the clinic.",
                 status=409,

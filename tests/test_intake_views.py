@@ -406,15 +406,24 @@ def test_going_back_saves_the_answers_on_the_page(client, version):
     assert draft.answers["topical_retinoids_acids"] == "yes"
 
 
-def test_going_back_from_an_unfinished_page_keeps_what_was_saved(client, version):
+def test_leaving_an_unfinished_page_keeps_its_valid_answers_but_not_the_step(client, version):
     draft = start(client)
     complete_steps_before(client, version, "medicines")
-    before = Draft.objects.get(pk=draft.pk).answers
+    done_before = Draft.objects.get(pk=draft.pk).steps_done
+    partial = {"blood_thinner": "no", "immunosuppression": "maybe", "action": "back"}
 
-    response = client.post(step_url(medicines_step(version)), {"action": "back"})
+    response = client.post(step_url(medicines_step(version)), partial)
 
+    draft.refresh_from_db()
     assert response["Location"] == step_url(medicines_step(version) - 1)
-    assert Draft.objects.get(pk=draft.pk).answers == before
+    assert draft.answers["blood_thinner"] == "no"
+    assert "immunosuppression" not in draft.answers
+    assert draft.steps_done == done_before
+    saved = client.post(step_url(medicines_step(version)), partial | {"action": "save"})
+    assert saved.status_code == 200 and "/continue/" in saved.content.decode()
+    assert client.get(step_url(medicines_step(version) + 1))["Location"] == step_url(
+        medicines_step(version)
+    )
 
 
 def complete_steps_before(client: Client, version: QuestionSetVersion, section_key: str) -> None:
@@ -675,3 +684,90 @@ def test_health_data_never_appears_in_urls(client, version):
 
     assert "?" not in response["Location"]
     assert "cold" not in response["Location"]
+
+
+# Robustness
+
+
+def test_an_invitation_link_carries_on_with_the_patients_unfinished_draft(client, version):
+    _, token = make_invitation(version)
+    client.post(f"/invitation/{token}/")
+    client.post(step_url(1), DETAILS | {"treatment_date": ""})
+
+    other_device = Client()
+    response = other_device.post(f"/invitation/{token}/")
+
+    assert response["Location"] == step_url(2)
+    assert Draft.objects.count() == 1
+
+
+def test_a_failing_mail_server_still_gives_the_patient_their_link(client, version, settings):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9},
+        }
+    }
+    start(client)
+
+    response = client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "/continue/" in page
+    assert "couldn't email it" in page
+
+
+def test_the_date_of_birth_must_be_a_full_date(client, version):
+    start(client)
+    month_only = DETAILS | {"date_of_birth_day": "", "treatment_date": ""}
+
+    response = client.post(step_url(1), month_only)
+
+    assert response.status_code == 400
+    assert Draft.objects.get().answers == {}
+
+
+def test_question_help_text_is_escaped(version):
+    from django.template import Context, Template
+
+    from intake.forms import PatientDetailsForm
+
+    form = PatientDetailsForm(definition=version.compiled(), today=TODAY)
+    form.fields["email"].help_text = "<script>alert(1)</script>"
+    template = Template("{% load crispy_forms_filters %}{{ form.email|as_crispy_field }}")
+
+    html = template.render(Context({"form": form}))
+
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_a_tampered_session_is_treated_as_no_questionnaire(client, version):
+    session = client.session
+    session["intake_draft"] = "not-a-uuid"
+    session.save()
+
+    response = client.get(step_url(1))
+
+    assert response.status_code == 302
+
+
+def test_expired_drafts_are_purged_with_their_answers(client, version):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    draft = start(client)
+    client.post(step_url(1), DETAILS | {"treatment_date": ""})
+    Draft.objects.filter(pk=draft.pk).update(expires_at=timezone.now())
+    Client().post("/start/", {"treatment_date": ""})
+    fresh = Draft.objects.exclude(pk=draft.pk).get()
+
+    dry = StringIO()
+    call_command("purge_expired", "--dry-run", stdout=dry)
+    assert "1 expired draft" in dry.getvalue()
+    assert Draft.objects.count() == 2
+    call_command("purge_expired", stdout=StringIO())
+
+    assert list(Draft.objects.all()) == [fresh]

@@ -15,6 +15,7 @@ def test_sqlite_urls_are_relative_to_the_project():
     assert database_from_url("sqlite:///db.sqlite3") == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(BASE_DIR / "db.sqlite3"),
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
     assert database_from_url("sqlite:////var/lib/intake/db.sqlite3")["NAME"] == (
         "/var/lib/intake/db.sqlite3"

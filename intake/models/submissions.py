@@ -120,8 +120,13 @@ class Draft(models.Model):
         answers: Mapping[str, Any],
         replaces: Collection[str],
         submitted_on: datetime.date,
+        complete: bool = True,
     ) -> None:
-        """Save one completed step: its answers replace `replaces`, hidden answers are dropped."""
+        """Save one step: its answers replace `replaces`, hidden answers are dropped.
+
+        An incomplete step (the patient left a page with errors) keeps its valid answers but
+        does not count as done, so the patient cannot skip past it.
+        """
         merged = {k: v for k, v in self.answers.items() if k not in replaces} | dict(answers)
         shown = visible_questions(
             self.version.compiled(),
@@ -131,7 +136,8 @@ class Draft(models.Model):
         )
         # A changed answer can hide follow-ups on other steps: what they held is discarded.
         self.answers = {key: value for key, value in merged.items() if key in shown}
-        self.steps_done = max(self.steps_done, number)
+        if complete:
+            self.steps_done = max(self.steps_done, number)
         self.save()
 
     def issue_resume_token(self) -> str:

@@ -14,20 +14,39 @@
     return values.some(function (v) { return v === null; }) ? null : false;
   }
 
+  var DATE_PARTS = ["_day", "_month", "_year", "_not_sure"];
+
+  // Inputs of a question that count: a hidden follow-up's inputs are disabled and unanswered.
+  function inputsOf(form, name) {
+    return Array.prototype.filter.call(
+      form.querySelectorAll('[name="' + name + '"]'),
+      function (input) { return !input.disabled; }
+    );
+  }
+
+  function dateInputsOf(form, key) {
+    return DATE_PARTS.reduce(function (found, part) {
+      return found.concat(inputsOf(form, key + part));
+    }, []);
+  }
+
   // The current answer to a question on this page; undefined when it is not on this page.
   function answerOf(form, key) {
-    var inputs = form.querySelectorAll('[name="' + key + '"]');
+    var inputs = inputsOf(form, key);
     if (!inputs.length) {
-      return form.querySelector('[name^="' + key + '_"]') ? { date: true } : undefined;
+      if (form.querySelector('[name="' + key + '"]')) return ""; // on the page, but hidden
+      var parts = form.querySelectorAll(DATE_PARTS.map(function (p) {
+        return '[name="' + key + p + '"]';
+      }).join(","));
+      return parts.length ? { date: true } : undefined;
     }
     var first = inputs[0];
     if (first.type === "radio") {
-      var checked = form.querySelector('[name="' + key + '"]:checked');
+      var checked = inputs.filter(function (i) { return i.checked; })[0];
       return checked ? checked.value : "";
     }
     if (first.type === "checkbox") {
-      return Array.prototype.filter.call(inputs, function (i) { return i.checked; })
-        .map(function (i) { return i.value; });
+      return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
     }
     return first.value.trim();
   }
@@ -47,8 +66,7 @@
     if (value === undefined) return null; // answered on another step: the server decided
     if (value && value.date) {
       // Dates compare against the appointment date: leave those to the server (show the question).
-      var parts = form.querySelectorAll('[name^="' + condition.q + '_"]');
-      var empty = Array.prototype.every.call(parts, function (p) {
+      var empty = dateInputsOf(form, condition.q).every(function (p) {
         return p.type === "checkbox" ? !p.checked : p.value.trim() === "";
       });
       if (condition.answered) return !empty;
@@ -81,16 +99,22 @@
     return items;
   }
 
+  // Hiding a follow-up can hide its own follow-ups, so repeat until nothing changes.
   function update(form, items) {
-    items.forEach(function (item) {
-      var show = evaluate(form, item.condition) !== false;
-      if (item.wrapper.hidden === !show) return;
-      item.wrapper.hidden = !show;
-      // Hidden questions are not sent; the server discards their answers anyway.
-      item.wrapper.querySelectorAll("input, select, textarea").forEach(function (input) {
-        input.disabled = !show;
+    for (var round = 0; round < items.length + 1; round++) {
+      var changed = false;
+      items.forEach(function (item) {
+        var show = evaluate(form, item.condition) !== false;
+        if (item.wrapper.hidden === !show) return;
+        changed = true;
+        item.wrapper.hidden = !show;
+        // Hidden questions are not sent; the server discards their answers anyway.
+        item.wrapper.querySelectorAll("input, select, textarea").forEach(function (input) {
+          input.disabled = !show;
+        });
       });
-    });
+      if (!changed) return;
+    }
   }
 
   document.querySelectorAll("form[data-questionnaire]").forEach(function (form) {

@@ -173,10 +173,14 @@ def test_a_patient_completes_the_skinpen_questionnaire(browser, live_server, ski
     # Back to the medicines step to change an answer: no isotretinoin after all, retinoid creams.
     expect(page).to_have_title("Step 10 of 10: Check your answers – SkinPen Clinic")
     journey.check_page("10-check")
-    page.goto(live_server.url + "/questionnaire/4/")
+    page.get_by_role("link", name="Change medicines").click()
+    expect(page.locator("#step-count")).to_have_text("Step 4 of 10")
     expect(page.locator('input[name="isotretinoin_last_12_months"][value="yes"]')).to_be_checked()
+    expect(page.locator('[data-question="isotretinoin_last_dose"]')).to_be_visible()
     journey.choose("isotretinoin_last_12_months", "no")
     expect(page.locator('[data-question="isotretinoin_taking_now"]')).to_be_hidden()
+    # A follow-up of a follow-up goes too.
+    expect(page.locator('[data-question="isotretinoin_last_dose"]')).to_be_hidden()
     journey.choose("topical_retinoids_acids", "yes")
     journey.answer_no_to_the_rest()
     journey.proceed()
