@@ -104,6 +104,15 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 CLINIC_NAME = env_str("CLINIC_NAME", "SkinPen Clinic")
 DEFAULT_QUESTION_SET = env_str("DEFAULT_QUESTION_SET", "skinpen")
+# The address staff use, for links in emails sent from background tasks (no request there).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Background tasks (Django's tasks framework); run immediately unless a backend is configured.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
+    }
+}
+
 # How long an invitation link and an unfinished questionnaire stay usable.
 INVITATION_DAYS = env_int("INVITATION_DAYS", 30)
 DRAFT_DAYS = env_int("DRAFT_DAYS", 14)

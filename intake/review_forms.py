@@ -67,3 +67,16 @@ class FlagDecisionForm(forms.Form):
             "end_date": data["end_date"].isoformat() if data.get("end_date") else "",
             "prescriber": data.get("prescriber", ""),
         }
+
+
+class TreatmentDateForm(forms.Form):
+    treatment_date = forms.DateField(
+        label="New treatment date",
+        required=False,
+        help_text="Leave empty if the appointment is cancelled and not yet rebooked.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_reason = forms.CharField(
+        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from intake.models import (
+    Assessment,
     AuditAction,
     AuditEntry,
     Flag,
@@ -25,6 +26,7 @@ from intake.models import (
     User,
 )
 from intake.models.reviews import CLEARING, DECIDED, REVIEW_ORDER
+from intake.rules import evaluate
 
 COLD_SORE_FLAGS = frozenset({"cold_sore_history", "cold_sore_active"})
 
@@ -168,3 +170,65 @@ def _check_antiviral_plan(plan: dict[str, Any] | None) -> None:
             raise DecisionRefused(
                 "Cover was declined: record the discussion of the risk and your decision."
             )
+
+
+@transaction.atomic
+def change_treatment_date(
+    submission: Submission,
+    *,
+    treatment_date: datetime.date | None,
+    reason: str,
+    by: User,
+    revision: int,
+) -> Assessment:
+    """Set a new treatment date and run the rules again against the pinned version.
+
+    The new flags become current; the previous assessment and its decisions stay as history.
+    """
+    if not reason.strip():
+        raise DecisionRefused("Please give a reason for the change of date.")
+    if treatment_date == submission.treatment_date:
+        raise DecisionRefused("That is already the treatment date.")
+    evaluation = evaluate(
+        submission.version.compiled(),
+        submission.answers,
+        submitted_on=submission.submitted_on,
+        reference_date=treatment_date,
+    )
+    _claim(
+        submission,
+        revision,
+        treatment_date=treatment_date,
+        outcome=evaluation.outcome or "",
+        flag_codes=" ".join(flag.code for flag in evaluation.flags),
+    )
+    submission.assessments.filter(is_current=True).update(is_current=False)
+    assessment = Assessment.objects.create(
+        submission=submission,
+        reference_date=treatment_date or submission.submitted_on,
+        outcome=evaluation.outcome or "",
+        reason=reason,
+        by=by,
+    )
+    Flag.objects.bulk_create(
+        Flag.from_engine(assessment, position, flag)
+        for position, flag in enumerate(evaluation.flags)
+    )
+    AuditEntry.record(
+        by,
+        AuditAction.DATE_CHANGE,
+        submission,
+        treatment_date=treatment_date.isoformat() if treatment_date else None,
+    )
+    return assessment
+
+
+def flag_changes(before: list[Flag], after: list[Flag]) -> list[str]:
+    """What a re-evaluation changed, in words: "oral_isotretinoin: Not possible → Need to know"."""
+    old = {flag.code: flag.get_tier_display() for flag in before}
+    new = {flag.code: flag.get_tier_display() for flag in after}
+    changes = []
+    for code in sorted(old.keys() | new.keys()):
+        if old.get(code) != new.get(code):
+            changes.append(f"{code}: {old.get(code, 'no flag')} → {new.get(code, 'no flag')}")
+    return changes

@@ -20,6 +20,7 @@ from intake.models import (
 )
 from intake.questionnaire import Step, step_of_question
 from intake.rules import check_answers, evaluate
+from intake.tasks import NOTIFY_TIERS, notify_practitioners
 
 
 class IncompleteQuestionnaire(Exception):
@@ -122,4 +123,7 @@ def submit_questionnaire(
     draft.answers = {}
     draft.details = {}
     draft.save(update_fields=["submission", "answers", "details", "updated_at"])
+    if submission.outcome in NOTIFY_TIERS:
+        # Only once the submission is really stored: a rolled-back one must not be announced.
+        transaction.on_commit(lambda: notify_practitioners.enqueue(str(submission.pk)))
     return submission

@@ -524,3 +524,125 @@ def test_the_audit_log_is_append_only(version):
         AuditEntry.objects.all().delete()
     with pytest.raises(AuditLogIsAppendOnly):
         AuditEntry.objects.update(action="export")
+
+
+# Treatment date changes
+
+
+def test_changing_the_treatment_date_checks_the_rules_again_and_keeps_the_history(client, version):
+    last_dose = (TODAY - datetime.timedelta(days=150)).isoformat()
+    answers = {
+        "isotretinoin_last_12_months": "yes",
+        "isotretinoin_taking_now": "no",
+        "isotretinoin_last_dose": last_dose,
+    }
+    submission = make_submission(
+        version, answers, treatment_date=TODAY + datetime.timedelta(days=7)
+    )
+    assert submission.current_flags().get().tier == "not_possible"
+    user = staff("p", "Practitioner")
+    logged_in(client, user)
+    later = TODAY + datetime.timedelta(days=60)
+
+    response = client.post(
+        page(submission),
+        {"treatment_date": later.isoformat(), "date_reason": "Rebooked", "revision": 0},
+    )
+
+    submission.refresh_from_db()
+    assert response.status_code == 302
+    assert submission.treatment_date == later
+    assert submission.current_flags().get().tier == "need_to_know"
+    assert submission.outcome == "need_to_know"
+    assert submission.assessments.count() == 2
+    text = client.get(page(submission)).content.decode()
+    assert "oral_isotretinoin: Not possible → Need to know" in text
+    assert AuditEntry.objects.filter(action="date_change", user=user).count() == 1
+
+
+def test_a_date_change_needs_a_reason(client, version):
+    submission = make_submission(version)
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.post(
+        page(submission), {"treatment_date": "", "date_reason": "", "revision": 0}, follow=True
+    )
+
+    assert "valid date and a reason" in response.content.decode()
+    assert Submission.objects.get(pk=submission.pk).assessments.count() == 1
+
+
+# The submission page's cost
+
+
+def test_the_submission_page_costs_the_same_queries_however_many_flags(client, version):
+    few = make_submission(version, PREGNANT)
+    many = make_submission(
+        version,
+        COLD_SORE
+        | PREGNANT
+        | {"topical_retinoids_acids": "yes", "otc_nsaids_supplements": "yes", "tattoo_pmu": "yes"},
+    )
+    assert many.current_flags().count() >= 4
+    logged_in(client, staff("p", "Practitioner"))
+    client.get(page(few))  # warm the compiled-definition cache
+
+    def cost(submission: Submission) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page(submission)).status_code == 200
+        return len(queries)
+
+    assert cost(few) == cost(many)
+
+
+# Notifications
+
+
+def test_practitioners_are_told_of_a_flagged_submission_after_commit_without_health_details(
+    client, version, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    from test_intake_views import complete_until_check, start, submit
+
+    staff("p", "Practitioner").__class__.objects.filter(username="p").update(email="p@clinic.test")
+    settings.SITE_URL = "https://intake.clinic.test"
+    start(client)
+    check = complete_until_check(client, version, pregnant_or_breastfeeding="yes")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        submit(client, check)
+        assert mailoutbox == []  # nothing before the transaction commits
+    assert len(callbacks) == 1
+    callbacks[0]()
+
+    submission = Submission.objects.get()
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["p@clinic.test"]
+    assert (
+        f"https://intake.clinic.test/admin/intake/submission/{submission.pk}/change/"
+        in message.body
+    )
+    for private in ("Ann", "pregnan", "breastfeeding", "not_possible"):
+        assert private not in message.body and private not in message.subject
+
+
+def test_no_one_is_told_of_a_submission_without_flags_that_need_review(
+    client, version, django_capture_on_commit_callbacks
+):
+    from test_intake_views import complete_until_check, start, submit
+
+    start(client)
+    check = complete_until_check(client, version)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        submit(client, check)
+
+    assert callbacks == []
+
+
+def test_a_patients_session_does_not_reach_the_admin(client, version):
+    from test_intake_views import start
+
+    start(client)
+
+    assert client.get("/admin/intake/submission/")["Location"].startswith("/admin/login/")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import itertools
 import uuid
 from typing import Any
 
@@ -29,8 +30,14 @@ from intake.models import (
     Tier,
 )
 from intake.questionnaire import display_answer, display_date
-from intake.review_forms import FlagDecisionForm, ReviewStatusForm
-from intake.reviews import DecisionRefused, change_review_status, decide_flag
+from intake.review_forms import FlagDecisionForm, ReviewStatusForm, TreatmentDateForm
+from intake.reviews import (
+    DecisionRefused,
+    change_review_status,
+    change_treatment_date,
+    decide_flag,
+    flag_changes,
+)
 
 OUTCOME_LABELS = {"not_possible": "Not possible", "need_to_know": "Need to know"}
 OUTCOME_LABELS["manageable"] = "Manageable"
@@ -166,7 +173,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         )
         submission = (
             Submission.objects.select_related("version__question_set", "reviewer", "invitation")
-            .prefetch_related(current, "review_events__by")
+            .prefetch_related(current, "assessments__by", "review_events__by")
             .filter(pk=pk)
             .first()
         )
@@ -212,7 +219,18 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         status_form = ReviewStatusForm(initial={"status": submission.review_status})
         flag_form = None
         try:
-            if "flag" in request.POST:
+            if "date_reason" in request.POST:
+                date_form = TreatmentDateForm(request.POST)
+                if not date_form.is_valid():
+                    raise DecisionRefused("Please give a valid date and a reason for the change.")
+                change_treatment_date(
+                    submission,
+                    treatment_date=date_form.cleaned_data["treatment_date"],
+                    reason=date_form.cleaned_data["date_reason"],
+                    by=request.user,  # type: ignore[arg-type]
+                    revision=date_form.cleaned_data["revision"],
+                )
+            elif "flag" in request.POST:
                 flag_form = FlagDecisionForm(request.POST)
                 if not flag_form.is_valid():
                     return None, status_form, flag_form
@@ -329,8 +347,17 @@ def review_context(submission: Submission) -> dict[str, Any]:
         ]
         if rows:
             sections.append({"title": section.title, "rows": rows})
+    assessments = sorted(submission.assessments.all(), key=lambda a: (a.created_at, a.pk))
+    history = [
+        {
+            "assessment": later,
+            "changes": flag_changes(list(earlier.flags.all()), list(later.flags.all())),
+        }
+        for earlier, later in itertools.pairwise(assessments)
+    ]
     return {
         "submission": submission,
+        "assessment_history": history[::-1],
         "flag_rows": flag_rows,
         "sections": sections,
         "date_of_birth": display_date(submission.date_of_birth.isoformat()),

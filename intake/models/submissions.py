@@ -221,6 +221,11 @@ class Assessment(models.Model):
     outcome = models.CharField(max_length=20, choices=Tier.choices, blank=True)
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Empty for the assessment made at submission; set when staff change the treatment date.
+    reason = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
