@@ -106,7 +106,8 @@ CLINIC_NAME = env_str("CLINIC_NAME", "SkinPen Clinic")
 DEFAULT_QUESTION_SET = env_str("DEFAULT_QUESTION_SET", "skinpen")
 # The address staff use, for links in emails sent from background tasks (no request there).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
-# Background tasks (Django's tasks framework); run immediately unless a backend is configured.
+# Background tasks (Django's tasks framework). Run immediately by default; in production use
+# django_tasks_db.DatabaseBackend with `manage.py db_worker` running beside the web server.
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
@@ -126,6 +127,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks_db",
     "intake",
 ]
 

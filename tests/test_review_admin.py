@@ -646,3 +646,22 @@ def test_a_patients_session_does_not_reach_the_admin(client, version):
     start(client)
 
     assert client.get("/admin/intake/submission/")["Location"].startswith("/admin/login/")
+
+
+def test_with_the_database_backend_the_worker_sends_the_notification(version, settings, mailoutbox):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from intake.tasks import notify_practitioners
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    User.objects.filter(pk=staff("p", "Practitioner").pk).update(email="p@clinic.test")
+    submission = make_submission(version, PREGNANT)
+
+    notify_practitioners.enqueue(str(submission.pk))
+    assert DBTaskResult.objects.count() == 1
+    assert mailoutbox == []
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+    assert len(mailoutbox) == 1
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
