@@ -12,7 +12,8 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
 class ReviewStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=ReviewStatus.choices)
+    # A review never goes back to "new"; "in review" reopens it.
+    status = forms.ChoiceField(choices=[c for c in ReviewStatus.choices if c[0] != "new"])
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     rebook_after = forms.DateField(
         required=False,

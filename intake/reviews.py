@@ -79,6 +79,8 @@ def change_review_status(
         raise DecisionRefused("Choose a review status from the list.")
     if not reason.strip():
         raise DecisionRefused("Please give a reason for the change.")
+    if status == ReviewStatus.NEW:
+        raise DecisionRefused("A review cannot go back to new; choose in review to reopen it.")
     if status == ReviewStatus.DEFERRED and rebook_after is None:
         raise DecisionRefused("A deferral needs the earliest date the patient can rebook.")
     if status in CLEARING:

@@ -361,6 +361,18 @@ def test_only_the_medical_lead_can_override_and_then_the_submission_can_be_clear
     assert AuditEntry.objects.filter(action="override", user=lead).count() == 1
 
 
+def test_a_review_can_be_reopened_but_never_goes_back_to_new(version):
+    submission = make_submission(version)
+    user = staff("p", "Practitioner")
+    change_review_status(submission, status="not_suitable", reason="no", by=user, revision=0)
+
+    with pytest.raises(DecisionRefused, match="back to new"):
+        change_review_status(submission, status="new", reason="undo", by=user, revision=1)
+    change_review_status(submission, status="in_review", reason="reopen", by=user, revision=1)
+
+    assert Submission.objects.get(pk=submission.pk).review_status == "in_review"
+
+
 def test_a_deferral_needs_an_earliest_rebook_date(version):
     submission = make_submission(version)
     user = staff("p", "Practitioner")
