@@ -681,3 +681,29 @@ def test_with_the_database_backend_the_worker_sends_the_notification(version, se
 
     assert len(mailoutbox) == 1
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+@pytest.mark.parametrize(
+    ("role", "may_decide"),
+    [(None, False), ("Practitioner", True), ("Clinic admin", True), ("Medical lead", True)],
+)
+def test_who_can_record_a_review_decision(client, version, role, may_decide):
+    submission = make_submission(version)
+    if role:
+        logged_in(client, staff("someone", role))
+
+    response = client.post(page(submission), {"status": "in_review", "reason": "x", "revision": 0})
+
+    assert Submission.objects.get(pk=submission.pk).review_status == (
+        "in_review" if may_decide else "new"
+    )
+    assert response.status_code == 302
+
+
+def test_staff_without_a_role_see_no_submissions(client, version):
+    submission = make_submission(version)
+    logged_in(client, staff("nobody"))
+
+    assert client.get("/admin/intake/submission/").status_code == 403
+    assert client.get(page(submission)).status_code == 403
+    assert not AuditEntry.objects.exists()
