@@ -91,6 +91,15 @@ def change_review_status(
                 f"This submission cannot be cleared while a not-possible flag stands ({codes}). "
                 "Only the medical lead can override it, with a reason."
             )
+        undecided = (
+            submission.current_flags()
+            .filter(code__in=COLD_SORE_FLAGS, tier__in=["need_to_know", "manageable"])
+            .exclude(decisions__isnull=False)
+        )
+        if undecided.exists():
+            raise DecisionRefused(
+                "Record the antiviral plan on the cold-sore flag before clearing this submission."
+            )
     _claim(
         submission,
         revision,
@@ -134,12 +143,15 @@ def decide_flag(
         flag=flag,
         kind=kind,
         note=note,
-        antiviral_plan=antiviral_plan if flag.code in COLD_SORE_FLAGS else None,
+        antiviral_plan=antiviral_plan
+        if kind == FlagDecision.ACKNOWLEDGED and flag.code in COLD_SORE_FLAGS
+        else None,
         by=by,
         at=timezone.now(),
     )
     action = AuditAction.OVERRIDE if kind == FlagDecision.OVERRIDDEN else AuditAction.ACKNOWLEDGE
-    AuditEntry.record(by, action, submission, flag=flag.code)
+    # The flag's id, not its code: a code such as "pregnancy_breastfeeding" is health data.
+    AuditEntry.record(by, action, submission, flag_id=flag.pk)
     return decision
 
 
@@ -204,6 +216,7 @@ def change_treatment_date(
         outcome=evaluation.outcome or "",
         flag_codes=" ".join(flag.code for flag in evaluation.flags),
     )
+    before = list(submission.current_flags())
     submission.assessments.filter(is_current=True).update(is_current=False)
     assessment = Assessment.objects.create(
         submission=submission,
@@ -222,6 +235,20 @@ def change_treatment_date(
         submission,
         treatment_date=treatment_date.isoformat() if treatment_date else None,
     )
+    decided = submission.review_status not in (ReviewStatus.NEW, ReviewStatus.IN_REVIEW)
+    if decided and flag_changes(before, list(assessment.flags.all())):
+        # A decision made on other flags no longer stands: the review opens again.
+        Submission.objects.filter(pk=submission.pk).update(
+            review_status=ReviewStatus.IN_REVIEW,
+            review_order=REVIEW_ORDER[ReviewStatus.IN_REVIEW],
+        )
+        ReviewEvent.objects.create(
+            submission=submission,
+            status=ReviewStatus.IN_REVIEW,
+            reason="Reopened: the flags changed when the treatment date changed.",
+            by=by,
+        )
+        submission.refresh_from_db()
     return assessment
 
 

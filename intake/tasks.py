@@ -10,6 +10,7 @@ from django.urls import reverse
 from intake.models import Submission, User
 
 NOTIFY_TIERS = ("not_possible", "need_to_know")
+REVIEWER_ROLES = ("Practitioner", "Clinic admin", "Medical lead")
 
 
 @task()
@@ -19,7 +20,7 @@ def notify_practitioners(submission_id: str) -> int:
     if submission is None:
         return 0
     recipients = list(
-        User.objects.filter(is_active=True, groups__name="Practitioner")
+        User.objects.filter(is_active=True, groups__name__in=REVIEWER_ROLES)
         .exclude(email="")
         .values_list("email", flat=True)
         .distinct()

@@ -707,3 +707,82 @@ def test_staff_without_a_role_see_no_submissions(client, version):
     assert client.get("/admin/intake/submission/").status_code == 403
     assert client.get(page(submission)).status_code == 403
     assert not AuditEntry.objects.exists()
+
+
+def test_a_date_change_that_changes_the_flags_reopens_a_decided_review(version):
+    last_dose = (TODAY - datetime.timedelta(days=150)).isoformat()
+    answers = {
+        "isotretinoin_last_12_months": "yes",
+        "isotretinoin_taking_now": "no",
+        "isotretinoin_last_dose": last_dose,
+    }
+    submission = make_submission(
+        version, answers, treatment_date=TODAY + datetime.timedelta(days=60)
+    )
+    user = staff("p", "Practitioner")
+    flag = submission.current_flags().get()
+    decide_flag(flag, kind="acknowledged", note="Discussed", by=user, revision=0)
+    change_review_status(submission, status="cleared", reason="fine", by=user, revision=1)
+
+    from intake.reviews import change_treatment_date
+
+    change_treatment_date(
+        submission,
+        treatment_date=TODAY + datetime.timedelta(days=7),
+        reason="Moved earlier",
+        by=user,
+        revision=2,
+    )
+
+    fresh = Submission.objects.get(pk=submission.pk)
+    assert fresh.review_status == "in_review"
+    assert fresh.review_events.first().reason.startswith("Reopened")
+
+
+def test_a_submission_with_a_cold_sore_history_needs_the_plan_before_clearing(version):
+    submission = make_submission(version, COLD_SORE)
+    user = staff("p", "Practitioner")
+
+    with pytest.raises(DecisionRefused, match="antiviral plan"):
+        change_review_status(submission, status="cleared", reason="ok", by=user, revision=0)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    decide_flag(
+        flag, kind="acknowledged", note="ok", by=user, revision=0, antiviral_plan=ACCEPTED_PLAN
+    )
+    change_review_status(submission, status="cleared", reason="ok", by=user, revision=1)
+
+    assert Submission.objects.get(pk=submission.pk).review_status == "cleared"
+
+
+def test_decision_audit_entries_hold_no_health_data(version):
+    submission = make_submission(version, PREGNANT)
+    lead = staff("lead", "Medical lead")
+    flag = submission.current_flags().get()
+
+    decide_flag(flag, kind="overridden", note="ok", by=lead, revision=0)
+
+    entry = AuditEntry.objects.get(action="override")
+    assert entry.detail == {"flag_id": flag.pk}
+    assert "pregnan" not in json.dumps(entry.detail)
+
+
+def test_an_invalid_decision_form_says_what_is_wrong(client, version):
+    submission = make_submission(version)
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.post(
+        page(submission), {"status": "in_review", "reason": "", "revision": "x"}, follow=True
+    )
+
+    assert "Reason: This field is required." in response.content.decode()
+    assert Submission.objects.get(pk=submission.pk).review_status == "new"
+
+
+def test_the_version_filter_costs_one_query_however_many_versions(client, version):
+    logged_in(client, staff("p", "Practitioner"))
+    make_submission(version)
+    before = queue_queries(client)
+    for _ in range(3):
+        version.new_draft().publish()
+
+    assert queue_queries(client) == before

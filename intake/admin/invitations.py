@@ -61,7 +61,7 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
                 ),
             )
 
-    @admin.action(description="Email a new link to the selected patients")
+    @admin.action(description="Email a new link to the selected patients", permissions=["change"])
     def email_new_link(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         sent = 0
         for invitation in queryset.select_related("question_set"):

@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from intake.models import QuestionSet, QuestionSetVersion
@@ -27,6 +26,3 @@ class QuestionSetAdmin(admin.ModelAdmin[QuestionSet]):
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [VersionInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionSet]:
-        return super().get_queryset(request).prefetch_related("versions")

@@ -26,6 +26,7 @@ from intake.models import (
     AuditEntry,
     Flag,
     FlagDecision,
+    QuestionSetVersion,
     Submission,
     Tier,
 )
@@ -39,8 +40,7 @@ from intake.reviews import (
     flag_changes,
 )
 
-OUTCOME_LABELS = {"not_possible": "Not possible", "need_to_know": "Need to know"}
-OUTCOME_LABELS["manageable"] = "Manageable"
+OUTCOME_LABELS = dict(Tier.choices)
 
 
 class OutcomeFilter(admin.SimpleListFilter):
@@ -56,6 +56,26 @@ class OutcomeFilter(admin.SimpleListFilter):
             return queryset.filter(outcome="")
         if value in Tier.values:
             return queryset.filter(outcome=value)
+        return queryset
+
+
+class VersionFilter(admin.SimpleListFilter):
+    title = "question set version"
+    parameter_name = "version"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        # One query for every version, without their (large) definitions.
+        versions = (
+            QuestionSetVersion.objects.exclude(status="draft")
+            .select_related("question_set")
+            .defer("definition", "question_set__description")
+        )
+        return [(str(version.pk), str(version)) for version in versions]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(version_id=int(value))
         return queryset
 
 
@@ -116,11 +136,11 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         ColdSoreFilter,
         TreatmentDateFilter,
         "version__question_set",
-        "version",
+        VersionFilter,
     ]
     search_fields = ["patient_name", "email", "=reference"]
     list_select_related = ["reviewer"]
-    # Counting every row on every page view gets slow at a million submissions.
+    # No second count of the whole table beside the filtered one on every page view.
     show_full_result_count = False
     list_per_page = 50
     actions = ["export_csv"]
@@ -233,7 +253,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
             elif "flag" in request.POST:
                 flag_form = FlagDecisionForm(request.POST)
                 if not flag_form.is_valid():
-                    return None, status_form, flag_form
+                    raise DecisionRefused(_form_problem(flag_form))
                 flag = next(
                     (
                         f
@@ -255,7 +275,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
             else:
                 status_form = ReviewStatusForm(request.POST)
                 if not status_form.is_valid():
-                    return None, status_form, flag_form
+                    raise DecisionRefused(_form_problem(status_form))
                 change_review_status(
                     submission,
                     status=status_form.cleaned_data["status"],
@@ -288,9 +308,9 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         rows = queryset.order_by("submitted_at").values_list(
             "reference", "submitted_at", "treatment_date", "outcome", "flag_codes", "review_status"
         )
-        count = 0
+        references = []
         for reference, submitted, treatment, outcome, codes, status in rows.iterator():
-            count += 1
+            references.append(reference)
             writer.writerow(
                 [
                     csv_safe(reference),
@@ -301,11 +321,21 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
                     status,
                 ]
             )
-        AuditEntry.record(request.user, AuditAction.EXPORT, count=count)
+        AuditEntry.record(
+            request.user, AuditAction.EXPORT, count=len(references), references=references
+        )
         return response
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("intake.export_submission")
+
+
+def _form_problem(form: Any) -> str:
+    """The first problem with a decision form, with the field it concerns, as one sentence."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        return f"{label or name.replace('_', ' ').capitalize()}: {errors[0]}"
+    return "Please check the form."
 
 
 def current_flags(submission: Submission) -> list[Flag]:

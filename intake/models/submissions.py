@@ -184,7 +184,12 @@ class Submission(models.Model):
     revision = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["review_order", "treatment_date", "submitted_at"]
+        # Unbooked treatments after booked ones, on SQLite as on PostgreSQL.
+        ordering = [
+            "review_order",
+            models.F("treatment_date").asc(nulls_last=True),
+            "submitted_at",
+        ]
         permissions = [
             ("review_submission", "Can record reviews and flag decisions"),
             ("override_not_possible", "Can override a not-possible flag (medical lead)"),
