@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 TEST_SECRET_KEY := insecure-key-for-the-test-suite-only
 
-.PHONY: run test lint format migrations-check install install-dev clean
+.PHONY: run test lint format migrations-check serve-prod install install-dev clean
 
 run: export DEBUG ?= 1
 run: install  ## Set up, migrate the SQLite database, load SkinPen and serve on 127.0.0.1:8000
@@ -28,6 +28,14 @@ format: install-dev
 
 migrations-check: install-dev  ## Fail if models changed without a migration
 	SECRET_KEY=$(TEST_SECRET_KEY) $(BIN)/python manage.py makemigrations --check --dry-run
+
+serve-prod: install  ## What the containers run, without Docker: gunicorn and the task worker
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py load_question_set intake/question_sets/skinpen.json --publish
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/gunicorn clinic.wsgi
 
 install: $(VENV)/.installed-app
 install-dev: $(VENV)/.installed-dev

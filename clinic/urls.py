@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from clinic.views import healthz
+
 admin.site.site_header = "Consultation intake"
 admin.site.site_title = "Consultation intake"
 admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
 ]

@@ -71,5 +71,11 @@ def _plain_http_test_client() -> None:
     # The test client and the browser tests' live server speak plain HTTP. Session-wide, because
     # the live server's middleware reads the setting once, when it starts.
     from django.conf import settings
+    from django.test.utils import override_settings
 
     settings.SECURE_SSL_REDIRECT = False
+    # Tests render templates without running collectstatic first.
+    storages = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
+    override_settings(STORAGES=storages).enable()
