@@ -217,17 +217,11 @@ def change_treatment_date(
         flag_codes=" ".join(flag.code for flag in evaluation.flags),
     )
     before = list(submission.current_flags())
-    submission.assessments.filter(is_current=True).update(is_current=False)
-    assessment = Assessment.objects.create(
-        submission=submission,
+    assessment = submission.record_assessment(
+        evaluation,
         reference_date=treatment_date or submission.submitted_on,
-        outcome=evaluation.outcome or "",
-        reason=reason,
         by=by,
-    )
-    Flag.objects.bulk_create(
-        Flag.from_engine(assessment, position, flag)
-        for position, flag in enumerate(evaluation.flags)
+        reason=reason,
     )
     AuditEntry.record(
         by,

@@ -11,9 +11,7 @@ from django.utils import timezone
 
 from intake.forms import DATE_OF_BIRTH
 from intake.models import (
-    Assessment,
     Draft,
-    Flag,
     Invitation,
     QuestionSetVersion,
     Submission,
@@ -108,15 +106,8 @@ def submit_questionnaire(
         outcome=evaluation.outcome or "",
         flag_codes=" ".join(flag.code for flag in evaluation.flags),
     )
-    assessment = Assessment.objects.create(
-        submission=submission,
-        reference_date=draft.treatment_date or submitted_on,
-        outcome=evaluation.outcome or "",
-        created_at=now,
-    )
-    Flag.objects.bulk_create(
-        Flag.from_engine(assessment, position, flag)
-        for position, flag in enumerate(evaluation.flags)
+    submission.record_assessment(
+        evaluation, reference_date=draft.treatment_date or submitted_on, at=now
     )
     # The submission now holds the answers; the draft keeps only what idempotency needs.
     draft.submission = submission

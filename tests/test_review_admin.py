@@ -14,10 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intake.models import (
-    Assessment,
     AuditEntry,
     AuditLogIsAppendOnly,
-    Flag,
     ReviewStatus,
     Submission,
     User,
@@ -58,12 +56,7 @@ def make_submission(version, answers: dict[str, Any] | None = None, **fields: An
         flag_codes=" ".join(flag.code for flag in evaluation.flags),
         **fields,
     )
-    assessment = Assessment.objects.create(
-        submission=submission, reference_date=treatment, outcome=evaluation.outcome or ""
-    )
-    Flag.objects.bulk_create(
-        Flag.from_engine(assessment, n, flag) for n, flag in enumerate(evaluation.flags)
-    )
+    submission.record_assessment(evaluation, reference_date=treatment)
     return submission
 
 
@@ -786,3 +779,12 @@ def test_the_version_filter_costs_one_query_however_many_versions(client, versio
         version.new_draft().publish()
 
     assert queue_queries(client) == before
+
+
+def test_every_permission_a_role_lists_exists():
+    import importlib
+
+    roles = importlib.import_module("intake.migrations.0004_roles").ROLES
+    for name, codenames in roles.items():
+        granted = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+        assert granted == set(codenames), name

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from intake.models.question_sets import QuestionSet, QuestionSetVersion, Tier
 from intake.models.reviews import ReviewStatus
+from intake.rules import Evaluation, visible_questions
 from intake.rules import Flag as RaisedFlag
-from intake.rules import visible_questions
 
 
 def new_token() -> str:
@@ -216,6 +216,31 @@ class Submission(models.Model):
 
     def current_flags(self) -> models.QuerySet[Flag]:
         return Flag.objects.filter(assessment__submission=self, assessment__is_current=True)
+
+    def record_assessment(
+        self,
+        evaluation: Evaluation,
+        *,
+        reference_date: datetime.date,
+        at: datetime.datetime | None = None,
+        by: Any = None,
+        reason: str = "",
+    ) -> Assessment:
+        """Store the rules' result as the current assessment; any earlier one becomes history."""
+        self.assessments.filter(is_current=True).update(is_current=False)
+        assessment = Assessment.objects.create(
+            submission=self,
+            reference_date=reference_date,
+            outcome=evaluation.outcome or "",
+            created_at=at or timezone.now(),
+            by=by,
+            reason=reason,
+        )
+        Flag.objects.bulk_create(
+            Flag.from_engine(assessment, position, flag)
+            for position, flag in enumerate(evaluation.flags)
+        )
+        return assessment
 
 
 class Assessment(models.Model):
