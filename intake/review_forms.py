@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from intake.models import FlagDecision, ReviewStatus
 
@@ -21,6 +24,12 @@ class ReviewStatusForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def clean_rebook_after(self) -> datetime.date | None:
+        value: datetime.date | None = self.cleaned_data["rebook_after"]
+        if value is not None and value < timezone.localdate():
+            raise ValidationError("The earliest rebook date cannot be in the past.")
+        return value
 
 
 class FlagDecisionForm(forms.Form):
@@ -81,3 +90,14 @@ class TreatmentDateForm(forms.Form):
         label="Reason", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def clean_treatment_date(self) -> datetime.date | None:
+        value: datetime.date | None = self.cleaned_data["treatment_date"]
+        today = timezone.localdate()
+        earliest, latest = (
+            today - datetime.timedelta(days=365),
+            today + datetime.timedelta(days=730),
+        )
+        if value is not None and not earliest <= value <= latest:
+            raise ValidationError("Enter a date within a year before or two years after today.")
+        return value

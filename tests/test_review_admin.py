@@ -573,7 +573,7 @@ def test_a_date_change_needs_a_reason(client, version):
         page(submission), {"treatment_date": "", "date_reason": "", "revision": 0}, follow=True
     )
 
-    assert "valid date and a reason" in response.content.decode()
+    assert "Reason: This field is required." in response.content.decode()
     assert Submission.objects.get(pk=submission.pk).assessments.count() == 1
 
 
@@ -788,3 +788,50 @@ def test_every_permission_a_role_lists_exists():
     for name, codenames in roles.items():
         granted = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
         assert granted == set(codenames), name
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"treatment_date": "9999-12-31", "date_reason": "typo"},
+        {"status": "deferred", "reason": "wait", "rebook_after": "2001-01-01"},
+    ],
+)
+def test_implausible_dates_are_refused(client, version, data):
+    submission = make_submission(version)
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.post(page(submission), data | {"revision": 0}, follow=True)
+
+    text = response.content.decode()
+    assert "within a year before" in text or "cannot be in the past" in text
+    fresh = Submission.objects.get(pk=submission.pk)
+    assert (fresh.treatment_date, fresh.review_status) == (submission.treatment_date, "new")
+
+
+def test_decisions_on_flags_superseded_by_a_date_change_stay_on_the_page(client, version):
+    from intake.reviews import change_treatment_date
+
+    submission = make_submission(version, COLD_SORE)
+    user = staff("p", "Practitioner")
+    flag = submission.current_flags().get(code="cold_sore_history")
+    decide_flag(
+        flag,
+        kind="acknowledged",
+        note="Plan agreed",
+        by=user,
+        revision=0,
+        antiviral_plan=ACCEPTED_PLAN,
+    )
+    change_treatment_date(
+        submission,
+        treatment_date=TODAY + datetime.timedelta(days=20),
+        reason="Moved",
+        by=user,
+        revision=1,
+    )
+    logged_in(client, user)
+
+    text = client.get(page(submission)).content.decode()
+
+    assert "Plan agreed" in text and "valaciclovir" in text

@@ -242,7 +242,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
             if "date_reason" in request.POST:
                 date_form = TreatmentDateForm(request.POST)
                 if not date_form.is_valid():
-                    raise DecisionRefused("Please give a valid date and a reason for the change.")
+                    raise DecisionRefused(_form_problem(date_form))
                 change_treatment_date(
                     submission,
                     treatment_date=date_form.cleaned_data["treatment_date"],
@@ -382,6 +382,12 @@ def review_context(submission: Submission) -> dict[str, Any]:
         {
             "assessment": later,
             "changes": flag_changes(list(earlier.flags.all()), list(later.flags.all())),
+            # Decisions on the superseded flags stay visible, with the flag they were made on.
+            "earlier_decisions": [
+                (flag, decision)
+                for flag in earlier.flags.all()
+                for decision in flag.decisions.all()
+            ],
         }
         for earlier, later in itertools.pairwise(assessments)
     ]
