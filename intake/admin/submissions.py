@@ -119,8 +119,21 @@ def csv_safe(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+class RecordOnly:
+    """Nobody, superusers included, adds, changes or deletes these rows through the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin[Submission]):
+class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
     list_display = [
         "patient_name",
         "submitted_at",
@@ -151,15 +164,6 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         # The queue never loads the answers: free-text health data stays off the list.
         return super().get_queryset(request).defer("answers")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_badge(self, submission: Submission) -> str:
@@ -404,18 +408,9 @@ def review_context(submission: Submission) -> dict[str, Any]:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+class AuditEntryAdmin(RecordOnly, admin.ModelAdmin[AuditEntry]):
     list_display = ["at", "user", "action", "reference"]
     list_filter = ["action", "user", ("at", admin.DateFieldListFilter)]
     search_fields = ["=reference"]
     list_select_related = ["user"]
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
