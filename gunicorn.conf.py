@@ -10,6 +10,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Restart workers now and then so memory never creeps up over weeks.
 max_requests = 2000
 max_requests_jitter = 200
-accesslog = "-"
+# No access log: paths of patient links carry tokens; clinic.logs logs each request safely.
+accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

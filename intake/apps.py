@@ -5,3 +5,13 @@ class IntakeConfig(AppConfig):
     name = "intake"
     verbose_name = "Consultation intake"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth import signals
+
+        from clinic import logs
+
+        # Django's own authentication signals: staff logins belong in the security log.
+        signals.user_logged_in.connect(logs.log_login, dispatch_uid="log_login")
+        signals.user_logged_out.connect(logs.log_logout, dispatch_uid="log_logout")
+        signals.user_login_failed.connect(logs.log_login_failed, dispatch_uid="log_login_failed")
