@@ -117,6 +117,11 @@ TASKS = {
 # How long an invitation link and an unfinished questionnaire stay usable.
 INVITATION_DAYS = env_int("INVITATION_DAYS", 30)
 DRAFT_DAYS = env_int("DRAFT_DAYS", 14)
+# Retention (UK GDPR storage limitation), applied by `manage.py purge_expired`: an invitation that
+# was never used is deleted this many days after it expired; a submission, with its answers and
+# flags, this many years after its treatment date (or submission date when none was booked).
+EXPIRED_INVITATION_DAYS = env_int("EXPIRED_INVITATION_DAYS", 30)
+SUBMISSION_RETENTION_YEARS = env_int("SUBMISSION_RETENTION_YEARS", 8)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -132,6 +137,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "clinic.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,6 +171,19 @@ TEMPLATES = [
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The web tier keeps no state of its own, so any number of web processes can serve one clinic:
+# the cache lives in the database (table made by `manage.py createcachetable`) or in Redis, and
+# sessions in the database, read through that cache.
+REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}
+    )
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "intake.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -243,9 +262,22 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
 
+# One JSON line per request and per security event on stdout (see clinic/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "clinic.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Each request is already logged once by clinic.logs; Django's own 4xx lines would
+        # repeat it with the raw path, which can hold a patient's link token.
+        "django.request": {"level": "ERROR"},
+    },
 }

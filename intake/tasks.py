@@ -8,6 +8,7 @@ from django.tasks import task
 from django.urls import reverse
 
 from intake.models import Submission, User
+from intake.retention import purge_expired
 
 NOTIFY_TIERS = ("not_possible", "need_to_know")
 REVIEWER_ROLES = ("Practitioner", "Clinic admin", "Medical lead")
@@ -41,3 +42,14 @@ def notify_practitioners(submission_id: str) -> int:
         recipients,
     )
     return len(recipients)
+
+
+@task()
+def purge_expired_records() -> dict[str, int]:
+    """Delete what is past its retention period (the same as `manage.py purge_expired`)."""
+    report = purge_expired()
+    return {
+        "drafts": report.drafts,
+        "invitations": report.invitations,
+        "submissions": report.submissions,
+    }

@@ -1,8 +1,12 @@
 import copy
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
 
 MINIMAL_DOCUMENT: dict[str, Any] = {
     "format": "consultation-intake/question-set/1",
@@ -79,3 +83,13 @@ def _plain_http_test_client() -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     }
     override_settings(STORAGES=storages).enable()
+
+
+@pytest.fixture
+def version() -> Any:
+    """The SkinPen question set, published."""
+    from intake.models import import_document
+
+    version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
+    version.publish()
+    return version

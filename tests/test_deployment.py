@@ -63,17 +63,44 @@ def compose() -> dict:
 def test_compose_runs_postgres_the_web_app_and_the_worker():
     services = compose()["services"]
 
-    assert set(services) == {"db", "web", "worker"}
+    assert set(services) == {"db", "migrate", "web", "worker", "purge", "proxy"}
     version = int(re.search(r"postgres:(\d+)", services["db"]["image"]).group(1))
     assert version >= 16
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     assert any(volume.startswith("db-data:") for volume in services["db"]["volumes"])
     assert "db-data" in compose()["volumes"]
-    for name in ("web", "worker"):
+    for name in ("migrate", "web", "worker"):
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+    for name in ("migrate", "web", "worker", "purge"):
         assert services[name]["env_file"] == ".env"
+        assert services[name]["build"] == "."
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
     assert services["worker"]["command"][-1] == "db_worker"
+    assert "purge_expired" in " ".join(services["purge"]["command"])
+
+
+def test_migrations_run_once_before_any_web_container_starts():
+    services = compose()["services"]
+
+    assert "migrate --noinput" in " ".join(services["migrate"]["command"])
+    assert "createcachetable" in " ".join(services["migrate"]["command"])
+    for name in ("web", "worker", "purge"):
+        condition = services[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully"
+    assert "migrate" not in " ".join(services["web"]["command"])
+
+
+def test_web_can_be_scaled_behind_the_proxy():
+    services = compose()["services"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text(encoding="utf-8")
+
+    # No fixed host port on web, so `docker compose up --scale web=3` has no clash; the proxy
+    # publishes 80/443 and looks up every web container by the service's DNS name.
+    assert "ports" not in services["web"]
+    assert {"80:80", "443:443"} <= set(services["proxy"]["ports"])
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
+    assert re.search(r"dynamic a \{\s*name web\s*port 8000", caddyfile)
+    assert "health_uri /healthz" in caddyfile
 
 
 def test_no_secret_is_baked_into_compose_or_the_image():

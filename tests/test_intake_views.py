@@ -1,7 +1,6 @@
 """The patient's questionnaire, page by page, with JavaScript off (plain form posts)."""
 
 import datetime
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from intake.models import (
     Invitation,
     QuestionSetVersion,
     Submission,
-    import_document,
 )
 from intake.questionnaire import steps_for
 from intake.rules import visible_questions
@@ -46,13 +44,6 @@ DETAILS = {
     "email": "ann@example.com",
     "phone": "07700 900123",
 }
-
-
-@pytest.fixture
-def version() -> QuestionSetVersion:
-    version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
-    version.publish()
-    return version
 
 
 def post_value(question: Any, value: Any) -> dict[str, Any]:

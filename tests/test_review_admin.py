@@ -19,7 +19,6 @@ from intake.models import (
     ReviewStatus,
     Submission,
     User,
-    import_document,
 )
 from intake.reviews import ConcurrentChange, DecisionRefused, change_review_status, decide_flag
 from intake.rules import evaluate
@@ -28,13 +27,6 @@ pytestmark = pytest.mark.django_db
 
 SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def version():
-    version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
-    version.publish()
-    return version
 
 
 def make_submission(version, answers: dict[str, Any] | None = None, **fields: Any) -> Submission:
@@ -46,7 +38,7 @@ def make_submission(version, answers: dict[str, Any] | None = None, **fields: An
         version=version,
         patient_name=fields.pop("patient_name", "Ann Example"),
         date_of_birth=datetime.date(1990, 4, 3),
-        email="ann@example.com",
+        email=fields.pop("email", "ann@example.com"),
         phone="07700 900123",
         answers=evaluation.answers,
         treatment_date=treatment,
@@ -785,9 +777,14 @@ def test_every_permission_a_role_lists_exists():
     import importlib
 
     roles = importlib.import_module("intake.migrations.0004_roles").ROLES
-    for name, codenames in roles.items():
+    data_requests = importlib.import_module(
+        "intake.migrations.0007_data_requests_and_retention"
+    ).DATA_REQUEST_PERMISSIONS
+    expected = {name: set(codenames) for name, codenames in roles.items()}
+    expected["Clinic admin"] |= set(data_requests)
+    for name, codenames in expected.items():
         granted = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
-        assert granted == set(codenames), name
+        assert granted == codenames, name
 
 
 @pytest.mark.parametrize(

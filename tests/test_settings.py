@@ -74,3 +74,62 @@ def test_a_malformed_boolean_stops_start_up_with_its_name():
 
     assert result.returncode != 0
     assert "DEBUG must be one of" in result.stderr
+
+
+def cache_and_sessions(**env: str) -> list[str]:
+    code = (
+        "import clinic.settings as s; "
+        "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'], s.SESSION_ENGINE)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DEBUG"}}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean | {"SECRET_KEY": "x" * 50} | env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.split()
+
+
+def test_the_cache_and_sessions_live_in_the_database_so_web_processes_share_them():
+    assert cache_and_sessions() == [
+        "django.core.cache.backends.db.DatabaseCache",
+        "cache",
+        "django.contrib.sessions.backends.cached_db",
+    ]
+
+
+def test_with_redis_configured_the_cache_lives_there():
+    assert cache_and_sessions(REDIS_URL="redis://cache.internal:6379/0")[:2] == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache.internal:6379/0",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_session_started_by_one_web_process_is_read_by_another(settings):
+    from importlib import import_module
+
+    from django.core.cache import caches
+
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    }
+    caches["default"].close()
+    try:
+        caches["default"].set("ping", "pong", 5)
+    except Exception as error:
+        pytest.skip(f"no Redis at {redis_url}: {error}")
+    engine = import_module(settings.SESSION_ENGINE)
+    first = engine.SessionStore()
+    first["draft_id"] = "d-1"
+    first.save()
+    caches["default"].clear()  # another process's cache may be empty: the database has it
+
+    second = engine.SessionStore(session_key=first.session_key)
+
+    assert caches["default"].get("ping") is None
+    assert second["draft_id"] == "d-1"

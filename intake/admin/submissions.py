@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from clinic.logs import security_event
 from intake.models import (
     AuditAction,
     AuditEntry,
@@ -298,6 +299,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         """The whole submission on paper, for the patient's file."""
         submission = self._submission(request, object_id)
         AuditEntry.record(request.user, AuditAction.PRINT, submission)
+        security_event(request, "export", what="submission_print", submissions=1)
         context = {**review_context(submission), "printed_at": timezone.now()}
         return TemplateResponse(request, "admin/intake/submission/print.html", context)
 
@@ -328,6 +330,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         AuditEntry.record(
             request.user, AuditAction.EXPORT, count=len(references), references=references
         )
+        security_event(request, "export", what="submissions_csv", submissions=len(references))
         return response
 
     def has_export_permission(self, request: HttpRequest) -> bool:

@@ -1,6 +1,12 @@
 """The app's models, by topic: staff accounts, question sets, and the patient intake."""
 
 from intake.models.accounts import User
+from intake.models.data_requests import (
+    DataRequest,
+    DataRequestKind,
+    ErasureDecision,
+    PatientRecords,
+)
 from intake.models.question_sets import (
     DOCUMENT_FORMAT,
     Choice,
@@ -43,12 +49,16 @@ __all__ = [
     "AuditEntry",
     "AuditLogIsAppendOnly",
     "Choice",
+    "DataRequest",
+    "DataRequestKind",
     "Draft",
+    "ErasureDecision",
     "Flag",
     "FlagDecision",
     "FrozenVersionError",
     "Invitation",
     "Parameter",
+    "PatientRecords",
     "PublishError",
     "Question",
     "QuestionSet",

@@ -91,6 +91,10 @@ class AuditAction(models.TextChoices):
     ACKNOWLEDGE = "acknowledge", "Acknowledged flag"
     OVERRIDE = "override", "Overrode flag"
     DATE_CHANGE = "date_change", "Changed treatment date"
+    RETENTION_DELETE = "retention_delete", "Deleted at the end of its retention period"
+    ACCESS_EXPORT = "access_export", "Exported a patient's data (subject access)"
+    DATA_REQUEST = "data_request", "Recorded a patient's data request"
+    ERASURE = "erasure", "Erased a patient's data"
 
 
 class AuditEntry(models.Model):

@@ -1,24 +1,23 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
-from intake.models import Draft
+from intake.retention import purge_expired
 
 
 class Command(BaseCommand):
     help = (
-        "Delete unfinished questionnaires (drafts) past their expiry date, with every answer "
-        "they hold. Run it daily, e.g. from cron. --dry-run only reports the count."
+        "Delete what is past its retention period: expired unfinished questionnaires, unused "
+        "invitations after EXPIRED_INVITATION_DAYS, and submissions SUBMISSION_RETENTION_YEARS "
+        "after their treatment date. Run it daily. --dry-run only reports the counts."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="Report, delete nothing")
+        parser.add_argument("--dry-run", action="store_true", help="Report counts, delete nothing")
 
     def handle(self, *args: Any, dry_run: bool, **options: Any) -> None:
-        expired = Draft.objects.filter(expires_at__lte=timezone.now())
+        report = purge_expired(dry_run=dry_run)
         if dry_run:
-            self.stdout.write(f"{expired.count()} expired draft(s) would be deleted.")
-            return
-        deleted, _ = expired.delete()
-        self.stdout.write(f"Deleted {deleted} expired draft(s).")
+            self.stdout.write(f"Would delete {report}.")
+        else:
+            self.stdout.write(f"Deleted {report}.")
