@@ -21,6 +21,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from clinic.addresses import client_address
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
@@ -66,11 +68,6 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             line["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         return json.dumps(line, default=str, ensure_ascii=False)
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address as the server saw it (gunicorn applies trusted proxy headers)."""
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def security_event(request: HttpRequest | None, event: str, **fields: Any) -> None:
@@ -141,3 +138,13 @@ def log_login_failed(
 ) -> None:
     # Django has already masked the password in `credentials`; only the username is kept.
     security_event(request, "login_failed", username=str(credentials.get("username", ""))[:150])
+
+
+def log_lockout(
+    sender: Any,
+    request: HttpRequest | None,
+    username: str = "",
+    ip_address: str = "",
+    **kwargs: Any,
+) -> None:
+    security_event(request, "lockout", username=str(username)[:150], client=ip_address)

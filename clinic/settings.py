@@ -4,12 +4,14 @@ Every variable is documented in `.env.example`. Values that are present but malf
 process with a clear message instead of falling back silently.
 """
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 # Lets the admin and querysets be written with type parameters (ModelAdmin[Model]) at run time.
 django_stubs_ext.monkeypatch()
@@ -133,6 +135,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "intake",
 ]
 
@@ -145,8 +151,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Every view needs a signed-in user unless it is marked public (@login_not_required).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "intake.staff_access.StaffAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "clinic.responses.NoStoreMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -163,6 +177,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "intake.context_processors.clinic",
             ],
         },
@@ -186,6 +201,17 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "intake.User"
+AUTHENTICATION_BACKENDS = [
+    # Refuses logins while a username and address are locked out, before checking the password.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Older hashes still verify, and are upgraded to Argon2 at the next login.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -222,6 +248,50 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 LOGIN_URL = "admin:login"
 
+# How many reverse proxies in front of the app append to X-Forwarded-For (1 for the compose
+# proxy); the client's address for lockouts and rate limits is read from there. 0: REMOTE_ADDR.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
+# Staff sessions end after this long without a request, and this long after signing in.
+STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30)
+STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 12)
+SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
+
+# Two-factor authentication: the issuer shown in the staff member's authenticator app.
+OTP_TOTP_ISSUER = CLINIC_NAME
+
+# Login lockout (django-axes): 5 failures for one username from one address lock both for 15
+# minutes; a lockout is answered with a polite page and status 429.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "clinic.addresses.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# Abuse limits on the public pages, per client address per hour.
+RATE_LIMIT_STARTS_PER_HOUR = env_int("RATE_LIMIT_STARTS_PER_HOUR", 20)
+RATE_LIMIT_SUBMISSIONS_PER_HOUR = env_int("RATE_LIMIT_SUBMISSIONS_PER_HOUR", 10)
+RATE_LIMIT_EMAILS_PER_HOUR = env_int("RATE_LIMIT_EMAILS_PER_HOUR", 5)
+
+# The largest step of the largest question set sends about 150 fields and a few kilobytes.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# Content Security Policy: only this site's own scripts (or one carrying the request's nonce),
+# styles and images; no framing; forms post only here.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -235,6 +305,9 @@ SECURE_HTTPS = env_bool("SECURE_HTTPS", default=not DEBUG)
 if SECURE_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # The __Host- prefix makes browsers refuse the cookies unless secure, host-only and for "/".
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -279,5 +352,7 @@ LOGGING = {
         # Each request is already logged once by clinic.logs; Django's own 4xx lines would
         # repeat it with the raw path, which can hold a patient's link token.
         "django.request": {"level": "ERROR"},
+        # django-axes notes every login in its own words; clinic.security already logs them.
+        "axes": {"level": "WARNING"},
     },
 }

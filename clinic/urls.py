@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic.views import healthz
+from intake.staff_access import two_factor
 
 admin.site.site_header = "Consultation intake"
 admin.site.site_title = "Consultation intake"
@@ -10,5 +11,6 @@ admin.site.index_title = "Clinic administration"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("staff/two-factor/", two_factor, name="two_factor"),
     path("", include("intake.urls")),
 ]

@@ -1,5 +1,6 @@
 """Site-wide views that belong to no app: the health check."""
 
+from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_safe
 from clinic import __version__
 
 
+@login_not_required
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:

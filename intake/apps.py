@@ -7,11 +7,15 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
         from django.contrib.auth import signals
 
         from clinic import logs
+        from intake import staff_access
 
         # Django's own authentication signals: staff logins belong in the security log.
         signals.user_logged_in.connect(logs.log_login, dispatch_uid="log_login")
         signals.user_logged_out.connect(logs.log_logout, dispatch_uid="log_logout")
         signals.user_login_failed.connect(logs.log_login_failed, dispatch_uid="log_login_failed")
+        signals.user_logged_in.connect(staff_access.record_sign_in, dispatch_uid="sign_in_time")
+        user_locked_out.connect(logs.log_lockout, dispatch_uid="log_lockout")

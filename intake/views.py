@@ -14,6 +14,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -40,6 +41,7 @@ from intake.models import (
     token_digest,
 )
 from intake.questionnaire import CHECK, DETAILS, Step, answer_summary, display_date, steps_for
+from intake.rate_limits import over_limit
 from intake.submissions import (
     IncompleteQuestionnaire,
     InvitationAlreadyUsed,
@@ -67,6 +69,21 @@ def _already_sent(request: HttpRequest, message: str, *, status: int = 410) -> H
     return _problem(request, "You've already sent your answers", message, status=status)
 
 
+def _too_many(request: HttpRequest, retry_after: int, what: str) -> HttpResponse:
+    """The 429 page: nothing was stored, and it says when to try again."""
+    again = timezone.localtime() + datetime.timedelta(seconds=retry_after)
+    response = _problem(
+        request,
+        "Please try again a little later",
+        f"We've had a lot of {what} from your connection in the last hour, so we've paused "
+        f"them for now. Please try again after {again:%H:%M}. Nothing from this attempt has "
+        "been saved.",
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 def _draft_expired(request: HttpRequest, title: str) -> HttpResponse:
     return _problem(
         request,
@@ -81,8 +98,12 @@ def _begin(request: HttpRequest, draft: Draft) -> None:
     # A new session key, so that a session identifier set before the start is never reused.
     request.session.cycle_key()
     request.session[SESSION_DRAFT] = str(draft.pk)
+    # A patient's browser keeps their place as long as the draft lasts, and a week more to tell
+    # them it expired rather than forget them (staff sessions are shorter: STAFF_SESSION_HOURS).
+    request.session.set_expiry(datetime.timedelta(days=settings.DRAFT_DAYS + 7))
 
 
+@login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def home(request: HttpRequest) -> HttpResponse:
@@ -92,6 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/start.html", {"version": version, "form": form})
 
 
+@login_not_required
 @never_cache
 @require_POST
 def start(request: HttpRequest) -> HttpResponse:
@@ -103,6 +125,8 @@ def start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         context = {"version": version, "form": form}
         return render(request, "intake/start.html", context, status=400)
+    if retry_after := over_limit(request, "start", settings.RATE_LIMIT_STARTS_PER_HOUR):
+        return _too_many(request, retry_after, "new questionnaires")
     draft, _ = start_draft(
         version, now=timezone.now(), treatment_date=form.cleaned_data["treatment_date"]
     )
@@ -110,7 +134,9 @@ def start(request: HttpRequest) -> HttpResponse:
     return redirect("intake:step", number=1)
 
 
+@login_not_required
 @never_cache
+@sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """An invitation link: a start page addressed to the patient, then their questionnaire."""
@@ -143,6 +169,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             .first()
         )
         if draft is None:
+            if retry_after := over_limit(request, "start", settings.RATE_LIMIT_STARTS_PER_HOUR):
+                return _too_many(request, retry_after, "new questionnaires")
             draft, _ = start_draft(version, now=timezone.now(), invitation=invite)
         _begin(request, draft)
         steps = steps_for(draft.version.compiled())
@@ -151,6 +179,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "intake/start.html", context)
 
 
+@login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def resume(request: HttpRequest, token: str) -> HttpResponse:
@@ -175,6 +204,7 @@ def _current_draft(request: HttpRequest) -> Draft | None:
     return Draft.objects.select_related("version", "invitation").filter(pk=draft_id).first()
 
 
+@login_not_required
 @never_cache
 @sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -274,7 +304,12 @@ def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:
     draft.save(update_fields=["resume_digest", "updated_at"])
     link = request.build_absolute_uri(reverse("intake:resume", args=[token]))
     email = draft.details.get("email")
-    emailed = bool(email) and _send_resume_link(email, link, draft)
+    # The link is always on screen; emails are capped so the form cannot be used to spam.
+    emailed = (
+        bool(email)
+        and over_limit(request, "email", settings.RATE_LIMIT_EMAILS_PER_HOUR) is None
+        and _send_resume_link(email, link, draft)
+    )
     context = {"link": link, "email": email, "emailed": emailed, "expires_at": draft.expires_at}
     return render(request, "intake/saved.html", context)
 
@@ -306,6 +341,9 @@ def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpR
     full_name = draft.details.get("full_name", "")
     form = ConsentForm(request.POST or None, full_name=full_name)
     if request.method == "POST" and form.is_valid():
+        limit = settings.RATE_LIMIT_SUBMISSIONS_PER_HOUR
+        if retry_after := over_limit(request, "submit", limit):
+            return _too_many(request, retry_after, "questionnaires sent")
         try:
             submit_questionnaire(
                 draft.pk, consent_name=form.cleaned_data["signature"], now=timezone.now()
@@ -333,6 +371,7 @@ def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpR
     return render(request, "intake/check.html", context, status=status)
 
 
+@login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def done(request: HttpRequest) -> HttpResponse:
@@ -354,6 +393,7 @@ def done(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/done.html", context)
 
 
+@login_not_required
 @require_POST
 def leave(request: HttpRequest) -> HttpResponseRedirect:
     """Forget the questionnaire in this browser (for a shared device)."""

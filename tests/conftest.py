@@ -82,7 +82,10 @@ def _plain_http_test_client() -> None:
     storages = settings.STORAGES | {
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     }
-    override_settings(STORAGES=storages).enable()
+    # Argon2 is slow on purpose; tests that create many staff accounts use a fast hash.
+    # (tests/test_staff_access.py checks the configured hashers themselves.)
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    override_settings(STORAGES=storages, PASSWORD_HASHERS=fast).enable()
 
 
 @pytest.fixture

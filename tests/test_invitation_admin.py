@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from test_review_admin import logged_in
 
 from intake.models import Invitation, QuestionSet
 
@@ -11,8 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("lead", password="a-long-password-123")
-    client.force_login(user)
-    return client
+    return logged_in(client, user)
 
 
 @pytest.fixture

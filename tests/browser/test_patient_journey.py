@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -62,6 +63,14 @@ class Journey:
         self.base = base
         self.axe = Axe()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # The browser reports what the Content Security Policy blocked on the console.
+        self.csp_violations: list[str] = []
+        for tab in (page, wide):
+            tab.on("console", self._note_csp_violation)
+
+    def _note_csp_violation(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(message.text)
 
     def check_page(self, name: str) -> None:
         """No serious or critical accessibility problems; screenshots at both widths."""
@@ -198,6 +207,9 @@ def test_a_patient_completes_the_skinpen_questionnaire(browser, live_server, ski
     assert "antiviral" in text
     assert "7 days before your appointment" in text
     assert "Not possible" not in text
+    # The progressive-enhancement script ran under the policy (the follow-ups above appeared
+    # and hid as answered), and nothing on any page was blocked.
+    assert journey.csp_violations == []
     journey.check_page("11-confirmation")
 
     submission = Submission.objects.get()

@@ -1,0 +1,121 @@
+"""Abuse limits on the public pages: per-address rate limits and request size limits."""
+
+import pytest
+from django.core import mail
+from django.test import Client
+from test_intake_views import DETAILS, complete_until_check, step_url, submit
+
+from intake.models import Draft, Submission
+
+pytestmark = pytest.mark.django_db
+
+
+def start_new(client: Client):
+    return client.post("/start/", {"treatment_date": ""})
+
+
+def test_starting_questionnaires_is_limited_per_address_per_hour(version, settings):
+    settings.RATE_LIMIT_STARTS_PER_HOUR = 3
+
+    allowed = [start_new(Client()).status_code for _ in range(3)]
+    refused = start_new(Client())
+    other_address = Client(REMOTE_ADDR="198.51.100.7").post("/start/", {"treatment_date": ""})
+
+    assert allowed == [302, 302, 302]
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3601
+    text = refused.content.decode()
+    assert "Please try again after" in text and "Nothing from this attempt has been saved" in text
+    assert other_address.status_code == 302
+    assert Draft.objects.count() == 4
+
+
+def test_behind_the_proxy_each_client_address_has_its_own_limit(version, settings):
+    settings.RATE_LIMIT_STARTS_PER_HOUR = 1
+    settings.PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    first = Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.1").post("/start/", {})
+    second = Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.2").post("/start/", {})
+    # A client cannot dodge the limit by writing its own X-Forwarded-For entries.
+    spoofed = Client(**proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.1").post("/start/", {})
+
+    assert (first.status_code, second.status_code, spoofed.status_code) == (302, 302, 429)
+
+
+def test_sending_questionnaires_is_limited_and_nothing_is_stored_over_the_limit(version, settings):
+    settings.RATE_LIMIT_SUBMISSIONS_PER_HOUR = 1
+    first, second = Client(), Client()
+    start_new(first)
+    check = complete_until_check(first, version)
+    submit(first, check)
+    start_new(second)
+    complete_until_check(second, version)
+
+    refused = submit(second, check)
+
+    assert refused.status_code == 429
+    assert Submission.objects.count() == 1
+    assert Draft.objects.filter(submission__isnull=True).count() == 1
+
+
+def test_continue_later_emails_are_capped_but_the_link_is_always_shown(version, settings):
+    settings.RATE_LIMIT_EMAILS_PER_HOUR = 1
+    client = Client()
+    start_new(client)
+    client.post(step_url(1), DETAILS | {"treatment_date": ""})
+
+    first = client.post(step_url(2), {"action": "save"})
+    second = client.post(step_url(2), {"action": "save"})
+
+    assert len(mail.outbox) == 1
+    assert "/continue/" in first.content.decode() and "/continue/" in second.content.decode()
+    assert "We couldn" in second.content.decode()
+
+
+def test_a_request_with_too_many_fields_is_refused(version):
+    client = Client()
+    start_new(client)
+    fields = {f"field_{n}": "x" for n in range(1000)}
+
+    response = client.post(step_url(1), fields)
+
+    assert response.status_code == 400
+    assert Draft.objects.get().details == {}
+
+
+def test_an_oversized_body_is_refused(version):
+    client = Client()
+    start_new(client)
+
+    response = client.post(step_url(1), DETAILS | {"full_name": "A" * 300_000})
+
+    assert response.status_code == 400
+    assert Draft.objects.get().details == {}
+
+
+def test_the_largest_step_fits_within_the_field_limit(version, settings):
+    from test_intake_views import section_post
+
+    from intake.questionnaire import steps_for
+
+    steps = steps_for(version.compiled())
+    largest = max(
+        (len(section_post(version, step.section_key)), step.number) for step in steps[1:-1]
+    )
+
+    assert largest[0] < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS / 2
+
+
+def test_a_free_text_answer_has_a_maximum_length(version):
+    from intake.questionnaire import step_of_question
+
+    client = Client()
+    start_new(client)
+    complete_until_check(client, version)
+    number = step_of_question(version.compiled(), "other_medicines").number
+
+    response = client.post(step_url(number), {"other_medicines": "x" * 5000})
+
+    assert response.status_code == 400
+    assert "Please shorten your answer to" in response.content.decode()
