@@ -65,6 +65,15 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("admin:index")
 
 
+def _page_context(request: HttpRequest) -> dict[str, Any]:
+    # The admin's look, without its navigation: nothing in it opens before the second step.
+    return {
+        **admin.site.each_context(request),
+        "available_apps": [],
+        "is_nav_sidebar_enabled": False,
+    }
+
+
 def _qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=5, dark="#1b1b1b", light="#ffffff")
 
@@ -103,7 +112,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                     request,
                     "registration/backup_codes.html",
                     {
-                        **admin.site.each_context(request),
+                        **_page_context(request),
                         "codes": backup_codes,
                         "next": _next_url(request),
                         "title": "Your backup codes",
@@ -113,7 +122,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         security_event(request, "two_factor_failed")
         form.add_error("code", "That code is not right, or has been used already. Try again.")
     context = {
-        **admin.site.each_context(request),
+        **_page_context(request),
         "title": "Set up two-step sign-in" if enrolling else "Two-step sign-in",
         "form": form,
         "enrolling": enrolling,

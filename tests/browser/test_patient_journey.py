@@ -7,46 +7,20 @@ Screenshots of each step at phone and desktop widths go to artifacts/screenshots
 
 import datetime
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from intake.models import Submission, import_document
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 SKINPEN = ROOT / "intake" / "question_sets" / "skinpen.json"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-# Chromium's own background traffic has nowhere to go on a closed network.
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: .ci/run installs it with apt-get.")
-        pytest.skip("Chromium is not installed (apt-get install chromium).")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself (not by the server) are safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,87 @@
+"""A practitioner signs in for the first time in a real browser: password, authenticator set-up
+with the QR page, backup codes, then the review queue and a flagged submission.
+
+Checks what only a browser shows: the pages work under the Content Security Policy (the browser
+reports anything it blocks), and the QR code is drawn.
+"""
+
+import base64
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django_otp.oath import totp
+from playwright.sync_api import expect
+
+from intake.models import User, import_document
+
+ROOT = Path(__file__).resolve().parents[2]
+SKINPEN = ROOT / "intake" / "question_sets" / "skinpen.json"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = "a-long-password-for-pat"
+
+# serialized_rollback: the roles made by a data migration survive the other browser tests.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def flagged_submission() -> Any:
+    from test_review_admin import COLD_SORE, make_submission
+
+    version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
+    version.publish()
+    # Transactional tests empty the database between tests, roles (a data migration) included.
+    codenames = importlib.import_module("intake.migrations.0004_roles").PRACTITIONER
+    role, _ = Group.objects.get_or_create(name="Practitioner")
+    role.permissions.set(
+        Permission.objects.filter(content_type__app_label="intake", codename__in=codenames)
+    )
+    pat = User.objects.create_user("pat", password=PASSWORD, is_staff=True)
+    pat.groups.add(role)
+    return make_submission(version, COLD_SORE, patient_name="Ann Example")
+
+
+def current_code(spaced_key: str) -> str:
+    key = spaced_key.replace(" ", "")
+    key = base64.b32decode(key + "=" * (-len(key) % 8))
+    return f"{totp(key):06d}"
+
+
+def test_a_practitioner_sets_up_two_step_sign_in_and_reviews(browser, live_server):
+    submission = flagged_submission()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("pat")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
+    expect(page.locator(".qr-code svg")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "staff-two-factor-setup.png", full_page=True)
+    key = page.locator("#totp-key").inner_text()
+    page.get_by_label("Code").fill(current_code(key))
+    page.get_by_role("button", name="Confirm and continue").click()
+
+    expect(page.locator(".backup-codes li")).to_have_count(10)
+    page.get_by_role("link", name="Continue to the admin").click()
+    page.get_by_role("link", name="Submissions").first.click()
+    page.get_by_role("link", name="Ann Example").click()
+    expect(page.get_by_text(submission.reference).first).to_be_visible()
+
+    expect(page.get_by_text("cold_sore_history").first).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "staff-submission.png", full_page=True)
+    assert blocked == []
