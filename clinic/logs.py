@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
 from clinic.addresses import client_address
 
@@ -66,7 +67,13 @@ class JsonFormatter(logging.Formatter):
             if key not in _RECORD_ATTRIBUTES and key not in _UNSAFE_EXTRAS:
                 line[key] = value
         if record.exc_info and record.exc_info[0] is not None:
-            line["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            # The type and where it happened, never the message: database and validation errors
+            # quote the values involved, which can be a patient's details or answers.
+            exc_type, _, tb = record.exc_info
+            line["exception"] = {
+                "type": f"{exc_type.__module__}.{exc_type.__qualname__}",
+                "traceback": "".join(traceback.format_tb(tb)).rstrip(),
+            }
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
@@ -133,11 +140,17 @@ def log_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
     security_event(request, "logout", user_id=getattr(user, "pk", None))
 
 
+def username_digest(username: str) -> str:
+    """A keyed digest of a username typed at sign-in: attempts can be matched up in the logs,
+    but a password typed into the username box by mistake is never written down."""
+    return salted_hmac("clinic.logs.username", username.casefold()).hexdigest()[:16]
+
+
 def log_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    # Django has already masked the password in `credentials`; only the username is kept.
-    security_event(request, "login_failed", username=str(credentials.get("username", ""))[:150])
+    username = str(credentials.get("username", ""))
+    security_event(request, "login_failed", username_digest=username_digest(username))
 
 
 def log_lockout(
@@ -147,4 +160,6 @@ def log_lockout(
     ip_address: str = "",
     **kwargs: Any,
 ) -> None:
-    security_event(request, "lockout", username=str(username)[:150], client=ip_address)
+    security_event(
+        request, "lockout", username_digest=username_digest(str(username)), client=ip_address
+    )

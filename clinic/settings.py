@@ -144,7 +144,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "clinic.logs.RequestLogMiddleware",
+    # Headers for every response, the health check's included.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything checks the Host header (see HealthCheckMiddleware).
+    "clinic.views.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -156,8 +161,7 @@ MIDDLEWARE = [
     # Every view needs a signed-in user unless it is marked public (@login_not_required).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "intake.staff_access.StaffAccessMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After WhiteNoise, so static files keep their long cache lifetime.
     "clinic.responses.NoStoreMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",

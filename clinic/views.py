@@ -1,8 +1,10 @@
 """Site-wide views that belong to no app: the health check."""
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -21,3 +23,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "version": __version__}, status=503)
     return JsonResponse({"status": "ok", "version": __version__})
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz before the Host header is checked.
+
+    Container and load-balancer health checks call the app by its internal address
+    (127.0.0.1:8000), which is not one of the clinic's ALLOWED_HOSTS; every other URL still
+    refuses an unknown host.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz":
+            return healthz(request)
+        return self.get_response(request)

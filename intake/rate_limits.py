@@ -1,12 +1,15 @@
 """Abuse limits on the public pages, counted per client address per clock hour in the cache.
 
 The cache is shared by every web process (a database table, or Redis), so a limit holds however
-many web containers run. Addresses are stored hashed.
+many web containers run; Redis counts exactly, the database cache may let a few extra through
+under heavy parallel load (its increments are read-then-write). Addresses are stored hashed, and
+IPv6 clients are counted per /64 network, the block one household or phone is given.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 
 from django.core.cache import cache
@@ -17,13 +20,23 @@ from clinic.addresses import client_address
 HOUR = 3600
 
 
+def _bucket(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def over_limit(request: HttpRequest, scope: str, per_hour: int) -> int | None:
     """Count one attempt; return the seconds until the next hour if the limit is passed."""
     if per_hour <= 0:
         return None
     now = time.time()
     window = int(now // HOUR)
-    client = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
+    client = hashlib.sha256(_bucket(client_address(request)).encode()).hexdigest()[:32]
     key = f"rate:{scope}:{client}:{window}"
     cache.add(key, 0, timeout=HOUR + 60)
     try:

@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from intake.models import AuditAction, AuditEntry, Draft, Invitation, Submission
+from intake.models.data_requests import forget_admin_history
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +102,8 @@ def purge_expired(*, now: datetime.datetime | None = None, dry_run: bool = False
         Draft.objects.filter(submission__in=ids).delete()
         Submission.objects.filter(pk__in=ids).delete()
         draft_count, _ = drafts.delete()
-        invitation_count = invitations.count()
-        invitations.delete()
-    return PurgeReport(draft_count, invitation_count, len(ids))
+        invitation_ids = list(invitations.values_list("pk", flat=True))
+        Invitation.objects.filter(pk__in=invitation_ids).delete()
+        forget_admin_history(Invitation, invitation_ids)
+        forget_admin_history(Submission, ids)
+    return PurgeReport(draft_count, len(invitation_ids), len(ids))

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -106,6 +106,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 backup_codes = issue_backup_codes(user)
         if matched is not None:
             django_otp.login(request, matched)
+            # Fully signed in now: a session key seen between the two steps must not carry over.
+            request.session.cycle_key()
             security_event(request, "two_factor_enrolled" if enrolling else "two_factor_verified")
             if backup_codes:
                 return render(
@@ -139,12 +141,17 @@ def _spaced(secret: str) -> str:
 
 
 def _match(user: Any, device: TOTPDevice, code: str, *, enrolling: bool) -> Any:
-    """The device that accepts the code; a used TOTP code or backup code never works twice."""
+    """The device that accepts the code; a used TOTP code or backup code never works twice.
+
+    Runs in the caller's transaction with the device rows locked, so two requests with the same
+    code cannot both be accepted.
+    """
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if device.verify_token(code):
         return device
     if enrolling:
         return None
-    backup = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    backup = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
     if backup is not None and backup.verify_token(code):
         return backup
     return None
@@ -183,6 +190,10 @@ def record_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs
         request.session[LAST_SEEN_AT] = now
 
 
+def _redirect_back_to(url: str, request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+
+
 class StaffAccessMiddleware:
     """End staff sessions that are idle or too old, and require the second factor for the admin."""
 
@@ -194,12 +205,12 @@ class StaffAccessMiddleware:
         if user is not None and user.is_authenticated:
             expired = self._expired(request)
             if expired:
-                logout(request)
                 security_event(request, "session_expired", reason=expired)
+                logout(request)
                 messages.info(request, "You were signed out. Please sign in again.")
-                return redirect(f"{reverse('admin:login')}?next={request.path}")
+                return _redirect_back_to(reverse("admin:login"), request)
             if user.is_staff and self._needs_second_factor(request):
-                return redirect(f"{reverse('two_factor')}?next={request.path}")
+                return _redirect_back_to(reverse("two_factor"), request)
         return self.get_response(request)
 
     def _expired(self, request: HttpRequest) -> str:

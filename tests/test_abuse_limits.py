@@ -43,6 +43,20 @@ def test_behind_the_proxy_each_client_address_has_its_own_limit(version, setting
     assert (first.status_code, second.status_code, spoofed.status_code) == (302, 302, 429)
 
 
+def test_ipv6_clients_are_counted_per_64_network(version, settings):
+    settings.RATE_LIMIT_STARTS_PER_HOUR = 1
+
+    first = Client(REMOTE_ADDR="2001:db8:1:2::10").post("/start/", {})
+    same_network = Client(REMOTE_ADDR="2001:db8:1:2:ffff::1").post("/start/", {})
+    other_network = Client(REMOTE_ADDR="2001:db8:1:3::10").post("/start/", {})
+
+    assert (first.status_code, same_network.status_code, other_network.status_code) == (
+        302,
+        429,
+        302,
+    )
+
+
 def test_sending_questionnaires_is_limited_and_nothing_is_stored_over_the_limit(version, settings):
     settings.RATE_LIMIT_SUBMISSIONS_PER_HOUR = 1
     first, second = Client(), Client()

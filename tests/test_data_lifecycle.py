@@ -357,3 +357,53 @@ def test_erasure_needs_its_own_permission(client, version):
     assert Submission.objects.count() == 1
     data_request.refresh_from_db()
     assert data_request.decision == ""
+
+
+def test_a_shared_email_address_is_not_erased_wholesale(clinic_admin, version):
+    ann = make_submission(version)
+    sister = make_submission(version, patient_name="Bea Example")
+    data_request = erasure_request(clinic_admin)
+
+    page = clinic_admin.get(f"/admin/intake/datarequest/{data_request.pk}/change/")
+    refused = decide(clinic_admin, data_request, decision="erase", legal_basis="")
+
+    assert "Ann Example (03/04/1990); Bea Example (03/04/1990)" in page.content.decode()
+    assert "name more than one person" in refused.content.decode()
+    assert set(Submission.objects.all()) == {ann, sister}
+
+
+def test_a_request_by_reference_covers_that_person_only(clinic_admin, version):
+    ann = make_submission(version)
+    sister = make_submission(version, patient_name="Bea Example")
+    make_draft(version, details={"full_name": "Bea Example", "email": "ann@example.com"})
+    clinic_admin.post(
+        "/admin/intake/datarequest/add/",
+        {"kind": "erasure", "received_on": TODAY.isoformat(), "reference": sister.reference},
+    )
+    data_request = DataRequest.objects.get()
+
+    decide(clinic_admin, data_request, decision="erase", legal_basis="")
+
+    assert list(Submission.objects.all()) == [ann]
+    assert not Draft.objects.exists()
+
+
+def test_erasure_and_retention_leave_no_names_in_the_admins_history(clinic_admin, version):
+    from django.contrib.admin.models import LogEntry
+
+    clinic_admin.post(
+        "/admin/intake/invitation/add/",
+        {
+            "question_set": version.question_set.pk,
+            "patient_name": "Ann Example",
+            "email": "ann@example.com",
+            "treatment_date": "",
+        },
+    )
+    assert LogEntry.objects.filter(object_repr__contains="Ann Example").exists()
+    data_request = erasure_request(clinic_admin)
+
+    decide(clinic_admin, data_request, decision="erase", legal_basis="")
+
+    assert not Invitation.objects.exists()
+    assert not LogEntry.objects.filter(object_repr__contains="Ann Example").exists()

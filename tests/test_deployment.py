@@ -38,6 +38,16 @@ def test_the_health_check_fails_when_the_database_does_not_answer(client):
 
 
 @pytest.mark.django_db
+def test_the_health_check_answers_on_the_containers_own_address(settings):
+    settings.ALLOWED_HOSTS = ["intake.example-clinic.co.uk"]
+    client = Client()
+
+    # The container health check: http://127.0.0.1:8000/healthz, not one of the clinic's hosts.
+    assert client.get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    assert client.get("/", HTTP_HOST="127.0.0.1:8000").status_code == 400
+
+
+@pytest.mark.django_db
 def test_the_health_check_answers_over_plain_http_where_pages_redirect(settings):
     settings.SECURE_SSL_REDIRECT = True
     client = Client()  # a new client loads the middleware with the changed setting
@@ -100,7 +110,8 @@ def test_web_can_be_scaled_behind_the_proxy():
     assert {"80:80", "443:443"} <= set(services["proxy"]["ports"])
     assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
     assert re.search(r"dynamic a \{\s*name web\s*port 8000", caddyfile)
-    assert "health_uri /healthz" in caddyfile
+    assert services["proxy"]["depends_on"]["web"]["condition"] == "service_healthy"
+    assert "lb_try_duration" in caddyfile
 
 
 def test_no_secret_is_baked_into_compose_or_the_image():

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from test_review_admin import logged_in, make_submission, staff
 
-from clinic.logs import JsonFormatter
+from clinic.logs import JsonFormatter, username_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,8 @@ def test_logins_failures_and_logouts_are_security_events_without_passwords(caplo
     events = [(line["event"], line.get("user_id")) for line in lines(caplog, "clinic.security")]
     assert events == [("login_failed", None), ("login", user.pk), ("logout", user.pk)]
     failed = lines(caplog, "clinic.security")[0]
-    assert failed["username"] == "pat"
+    assert failed["username_digest"] == username_digest("pat")
+    assert "pat" not in json.dumps(failed)
     assert failed["client"] == "127.0.0.1"
     assert "wrong-password" not in caplog.text and "a-long-password" not in caplog.text
 
@@ -100,6 +101,24 @@ def test_djangos_own_error_lines_lose_the_path():
 
     assert line["message"] == "Request failed with status 500"
     assert "tok" not in json.dumps(line)
+
+
+def test_an_exception_is_logged_by_type_and_place_without_its_message():
+    email = "ann@" + "example.com"
+    try:
+        raise ValueError(f"duplicate key (email)=({email})")
+    except ValueError:
+        import sys as system
+
+        record = logging.LogRecord(
+            "django.request", logging.ERROR, __file__, 1, "boom", None, system.exc_info()
+        )
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["exception"]["type"] == "builtins.ValueError"
+    assert "test_logging.py" in line["exception"]["traceback"]
+    assert "ann@example.com" not in json.dumps(line)
 
 
 def test_the_configured_logs_are_json_on_stdout():

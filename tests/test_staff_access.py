@@ -76,7 +76,7 @@ def test_a_password_alone_does_not_open_the_admin():
     response = client.get("/admin/intake/submission/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/staff/two-factor/?next=/admin/intake/submission/"
+    assert response["Location"] == "/staff/two-factor/?next=%2Fadmin%2Fintake%2Fsubmission%2F"
 
 
 def test_enrolment_shows_a_qr_code_then_backup_codes_and_opens_the_admin(caplog):
@@ -154,6 +154,21 @@ def test_a_lost_device_is_reset_with_a_command_and_the_user_enrols_again():
     assert "Set up two-step sign-in" in page.content.decode()
     with pytest.raises(Exception, match="No user"):
         call_command("reset_two_factor", "nobody")
+
+
+def test_the_session_key_changes_once_the_second_step_is_done():
+    user = staff("pat", "Practitioner")
+    device = enrolled(user)
+    client = signed_in_with_password(user)
+    between_steps = client.cookies[clinic_session_cookie()].value
+
+    client.post("/staff/two-factor/", {"code": code_for(device), "next": "/admin/"})
+
+    assert client.cookies[clinic_session_cookie()].value != between_steps
+    assert client.get("/admin/").status_code == 200
+    stolen = Client()
+    stolen.cookies[clinic_session_cookie()] = between_steps
+    assert stolen.get("/admin/").status_code == 302
 
 
 def test_a_redirect_after_the_second_step_never_leaves_the_site():

@@ -43,7 +43,9 @@ class DataRequestForm(forms.ModelForm[DataRequest]):
     def clean_received_on(self) -> Any:
         received_on = self.cleaned_data["received_on"]
         if received_on and received_on > timezone.localdate():
-            raise ValidationError("The request cannot have been received in the future.")
+            raise ValidationError(
+                "The request cannot have been received in the future.", code="future_date"
+            )
         return received_on
 
     def clean(self) -> dict[str, Any]:
@@ -60,8 +62,25 @@ class DataRequestForm(forms.ModelForm[DataRequest]):
             )
         if data.get("decision") == ErasureDecision.RETAIN and not data.get("legal_basis"):
             self.add_error(
-                "legal_basis", "Say why the records are kept when the clinic retains them."
+                "legal_basis",
+                ValidationError(
+                    "Say why the records are kept when the clinic retains them.",
+                    code="no_legal_basis",
+                ),
             )
+        if data.get("decision") == ErasureDecision.ERASE and self.instance.pk:
+            people = self.instance.records().people()
+            if len(people) > 1:
+                self.add_error(
+                    "decision",
+                    ValidationError(
+                        "These records name more than one person (%(people)s), so erasing them "
+                        "would remove someone else's too. Record a separate request for the "
+                        "person asking, with the reference of one of their submissions.",
+                        code="several_people",
+                        params={"people": "; ".join(people)},
+                    ),
+                )
         return data
 
 
@@ -97,12 +116,13 @@ class DataRequestAdmin(admin.ModelAdmin[DataRequest]):
         )
         return format_html(
             "{} submission(s) ({}), {} unfinished questionnaire(s), {} invitation(s), "
-            "held under {}",
+            "held under {}, naming: {}",
             counts["submissions"],
             references or "none",
             counts["drafts"],
             counts["invitations"],
             records.email,
+            "; ".join(records.people()) or "no one",
         )
 
     @admin.display(description="Patient's copy")
@@ -171,7 +191,12 @@ class DataRequestAdmin(admin.ModelAdmin[DataRequest]):
         ):
             raise PermissionDenied
         stored = DataRequest.objects.get(pk=obj.pk)
-        stored.decide(decision, by=request.user, legal_basis=form.cleaned_data["legal_basis"])
+        try:
+            stored.decide(decision, by=request.user, legal_basis=form.cleaned_data["legal_basis"])
+        except ValueError:
+            messages.error(request, "Someone else decided this request in the meantime.")
+            obj.refresh_from_db()
+            return
         if decision == ErasureDecision.ERASE:
             messages.success(request, f"Erased: {stored.erased}.")
         obj.refresh_from_db()

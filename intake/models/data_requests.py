@@ -13,6 +13,8 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -41,9 +43,16 @@ class PatientRecords:
     submissions: QuerySet[Submission]
 
     @classmethod
-    def for_email(cls, email: str) -> PatientRecords:
+    def for_email(cls, email: str, *, person: Submission | None = None) -> PatientRecords:
+        """Everything under an email address; with `person`, only what has that person's name.
+
+        Families often share one email address: a request made with one submission's reference
+        covers that person's records, not their relatives'.
+        """
         invitations = Invitation.objects.filter(email__iexact=email)
-        return cls(
+        if person is not None:
+            invitations = invitations.filter(patient_name__iexact=person.patient_name)
+        records = cls(
             email=email,
             invitations=invitations.order_by("created_at"),
             drafts=Draft.objects.filter(
@@ -55,6 +64,34 @@ class PatientRecords:
                 Q(email__iexact=email) | Q(invitation__in=invitations)
             ).order_by("submitted_at"),
         )
+        if person is None:
+            return records
+        return dataclasses.replace(
+            records,
+            drafts=records.drafts.filter(
+                Q(details__full_name__iexact=person.patient_name) | Q(invitation__in=invitations)
+            ),
+            submissions=records.submissions.filter(
+                patient_name__iexact=person.patient_name, date_of_birth=person.date_of_birth
+            ),
+        )
+
+    def people(self) -> list[str]:
+        """The different people these records name, as "name (date of birth)"."""
+        found = {
+            (name.casefold(), f"{name} ({born:%d/%m/%Y})")
+            for name, born in self.submissions.values_list("patient_name", "date_of_birth")
+        }
+        named = {key for key, _ in found}
+        found |= {
+            (name.casefold(), name)
+            for name in self.invitations.values_list("patient_name", flat=True)
+            if name.casefold() not in named
+        }
+        by_name: dict[str, set[str]] = {}
+        for key, label in found:
+            by_name.setdefault(key, set()).add(label)
+        return sorted(label for labels in by_name.values() for label in labels)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -110,15 +147,19 @@ class DataRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} received {self.received_on:%d %b %Y}"
 
-    def patient_email(self) -> str:
-        """The email address the request covers (from the reference when none was given)."""
-        if self.email:
-            return self.email
-        submission = Submission.objects.filter(reference=self.reference.upper()).first()
-        return submission.email if submission else ""
-
     def records(self) -> PatientRecords:
-        return PatientRecords.for_email(self.patient_email())
+        """What the request covers: all under the email, or the referenced person's records."""
+        if self.email:
+            return PatientRecords.for_email(self.email)
+        submission = Submission.objects.filter(reference=self.reference.upper()).first()
+        if submission is None:
+            return PatientRecords(
+                email="",
+                invitations=Invitation.objects.none(),
+                drafts=Draft.objects.none(),
+                submissions=Submission.objects.none(),
+            )
+        return PatientRecords.for_email(submission.email, person=submission)
 
     @property
     def is_decided(self) -> bool:
@@ -128,10 +169,12 @@ class DataRequest(models.Model):
 
     def decide(self, decision: str, *, by: Any, legal_basis: str = "") -> None:
         """Record the clinic's decision on an erasure request, and erase if so decided."""
-        if self.kind != DataRequestKind.ERASURE or self.is_decided:
-            raise ValueError("Only an undecided erasure request can be decided.")
         now = timezone.now()
         with transaction.atomic():
+            # Locked, so two admins deciding at once cannot both act on the request.
+            current = DataRequest.objects.select_for_update().get(pk=self.pk)
+            if current.kind != DataRequestKind.ERASURE or current.is_decided:
+                raise ValueError("Only an undecided erasure request can be decided.")
             records = self.records()
             if decision == ErasureDecision.ERASE:
                 self.erased = erase(records, by=by, at=now)
@@ -152,6 +195,15 @@ class DataRequest(models.Model):
             )
 
 
+def forget_admin_history(model: type[models.Model], pks: list[Any]) -> None:
+    """Delete the admin's own history lines about deleted records: they repeat patients' names
+    ("Invitation for Ann Example"), and the audit log already says what happened."""
+    content_type = ContentType.objects.get_for_model(model)
+    LogEntry.objects.filter(
+        content_type=content_type, object_id__in=[str(pk) for pk in pks]
+    ).delete()
+
+
 def erase(records: PatientRecords, *, by: Any, at: Any) -> dict[str, int]:
     """Delete a patient's submissions, drafts and invitations; return how many of each."""
     submissions = list(records.submissions.values_list("pk", "reference"))
@@ -166,6 +218,8 @@ def erase(records: PatientRecords, *, by: Any, at: Any) -> dict[str, int]:
     _, drafts = Draft.objects.filter(Q(pk__in=draft_ids) | Q(submission__in=ids)).delete()
     Submission.objects.filter(pk__in=ids).delete()
     _, invitations = Invitation.objects.filter(pk__in=invitation_ids).delete()
+    forget_admin_history(Invitation, invitation_ids)
+    forget_admin_history(Submission, ids)
     return {
         "submissions": len(ids),
         "drafts": drafts.get("intake.Draft", 0),
