@@ -143,7 +143,8 @@ def log_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
 def username_digest(username: str) -> str:
     """A keyed digest of a username typed at sign-in: attempts can be matched up in the logs,
     but a password typed into the username box by mistake is never written down."""
-    return salted_hmac("clinic.logs.username", username.casefold()).hexdigest()[:16]
+    digest = salted_hmac("clinic.logs.username", username.casefold(), algorithm="sha256")
+    return digest.hexdigest()[:16]
 
 
 def log_login_failed(
