@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from intake.cases import CaseFileError, CaseResult, parse_cases, run_case
 from intake.models.accounts import User
-from intake.rules import Definition, Problem, load_definition, validate
+from intake.rules import Definition, DefinitionError, Problem, load_definition, validate
 
 DOCUMENT_FORMAT = "consultation-intake/question-set/1"
 
@@ -56,6 +57,10 @@ class QuestionSet(models.Model):
         """The version new patients get: the highest-numbered published one."""
         return self.versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
 
+    def next_version_number(self) -> int:
+        last = self.versions.order_by("-number").values_list("number", flat=True).first()
+        return (last or 0) + 1
+
 
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -66,6 +71,9 @@ class VersionStatus(models.TextChoices):
 class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
     def published(self) -> QuestionSetVersionQuerySet:
         return self.filter(status=VersionStatus.PUBLISHED)
+
+    def with_submission_counts(self) -> QuestionSetVersionQuerySet:
+        return self.annotate(submission_count=models.Count("submissions"))
 
     def update(self, **kwargs: Any) -> int:
         if self.exclude(status=VersionStatus.DRAFT).exists():
@@ -79,7 +87,15 @@ class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
 
 
 # Fields of a version that publishing freezes; only the status may move on (to retired).
-_FROZEN_FIELDS = ("question_set_id", "number", "label", "notes", "definition", "content_hash")
+_FROZEN_FIELDS = (
+    "question_set_id",
+    "number",
+    "label",
+    "notes",
+    "definition",
+    "content_hash",
+    "test_cases",
+)
 
 
 class QuestionSetVersion(models.Model):
@@ -94,6 +110,11 @@ class QuestionSetVersion(models.Model):
         default=list, blank=True, help_text="Standard preparation and aftercare advice."
     )
     sources = models.JSONField(default=dict, blank=True, help_text="Source codes cited by rules.")
+    test_cases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Example patients and the flags they must raise; all must pass to publish.",
+    )
     definition = models.JSONField(null=True, blank=True, editable=False)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -150,14 +171,31 @@ class QuestionSetVersion(models.Model):
         """Every publishing check that the version currently fails."""
         return validate(self.to_document())
 
+    def run_cases(self, document: dict[str, Any] | None = None) -> list[CaseResult]:
+        """Evaluate every test case; raises PublishError if the version or its cases are invalid."""
+        try:
+            if document is None and self.definition is not None:
+                definition = self.compiled()
+            else:
+                definition = load_definition(document or self.to_document())
+            cases = parse_cases(self.test_cases)
+        except DefinitionError as error:
+            raise PublishError(error.problems) from None
+        except CaseFileError as error:
+            raise PublishError([Problem("invalid_cases", "test cases", str(error))]) from None
+        return [run_case(definition, case) for case in cases]
+
     def publish(self, *, by: User | None = None) -> None:
-        """Validate the draft and freeze it; raises PublishError listing every problem."""
+        """Check the draft, run its test cases and freeze it; PublishError lists every problem."""
         if not self.is_draft:
             raise FrozenVersionError(f"{self} is already published.")
         document = self.to_document()
         problems = validate(document)
         if problems:
             raise PublishError(problems)
+        failures = [result for result in self.run_cases(document) if not result.passed]
+        if failures:
+            raise PublishError([case_failure(result) for result in failures])
         self.definition = document
         self.content_hash = content_hash(document)
         self.status = VersionStatus.PUBLISHED
@@ -173,8 +211,16 @@ class QuestionSetVersion(models.Model):
         self.save()
 
     def new_draft(self) -> QuestionSetVersion:
-        """Copy this version into a new draft, for the next round of edits."""
-        return import_document(self.to_document())
+        """Copy this version and its test cases into a new draft, for the next round of edits."""
+        draft = import_document(self.to_document())
+        draft.test_cases = self.test_cases
+        draft.save(update_fields=["test_cases"])
+        return draft
+
+    def previous_published(self) -> QuestionSetVersion | None:
+        """The version new patients get today, if it is another one: what this one would replace."""
+        current = self.question_set.latest_published()
+        return None if current is None or current.pk == self.pk else current
 
     def compiled(self) -> Definition:
         """The published definition parsed for the rules engine (cached: it never changes)."""
@@ -184,6 +230,23 @@ class QuestionSetVersion(models.Model):
         if compiled is None:
             compiled = _COMPILED[self.content_hash] = load_definition(self.definition)
         return compiled
+
+
+def case_failure(result: CaseResult) -> Problem:
+    """A failed test case as a publishing problem, naming the case and what went wrong."""
+    details = []
+    if result.problems:
+        details.append(
+            "its answers do not fit: " + "; ".join(p.message.rstrip(".") for p in result.problems)
+        )
+    if result.missing:
+        details.append("missing flags: " + ", ".join(result.missing))
+    if result.unexpected:
+        details.append("unexpected flags: " + ", ".join(result.unexpected))
+    name = result.case.name
+    return Problem(
+        "case_failed", f"case {name}", f'Test case "{name}" fails: ' + "; ".join(details) + "."
+    )
 
 
 # Published definitions never change, so each is parsed once per process, keyed by content hash.
@@ -446,11 +509,10 @@ def import_document(document: Any) -> QuestionSetVersion:
         slug=meta["slug"],
         defaults={"title": meta["title"], "description": meta.get("description", "")},
     )
-    last = question_set.versions.order_by("-number").values_list("number", flat=True).first()
     version_meta = document.get("version") or {}
     version = QuestionSetVersion.objects.create(
         question_set=question_set,
-        number=(last or 0) + 1,
+        number=question_set.next_version_number(),
         label=version_meta.get("label", ""),
         notes=version_meta.get("notes", ""),
         advice=document.get("advice", []),
