@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime
 import itertools
+import json
 import uuid
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from intake import fhir
 from intake.models import (
     AuditAction,
     AuditEntry,
@@ -179,6 +181,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         view = self.admin_site.admin_view
         return [
             path("<str:object_id>/print/", view(self.print_view), name="intake_submission_print"),
+            path("<str:object_id>/fhir.json", view(self.fhir_view), name="intake_submission_fhir"),
             *super().get_urls(),
         ]
 
@@ -300,6 +303,22 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         AuditEntry.record(request.user, AuditAction.PRINT, submission)
         context = {**review_context(submission), "printed_at": timezone.now()}
         return TemplateResponse(request, "admin/intake/submission/print.html", context)
+
+    def fhir_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The submission as an HL7 FHIR R4 QuestionnaireResponse to its own version."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        submission = self._submission(request, object_id)
+        AuditEntry.record(
+            request.user, AuditAction.EXPORT, submission, references=[submission.reference]
+        )
+        resource = fhir.questionnaire_response(submission)
+        response = HttpResponse(
+            json.dumps(resource, indent=2), content_type="application/fhir+json"
+        )
+        filename = f"questionnaire-response-{submission.reference}.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     @admin.action(description="Export selected submissions as CSV", permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Submission]) -> HttpResponse:
