@@ -501,3 +501,47 @@ def test_anyone_not_logged_in_is_sent_to_the_login_page(client, make_document):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_published_version_shows_its_conditions_and_settings_as_written(
+    clinic_admin, make_document
+):
+    version = import_document(make_document())
+    version.publish()
+    question = version.questions.get(key="last_dose")
+
+    page = text(clinic_admin.get(url("change", version.pk)))
+    question_page = text(
+        clinic_admin.get(reverse("admin:intake_question_change", args=[question.pk]))
+    )
+
+    assert "last_dose within BLOCK_MONTHS months" in page
+    assert "isotretinoin in (yes, not_sure)" in page
+    assert version.content_hash in page
+    assert "isotretinoin in (yes, not_sure)" in question_page
+    assert 'allow_month_year: true, allow_not_sure: true, date_range: "past"' in question_page
+
+
+def test_retiring_a_version_stops_new_starts_on_it(clinic_admin, client, make_document):
+    version = import_document(make_document())
+    version.publish()
+    assert b"Retire this version" in clinic_admin.get(url("change", version.pk)).content
+
+    response = clinic_admin.post(url("retire", version.pk))
+
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert version.status == VersionStatus.RETIRED
+    assert version.question_set.latest_published() is None
+    again = clinic_admin.post(url("retire", version.pk), follow=True)
+    assert "Only a published version can be retired" in text(again)
+
+
+def test_a_practitioner_cannot_retire_a_version(client, make_document):
+    version = import_document(make_document())
+    version.publish()
+    client.force_login(staff("pat", "Practitioner"))
+
+    assert client.post(url("retire", version.pk)).status_code == 403
+    version.refresh_from_db()
+    assert version.status == VersionStatus.PUBLISHED

@@ -30,10 +30,18 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from intake import fhir
-from intake.authoring_forms import ImportForm, QuestionForm, QuestionRowForm, RuleForm, VersionForm
+from intake.authoring_forms import (
+    ImportForm,
+    QuestionForm,
+    QuestionRowForm,
+    RuleForm,
+    VersionForm,
+    condition_text,
+)
 from intake.data_dictionary import data_dictionary_csv
 from intake.models import (
     Choice,
+    FrozenVersionError,
     Parameter,
     PublishError,
     Question,
@@ -41,6 +49,7 @@ from intake.models import (
     QuestionSetVersion,
     Rule,
     Section,
+    VersionStatus,
     import_document,
 )
 from intake.models.question_sets import case_failure
@@ -175,10 +184,23 @@ class QuestionInline(DraftContentInline, admin.TabularInline[Question, QuestionS
     show_change_link = True
     verbose_name_plural = "Questions (choices and type settings on each question's page)"
 
+    # What a read-only (published) version shows in place of the editable fields.
+    @admin.display(description="Show only if (follow-up)")
+    def follow_up(self, question: Question) -> str:
+        return condition_text(question.show_if) or "–"
+
 
 class RuleInline(DraftContentInline, admin.StackedInline[Rule, QuestionSetVersion]):
     model = Rule
     form = RuleForm
+
+    @admin.display(description="When (condition)")
+    def condition(self, rule: Rule) -> str:
+        return condition_text(rule.when)
+
+    @admin.display(description="Sources")
+    def sources(self, rule: Rule) -> str:
+        return ", ".join(rule.rule_sources) or "–"
 
 
 @admin.register(QuestionSetVersion)
@@ -261,6 +283,7 @@ class QuestionSetVersionAdmin(ChecksDraftOnSave, admin.ModelAdmin[QuestionSetVer
             path("<int:pk>/publish/", view(self.publish_view), name=f"{name}_publish"),
             path("<int:pk>/cases/", view(self.cases_view), name=f"{name}_cases"),
             path("<int:pk>/new-draft/", view(self.new_draft_view), name=f"{name}_new_draft"),
+            path("<int:pk>/retire/", view(self.retire_view), name=f"{name}_retire"),
             path("<int:pk>/preview/", view(self.preview_view), name=f"{name}_preview"),
             path("<int:pk>/export.json", view(self.export_json), name=f"{name}_export"),
             path("<int:pk>/dictionary.csv", view(self.export_csv), name=f"{name}_dictionary"),
@@ -281,6 +304,9 @@ class QuestionSetVersionAdmin(ChecksDraftOnSave, admin.ModelAdmin[QuestionSetVer
             **(extra_context or {}),
             "can_edit": version is not None and self.has_change_permission(request, version),
             "can_copy": can_add,
+            "can_retire": version is not None
+            and version.status == VersionStatus.PUBLISHED
+            and self.has_change_permission(request),
         }
         return super().change_view(request, object_id, form_url, context)
 
@@ -390,6 +416,19 @@ class QuestionSetVersionAdmin(ChecksDraftOnSave, admin.ModelAdmin[QuestionSetVer
         messages.success(request, f"{draft} is a new draft copied from version {version.number}.")
         return HttpResponseRedirect(self._change_url(draft))
 
+    def retire_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Stop new patients starting on a published version; what it holds stays as it is."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        version = self._version(request, pk, edit=True)
+        try:
+            version.retire()
+        except FrozenVersionError:
+            messages.error(request, f"Only a published version can be retired; {version} is not.")
+            return HttpResponseRedirect(self._change_url(version))
+        messages.success(request, f"{version} is retired: new patients can no longer start it.")
+        return HttpResponseRedirect(self._change_url(version))
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Import a question-set JSON document (and its test cases) as a new draft."""
         if not self.has_add_permission(request):
@@ -471,7 +510,6 @@ class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
         ("Number questions", {"fields": ["min", "max"]}),
         ("Text questions", {"fields": ["max_length"]}),
     ]
-    readonly_fields = ["version"]
 
     class ChoiceInline(DraftContentInline, admin.TabularInline[Choice, Question]):
         model = Choice
@@ -482,6 +520,39 @@ class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
             return allowed and (obj is None or obj.version.is_draft)
 
     inlines = [ChoiceInline]
+
+    @admin.display(description="Show only if (follow-up)")
+    def follow_up(self, question: Question) -> str:
+        return condition_text(question.show_if) or "–"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is not None and not obj.version.is_draft:
+            # A published question's type settings, read from what it stores.
+            return ("version", "follow_up", "settings")
+        return ("version",)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not obj.version.is_draft:
+            return [
+                (
+                    None,
+                    {
+                        "fields": [
+                            *self.fieldsets[0][1]["fields"],
+                            "type",
+                            "required",
+                            "follow_up",
+                            "settings",
+                        ]
+                    },
+                )
+            ]
+        return self.fieldsets
+
+    @admin.display(description="Type settings")
+    def settings(self, question: Question) -> str:
+        options = question.options
+        return ", ".join(f"{k}: {json.dumps(v)}" for k, v in sorted(options.items())) or "–"
 
     def draft_of(self, obj: Any) -> QuestionSetVersion:
         question: Question = obj
