@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from intake.cases import CaseFileError, parse_cases
 from intake.models import PublishError, QuestionSet, content_hash, import_document
 
 
@@ -26,6 +27,10 @@ class Command(BaseCommand):
     ) -> None:
         document = _read_json(path)
         test_cases = [] if cases is None else _read_json(cases)
+        try:
+            parse_cases(test_cases)
+        except CaseFileError as error:
+            raise CommandError(f"{cases}: {error}") from None
 
         with transaction.atomic():
             try:
