@@ -190,7 +190,7 @@ def test_loading_with_a_failing_case_refuses_to_publish_and_stores_nothing(tmp_p
 def test_loading_with_a_malformed_cases_file_stores_nothing(tmp_path, make_document):
     cases = write_json(tmp_path, "cases.json", {"name": "not a list"})
 
-    with pytest.raises(CommandError, match="A cases file must be a JSON list of cases."):
+    with pytest.raises(CommandError, match=r"A cases file must be a JSON list of cases\."):
         run(
             "load_question_set",
             str(write_json(tmp_path, "a.json", make_document())),
