@@ -545,3 +545,44 @@ def test_a_practitioner_cannot_retire_a_version(client, make_document):
     assert client.post(url("retire", version.pk)).status_code == 403
     version.refresh_from_db()
     assert version.status == VersionStatus.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    "page", ["admin:intake_questionsetversion_changelist", "admin:intake_questionset_changelist"]
+)
+def test_the_version_lists_take_the_same_queries_however_many_versions(
+    clinic_admin, make_document, page
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert clinic_admin.get(reverse(page)).status_code == 200
+        return len(captured)
+
+    first = import_document(make_document())
+    first.publish(by=staff("publisher"))
+    submission_for(first, {"isotretinoin": "no"})
+    one = queries()
+    for number in range(4):
+        version = import_document(make_document(question_set={"slug": f"s{number}", "title": "T"}))
+        version.publish(by=staff(f"publisher{number}"))
+        submission_for(version, {"isotretinoin": "no"})
+        version.new_draft()
+
+    assert queries() == one
+
+
+def test_a_draft_can_be_deleted_but_a_published_version_cannot(clinic_admin, make_document):
+    published = import_document(make_document())
+    published.publish()
+    draft = published.new_draft()
+
+    deleted = clinic_admin.post(url("delete", draft.pk), {"post": "yes"})
+    refused = clinic_admin.post(url("delete", published.pk), {"post": "yes"})
+
+    assert deleted.status_code == 302
+    assert refused.status_code == 403
+    assert list(QuestionSetVersion.objects.values_list("number", flat=True)) == [1]
+    assert Rule.objects.count() == 1

@@ -222,7 +222,7 @@ class QuestionSetVersionAdmin(ChecksDraftOnSave, admin.ModelAdmin[QuestionSetVer
     readonly_fields = ["number", "status", "content_hash", "published_at", "published_by"]
 
     class Media:
-        css = {"all": ["intake/admin.css"]}
+        css = {"all": ["intake/authoring.css"]}
 
     def draft_of(self, obj: Any) -> QuestionSetVersion:
         version: QuestionSetVersion = obj
@@ -520,6 +520,9 @@ class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
             return allowed and (obj is None or obj.version.is_draft)
 
     inlines = [ChoiceInline]
+
+    class Media:
+        css = {"all": ["intake/authoring.css"]}
 
     @admin.display(description="Show only if (follow-up)")
     def follow_up(self, question: Question) -> str:

@@ -498,10 +498,48 @@ def _document_from_rows(version: QuestionSetVersion) -> dict[str, Any]:
     }
 
 
+def _too_long(document: dict[str, Any]) -> list[Problem]:
+    """Texts and identifiers longer than their database columns hold, each named."""
+    problems = []
+
+    def check(model: type[models.Model], field: str, value: Any, where: str, what: str) -> None:
+        column = model._meta.get_field(field)
+        limit = column.max_length if isinstance(column, models.Field) else None
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            message = f"{what} is {len(value)} characters long; at most {limit} are allowed."
+            problems.append(Problem("too_long", where, message))
+
+    meta = document["question_set"]
+    check(QuestionSet, "slug", meta.get("slug"), "document", "The question set's slug")
+    check(QuestionSet, "title", meta.get("title"), "document", "The question set's title")
+    label = (document.get("version") or {}).get("label")
+    check(QuestionSetVersion, "label", label, "document", "The version label")
+    for name in document.get("parameters") or {}:
+        check(Parameter, "name", name, f"parameter {name}", f'Parameter name "{name[:20]}…"')
+    for section in document["sections"]:
+        where = f"section {section['key']}"
+        check(Section, "key", section["key"], where, f'Section key "{section["key"][:20]}…"')
+        check(Section, "title", section["title"], where, f'The title of section "{section["key"]}"')
+        for question in section["questions"]:
+            key = question["key"]
+            where = f"question {key}"
+            check(Question, "key", key, where, f'Question key "{key[:20]}…"')
+            for choice in question.get("choices") or ():
+                code = choice["code"]
+                check(Choice, "code", code, where, f'A choice code of question "{key}"')
+                check(Choice, "label", choice["label"], where, f'Choice "{code}" of "{key}"')
+    for rule in document["rules"]:
+        where = f"rule {rule['id']}"
+        check(Rule, "rule_id", rule["id"], where, f'Rule id "{rule["id"][:20]}…"')
+        check(Rule, "flag", rule["flag"], where, f'The flag of rule "{rule["id"]}"')
+    return problems
+
+
 @transaction.atomic
 def import_document(document: Any) -> QuestionSetVersion:
     """Create a new draft version from a JSON document; raises PublishError if it is invalid."""
-    problems = validate(document)
+    # Lengths only once the shape is known to be right: the check reads the document directly.
+    problems = validate(document) or _too_long(document)
     if problems:
         raise PublishError(problems)
     meta = document["question_set"]
