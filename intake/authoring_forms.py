@@ -96,7 +96,6 @@ class RuleForm(forms.ModelForm[Rule]):
         if self.instance.pk is not None:
             self.initial["condition"] = condition_text(self.instance.when)
             self.initial["sources"] = ", ".join(self.instance.rule_sources)
-        self.order_fields(["position", "rule_id", "flag", "tier", "temporary", "condition"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -120,7 +119,7 @@ class QuestionRowForm(forms.ModelForm[Question]):
     class Meta:
         model = Question
         fields = ["section", "position", "key", "text", "type", "required"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 50})}
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -586,3 +586,27 @@ def test_a_draft_can_be_deleted_but_a_published_version_cannot(clinic_admin, mak
     assert refused.status_code == 403
     assert list(QuestionSetVersion.objects.values_list("number", flat=True)) == [1]
     assert Rule.objects.count() == 1
+
+
+def test_a_question_page_offers_only_the_settings_of_its_type(clinic_admin, make_document):
+    document = make_document()
+    document["sections"][0]["questions"].append(
+        {
+            "key": "skin",
+            "text": "Skin?",
+            "type": "single_choice",
+            "choices": [{"code": "oily", "label": "Oily"}],
+        }
+    )
+    draft = import_document(document)
+
+    def page(key):
+        question = draft.questions.get(key=key)
+        return text(clinic_admin.get(reverse("admin:intake_question_change", args=[question.pk])))
+
+    date_page, choice_page = page("last_dose"), page("skin")
+    assert "Date questions" in date_page
+    assert "Number questions" not in date_page
+    assert "Add another Choice" not in date_page
+    assert "Date questions" not in choice_page
+    assert 'value="oily"' in choice_page

@@ -193,6 +193,17 @@ class QuestionInline(DraftContentInline, admin.TabularInline[Question, QuestionS
 class RuleInline(DraftContentInline, admin.StackedInline[Rule, QuestionSetVersion]):
     model = Rule
     form = RuleForm
+    fields = [
+        "position",
+        "rule_id",
+        "flag",
+        "tier",
+        "temporary",
+        "condition",
+        "practitioner_message",
+        "patient_guidance",
+        "sources",
+    ]
 
     @admin.display(description="When (condition)")
     def condition(self, rule: Rule) -> str:
@@ -535,22 +546,23 @@ class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
         return ("version",)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        general = list(self.fieldsets[:2])
         if obj is not None and not obj.version.is_draft:
-            return [
-                (
-                    None,
-                    {
-                        "fields": [
-                            *self.fieldsets[0][1]["fields"],
-                            "type",
-                            "required",
-                            "follow_up",
-                            "settings",
-                        ]
-                    },
-                )
-            ]
-        return self.fieldsets
+            return [*general, ("Type settings", {"fields": ["settings"]})]
+        # Only the settings of the question's type; another type's appear once it is saved.
+        heading = {
+            "date": "Date questions",
+            "number": "Number questions",
+            "short_text": "Text questions",
+            "long_text": "Text questions",
+        }.get(obj.type if obj is not None else "")
+        return [*general, *(part for part in self.fieldsets[2:] if part[0] == heading)]
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        # Yes/no questions have their choices built in; only choice questions list their own.
+        if obj is not None and obj.type in ("single_choice", "multiple_choice"):
+            return list(self.inlines)
+        return []
 
     @admin.display(description="Type settings")
     def settings(self, question: Question) -> str:
