@@ -42,6 +42,14 @@ class ConditionField(forms.CharField):
         text = super().to_python(value)
         if not text:
             return None
+        if text.lstrip().startswith("{"):
+            # The JSON form is accepted too: it is how a condition with no text form is shown.
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValidationError(
+                    f"This is neither a condition nor valid JSON: {error}.", code="invalid_json"
+                ) from None
         try:
             return parse(text)
         except ExpressionError as error:

@@ -610,3 +610,20 @@ def test_a_question_page_offers_only_the_settings_of_its_type(clinic_admin, make
     assert "Add another Choice" not in date_page
     assert "Date questions" not in choice_page
     assert 'value="oily"' in choice_page
+
+
+def test_a_condition_may_also_be_given_in_its_json_form(clinic_admin, make_document):
+    draft = import_document(make_document())
+    condition = {"q": "last_dose", "within_before": {"days": 30}}
+
+    response = save_draft(
+        clinic_admin, draft, lambda data: data.update({"rules-0-condition": json.dumps(condition)})
+    )
+    broken = save_draft(
+        clinic_admin, draft, lambda data: data.update({"rules-0-condition": '{"q": '})
+    )
+
+    assert response.status_code == 302
+    assert Rule.objects.get().when == condition
+    rule_form = broken.context["inline_admin_formsets"][3].formset.forms[0]
+    assert rule_form.errors["condition"][0].startswith("This is neither a condition nor valid JSON")
