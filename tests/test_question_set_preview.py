@@ -59,6 +59,7 @@ def test_the_preview_walks_through_every_step_and_stores_nothing(admin_client, d
     assert details.status_code == 200
     assert "Step 1 of 3: Your details" in _text(details)
     assert "Preview of Chemical peel v1 (1). Nothing you enter is stored or sent." in _text(details)
+    assert "Back to the start" not in _text(details)  # the patient's start page is not the preview
 
     treatment = timezone.localdate() + datetime.timedelta(days=20)
     medicines = _post(
