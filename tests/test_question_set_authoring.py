@@ -165,43 +165,50 @@ def test_a_clinic_admin_authors_tests_and_publishes_a_question_set_in_the_admin(
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "message", "row"),
     [
         (
             {"rules-0-condition": "last_dos within BLOCK_MONTHS months"},
             'Rule "isotretinoin_recent" refers to unknown question "last_dos".',
+            (3, 0),
         ),
         (
             {"rules-0-condition": "isotretinoin is maybe"},
             'Rule "isotretinoin_recent" refers to unknown choice "maybe" of question '
             '"isotretinoin".',
+            (3, 0),
         ),
         (
             {"rules-0-condition": "last_dose within BLOK_MONTHS months"},
             'Rule "isotretinoin_recent" refers to unknown parameter "BLOK_MONTHS".',
+            (3, 0),
         ),
         (
             {"rules-0-condition": "isotretinoin within 3 days"},
             'Rule "isotretinoin_recent" uses "within_before" on question "isotretinoin", which '
             'is a yes_no_not_sure question; "within_before" needs a date question.',
+            (3, 0),
         ),
         (
             {"questions-1-follow_up": "isotretinon is yes"},
             'The show_if of question "last_dose" refers to unknown question "isotretinon".',
+            (2, 1),
         ),
         (
             {"questions-0-follow_up": "last_dose answered"},
             'The show_if of question "isotretinoin" refers to question "last_dose", which comes '
             "later; a follow-up may only depend on earlier questions.",
+            (2, 0),
         ),
         (
             {"rules-0-sources": "IFU, LEAFLET"},
             'Rule "isotretinoin_recent" cites unknown source "LEAFLET".',
+            (3, 0),
         ),
     ],
 )
 def test_a_mistake_in_a_condition_is_refused_on_save_naming_the_rule_or_question(
-    clinic_admin, make_document, change, message
+    clinic_admin, make_document, change, message, row
 ):
     draft = import_document(make_document())
     before = draft.to_document()
@@ -210,8 +217,12 @@ def test_a_mistake_in_a_condition_is_refused_on_save_naming_the_rule_or_question
 
     assert response.status_code == 400
     assert page_errors(response) == [message]
-    # The page keeps what was typed, so the admin can correct it.
-    assert response.context["inline_admin_formsets"]
+    # The mistake shows at its row too, which keeps what was typed for correcting.
+    inline, index = row
+    form = response.context["inline_admin_formsets"][inline].formset.forms[index]
+    assert form.non_field_errors() == [message]
+    for typed in change.values():
+        assert html.escape(typed) in response.content.decode()
     draft.refresh_from_db()
     assert draft.to_document() == before
     assert not LogEntry.objects.exists()

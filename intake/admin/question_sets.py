@@ -142,6 +142,28 @@ class DraftContentInline:
     """Rows of a version: editable while it is a draft, read-only once published."""
 
     extra = 0
+    # How the publishing checks name a row ("rule <id>"), so that a mistake shows at its row.
+    where: tuple[str, str] = ("", "")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        mistakes: list[Problem] = getattr(request, "draft_mistakes", None) or []
+        kind, key_field = self.where
+        if not (mistakes and kind):
+            return formset
+
+        class WithMistakes(formset):  # type: ignore[valid-type,misc]
+            def clean(self) -> None:
+                super().clean()
+                for form in self.forms:
+                    if self.can_delete and self._should_delete_form(form):
+                        continue
+                    key = getattr(form, "cleaned_data", {}).get(key_field)
+                    for problem in mistakes:
+                        if key and problem.where == f"{kind} {key}":
+                            form.add_error(None, problem.message)
+
+        return WithMistakes
 
     def _editable(self, request: HttpRequest, obj: Any, permission: str) -> bool:
         allowed: bool = getattr(super(), permission)(request, obj)
@@ -160,11 +182,13 @@ class DraftContentInline:
 class ParameterInline(DraftContentInline, admin.TabularInline[Parameter, QuestionSetVersion]):
     model = Parameter
     fields = ["name", "value", "description"]
+    where = ("parameter", "name")
 
 
 class SectionInline(DraftContentInline, admin.TabularInline[Section, QuestionSetVersion]):
     model = Section
     fields = ["position", "key", "title", "intro"]
+    where = ("section", "key")
 
 
 class VersionSectionsOnly(BaseInlineFormSet):  # type: ignore[type-arg]
@@ -181,6 +205,7 @@ class QuestionInline(DraftContentInline, admin.TabularInline[Question, QuestionS
     form = QuestionRowForm
     formset = VersionSectionsOnly
     fields = ["section", "position", "key", "text", "type", "required", "follow_up"]
+    where = ("question", "key")
     show_change_link = True
     verbose_name_plural = "Questions (choices and type settings on each question's page)"
 
@@ -193,6 +218,7 @@ class QuestionInline(DraftContentInline, admin.TabularInline[Question, QuestionS
 class RuleInline(DraftContentInline, admin.StackedInline[Rule, QuestionSetVersion]):
     model = Rule
     form = RuleForm
+    where = ("rule", "rule_id")
     fields = [
         "position",
         "rule_id",
