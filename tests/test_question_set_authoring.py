@@ -235,7 +235,7 @@ def test_a_condition_that_is_not_readable_is_refused_at_its_field(clinic_admin, 
         clinic_admin, draft, lambda data: data.update({"rules-0-condition": "last_dose within 6"})
     )
 
-    assert response.status_code == 200  # the admin's own invalid-form page
+    assert response.status_code == 400
     rule_form = response.context["inline_admin_formsets"][3].formset.forms[0]
     assert rule_form.errors["condition"] == [
         'Expected "days" or "months" after "last_dose within", found the end.'
@@ -283,6 +283,7 @@ def test_test_cases_must_be_well_formed_to_be_saved(clinic_admin, make_document)
         clinic_admin, draft, lambda data: data.update({"test_cases": '[{"name": "No date"}]'})
     )
 
+    assert response.status_code == 400
     assert response.context["adminform"].form.errors["test_cases"] == [
         "Case 'No date': submitted_on must be a date written YYYY-MM-DD."
     ]

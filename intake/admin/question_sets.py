@@ -108,6 +108,9 @@ class ChecksDraftOnSave:
             )
             response.status_code = 400
             return response
+        if request.method == "POST" and isinstance(response, TemplateResponse):
+            # The admin shows an invalid form again with 200; it is a refused request.
+            response.status_code = 400
         unfinished = getattr(request, "draft_unfinished", None)
         if unfinished:
             messages.warning(
