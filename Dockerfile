@@ -23,4 +23,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 # On its own (docker run), the image migrates and loads SkinPen first; compose runs that once
 # in its `migrate` service and starts web containers with plain gunicorn.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py createcachetable && python manage.py load_question_set intake/question_sets/skinpen.json --publish && exec gunicorn clinic.wsgi"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py createcachetable && python manage.py load_question_set intake/question_sets/skinpen.json --cases intake/question_sets/skinpen.cases.json --publish && exec gunicorn clinic.wsgi"]

@@ -11,7 +11,7 @@ run: export DEBUG ?= 1
 run: install  ## Set up, migrate the SQLite database, load SkinPen and serve on 127.0.0.1:8000
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
-	$(BIN)/python manage.py load_question_set intake/question_sets/skinpen.json --publish
+	$(BIN)/python manage.py load_question_set intake/question_sets/skinpen.json --cases intake/question_sets/skinpen.cases.json --publish
 	$(BIN)/python manage.py ensure_demo_staff
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
@@ -34,7 +34,7 @@ serve-prod: install  ## What the containers run, without Docker: gunicorn and th
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python manage.py load_question_set intake/question_sets/skinpen.json --publish
+	$(BIN)/python manage.py load_question_set intake/question_sets/skinpen.json --cases intake/question_sets/skinpen.cases.json --publish
 	$(BIN)/python manage.py db_worker & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/gunicorn clinic.wsgi

@@ -155,3 +155,47 @@ def test_each_demo_login_gets_a_different_password():
     second = run("ensure_demo_staff").split("password:")[1].split()[0]
 
     assert first != second
+
+
+def test_the_skinpen_set_loads_with_its_cases_and_publishes_because_they_pass():
+    run(
+        "load_question_set",
+        str(SKINPEN / "skinpen.json"),
+        "--cases",
+        str(SKINPEN / "skinpen.cases.json"),
+        "--publish",
+    )
+
+    version = QuestionSetVersion.objects.get()
+    assert version.status == VersionStatus.PUBLISHED
+    assert version.test_cases == json.loads((SKINPEN / "skinpen.cases.json").read_text())
+
+
+def test_loading_with_a_failing_case_refuses_to_publish_and_stores_nothing(tmp_path, make_document):
+    cases = [{"name": "Wrong", "submitted_on": "2026-03-02", "answers": {}, "expect": ["x"]}]
+
+    with pytest.raises(CommandError) as raised:
+        run(
+            "load_question_set",
+            str(write_json(tmp_path, "a.json", make_document())),
+            "--cases",
+            str(write_json(tmp_path, "cases.json", cases)),
+            "--publish",
+        )
+
+    assert 'Test case "Wrong" fails: missing flags: x.' in str(raised.value)
+    assert not QuestionSetVersion.objects.exists()
+
+
+def test_loading_with_a_malformed_cases_file_stores_nothing(tmp_path, make_document):
+    cases = write_json(tmp_path, "cases.json", {"name": "not a list"})
+
+    with pytest.raises(CommandError, match=r"A cases file must be a JSON list of cases\."):
+        run(
+            "load_question_set",
+            str(write_json(tmp_path, "a.json", make_document())),
+            "--cases",
+            str(cases),
+        )
+
+    assert not QuestionSetVersion.objects.exists()

@@ -255,3 +255,18 @@ def test_importing_an_invalid_document_creates_nothing_and_lists_every_problem(m
     assert len(raised.value.problems) >= 2
     assert "isotretinoin_recent" in str(raised.value)
     assert QuestionSetVersion.objects.count() == 0
+
+
+def test_importing_texts_too_long_for_the_database_names_each_and_stores_nothing(make_document):
+    document = make_document(question_set={"slug": "peel", "title": "T" * 201})
+    document["sections"][0]["questions"][0]["key"] = "k" * 61
+    document["sections"][0]["questions"][1]["show_if"] = {"q": "k" * 61, "is": "yes"}
+
+    with pytest.raises(PublishError) as raised:
+        import_document(document)
+
+    assert [p.message for p in raised.value.problems] == [
+        "The question set's title is 201 characters long; at most 200 are allowed.",
+        'Question key "kkkkkkkkkkkkkkkkkkkk…" is 61 characters long; at most 60 are allowed.',
+    ]
+    assert not QuestionSetVersion.objects.exists()

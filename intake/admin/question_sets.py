@@ -1,28 +1,680 @@
-"""Question sets in the admin (read-only listing of their versions)."""
+"""Question-set authoring in the admin: versions, draft editing, test cases, publishing, exports.
 
+A draft is edited as rows (parameters, sections, questions, rules; choices on each question's own
+page). Every save runs the publishing checks on the whole draft: a condition naming an unknown
+question, choice or parameter undoes the save and says which rule or question is wrong, while
+what is merely unfinished (a choice question with no choices yet) is listed as still to do.
+Published and retired versions are read-only; "New draft from this version" copies one.
+"""
+
+from __future__ import annotations
+
+import json
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
-from intake.models import QuestionSet, QuestionSetVersion
+from intake import fhir
+from intake.authoring_forms import (
+    ImportForm,
+    QuestionForm,
+    QuestionRowForm,
+    RuleForm,
+    VersionForm,
+    condition_text,
+)
+from intake.data_dictionary import data_dictionary_csv
+from intake.models import (
+    Choice,
+    FrozenVersionError,
+    Parameter,
+    PublishError,
+    Question,
+    QuestionSet,
+    QuestionSetVersion,
+    Rule,
+    Section,
+    VersionStatus,
+    import_document,
+)
+from intake.models.question_sets import case_failure
+from intake.preview import preview_step
+from intake.rules import Problem
+from intake.version_changes import compare_documents, publishing_impact
+
+# Problems that mean a mistake in what was just written, rather than a draft not finished yet.
+_UNFINISHED = frozenset(("missing_field",))
+
+
+def _is_mistake(problem: Problem) -> bool:
+    # An empty sections list is where every new draft starts.
+    return problem.code not in _UNFINISHED and problem.where != "document"
+
+
+class DraftRejected(Exception):
+    """A save would leave the draft with mistakes; the transaction is undone."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(p.message for p in problems))
+
+
+class ChecksDraftOnSave:
+    """Admin mixin: after a draft's rows are saved, check the whole draft; undo it on mistakes."""
+
+    def draft_of(self, obj: Any) -> QuestionSetVersion:
+        raise NotImplementedError
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        problems = self.draft_of(form.instance).problems()
+        mistakes = [problem for problem in problems if _is_mistake(problem)]
+        if mistakes:
+            raise DraftRejected(mistakes)
+        request.draft_unfinished = problems  # type: ignore[attr-defined]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            response: HttpResponse = super().changeform_view(  # type: ignore[misc]
+                request, object_id, form_url, extra_context
+            )
+        except DraftRejected as rejected:
+            # The atomic block around the save has rolled it back; show the same page again
+            # with what was typed and the mistakes at the top.
+            request.draft_mistakes = rejected.problems  # type: ignore[attr-defined]
+            response = super().changeform_view(  # type: ignore[misc]
+                request, object_id, form_url, extra_context
+            )
+            response.status_code = 400
+            return response
+        if request.method == "POST" and isinstance(response, TemplateResponse):
+            # The admin shows an invalid form again with 200; it is a refused request.
+            response.status_code = 400
+        unfinished = getattr(request, "draft_unfinished", None)
+        if unfinished:
+            messages.warning(
+                request,
+                "Saved. Still to do before publishing: "
+                + " ".join(problem.message for problem in unfinished),
+            )
+        return response
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        form_class: type[ModelForm[Any]] = super().get_form(  # type: ignore[misc]
+            request, obj, change, **kwargs
+        )
+        found: list[Problem] | None = getattr(request, "draft_mistakes", None)
+        if not found:
+            return form_class
+        mistakes = found
+
+        class WithMistakes(form_class):  # type: ignore[valid-type,misc]
+            def clean(self) -> Any:
+                cleaned = super().clean()
+                for problem in mistakes:
+                    self.add_error(None, problem.message)
+                return cleaned
+
+        return WithMistakes
+
+
+class DraftContentInline:
+    """Rows of a version: editable while it is a draft, read-only once published."""
+
+    extra = 0
+    # How the publishing checks name a row ("rule <id>"), so that a mistake shows at its row.
+    where: tuple[str, str] = ("", "")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        mistakes: list[Problem] = getattr(request, "draft_mistakes", None) or []
+        kind, key_field = self.where
+        if not (mistakes and kind):
+            return formset
+
+        class WithMistakes(formset):  # type: ignore[valid-type,misc]
+            def clean(self) -> None:
+                super().clean()
+                for form in self.forms:
+                    if self.can_delete and self._should_delete_form(form):
+                        continue
+                    key = getattr(form, "cleaned_data", {}).get(key_field)
+                    for problem in mistakes:
+                        if key and problem.where == f"{kind} {key}":
+                            form.add_error(None, problem.message)
+
+        return WithMistakes
+
+    def _editable(self, request: HttpRequest, obj: Any, permission: str) -> bool:
+        allowed: bool = getattr(super(), permission)(request, obj)
+        return allowed and (obj is None or obj.is_draft)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(request, obj, "has_add_permission")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(request, obj, "has_change_permission")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(request, obj, "has_delete_permission")
+
+
+class ParameterInline(DraftContentInline, admin.TabularInline[Parameter, QuestionSetVersion]):
+    model = Parameter
+    fields = ["name", "value", "description"]
+    where = ("parameter", "name")
+
+
+class SectionInline(DraftContentInline, admin.TabularInline[Section, QuestionSetVersion]):
+    model = Section
+    fields = ["position", "key", "title", "intro"]
+    where = ("section", "key")
+
+
+class VersionSectionsOnly(BaseInlineFormSet):  # type: ignore[type-arg]
+    """Offers only the version's own sections for a question."""
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "section" in form.fields:
+            form.fields["section"].queryset = Section.objects.filter(version=self.instance)
+
+
+class QuestionInline(DraftContentInline, admin.TabularInline[Question, QuestionSetVersion]):
+    model = Question
+    form = QuestionRowForm
+    formset = VersionSectionsOnly
+    fields = ["section", "position", "key", "text", "type", "required", "follow_up"]
+    where = ("question", "key")
+    show_change_link = True
+    verbose_name_plural = "Questions (choices and type settings on each question's page)"
+
+    # What a read-only (published) version shows in place of the editable fields.
+    @admin.display(description="Show only if (follow-up)")
+    def follow_up(self, question: Question) -> str:
+        return condition_text(question.show_if) or "–"
+
+
+class RuleInline(DraftContentInline, admin.StackedInline[Rule, QuestionSetVersion]):
+    model = Rule
+    form = RuleForm
+    where = ("rule", "rule_id")
+    fields = [
+        "position",
+        "rule_id",
+        "flag",
+        "tier",
+        "temporary",
+        "condition",
+        "practitioner_message",
+        "patient_guidance",
+        "sources",
+    ]
+
+    @admin.display(description="When (condition)")
+    def condition(self, rule: Rule) -> str:
+        return condition_text(rule.when)
+
+    @admin.display(description="Sources")
+    def sources(self, rule: Rule) -> str:
+        return ", ".join(rule.rule_sources) or "–"
+
+
+@admin.register(QuestionSetVersion)
+class QuestionSetVersionAdmin(ChecksDraftOnSave, admin.ModelAdmin[QuestionSetVersion]):
+    form = VersionForm
+    list_display = [
+        "__str__",
+        "status",
+        "published_by",
+        "published_at",
+        "submissions",
+        "short_hash",
+    ]
+    list_filter = ["question_set", "status"]
+    list_select_related = ["question_set", "published_by"]
+    inlines = [ParameterInline, SectionInline, QuestionInline, RuleInline]
+    change_form_template = "admin/intake/questionsetversion/change_form.html"
+    change_list_template = "admin/intake/questionsetversion/change_list.html"
+    readonly_fields = ["number", "status", "content_hash", "published_at", "published_by"]
+
+    class Media:
+        css = {"all": ["intake/authoring.css"]}
+
+    def draft_of(self, obj: Any) -> QuestionSetVersion:
+        version: QuestionSetVersion = obj
+        return version
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionSetVersion]:
+        return QuestionSetVersion.objects.with_submission_counts()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("question_set", "label", "notes")
+        return (
+            "question_set",
+            "number",
+            "status",
+            "label",
+            "notes",
+            "content_hash",
+            "published_at",
+            "published_by",
+            "advice",
+            "sources",
+            "test_cases",
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        return (*self.readonly_fields, "question_set")
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [] if obj is None else list(self.inlines)
+
+    @admin.display(description="Submissions", ordering="submission_count")
+    def submissions(self, version: QuestionSetVersion) -> int:
+        return getattr(version, "submission_count", 0)
+
+    @admin.display(description="Content hash")
+    def short_hash(self, version: QuestionSetVersion) -> str:
+        return version.content_hash[:12]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_draft)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.is_draft)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.number = obj.question_set.next_version_number()
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        name = "intake_questionsetversion"
+        return [
+            path("import/", view(self.import_view), name=f"{name}_import"),
+            path("<int:pk>/publish/", view(self.publish_view), name=f"{name}_publish"),
+            path("<int:pk>/cases/", view(self.cases_view), name=f"{name}_cases"),
+            path("<int:pk>/new-draft/", view(self.new_draft_view), name=f"{name}_new_draft"),
+            path("<int:pk>/retire/", view(self.retire_view), name=f"{name}_retire"),
+            path("<int:pk>/preview/", view(self.preview_view), name=f"{name}_preview"),
+            path("<int:pk>/export.json", view(self.export_json), name=f"{name}_export"),
+            path("<int:pk>/dictionary.csv", view(self.export_csv), name=f"{name}_dictionary"),
+            path("<int:pk>/fhir.json", view(self.export_fhir), name=f"{name}_fhir"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        version = self.get_object(request, object_id)
+        can_add = self.has_add_permission(request)
+        context = {
+            **(extra_context or {}),
+            "can_edit": version is not None and self.has_change_permission(request, version),
+            "can_copy": can_add,
+            "can_retire": version is not None
+            and version.status == VersionStatus.PUBLISHED
+            and self.has_change_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    # The pages beside the change form
+
+    def _version(self, request: HttpRequest, pk: int, *, edit: bool = False) -> QuestionSetVersion:
+        allowed = self.has_change_permission(request) if edit else self.has_view_permission(request)
+        if not allowed:
+            raise PermissionDenied
+        version = (
+            QuestionSetVersion.objects.select_related("question_set", "published_by")
+            .filter(pk=pk)
+            .first()
+        )
+        if version is None:
+            raise Http404("No such version.")
+        return version
+
+    def _page(
+        self, request: HttpRequest, template: str, version: QuestionSetVersion | None, **extra: Any
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "version": version,
+            **extra,
+        }
+        return TemplateResponse(request, f"admin/intake/questionsetversion/{template}", context)
+
+    def _change_url(self, version: QuestionSetVersion) -> str:
+        return reverse("admin:intake_questionsetversion_change", args=[version.pk])
+
+    def cases_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Run the version's test cases and show each one's result; stores nothing."""
+        version = self._version(request, pk)
+        try:
+            results = version.run_cases()
+        except PublishError as error:
+            return self._page(
+                request,
+                "cases.html",
+                version,
+                title=f"Test cases of {version}",
+                problems=error.problems,
+            )
+        return self._page(
+            request,
+            "cases.html",
+            version,
+            title=f"Test cases of {version}",
+            results=results,
+            failed=sum(not result.passed for result in results),
+        )
+
+    def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """What publishing would change and who it affects; publishing itself on POST."""
+        version = self._version(request, pk, edit=True)
+        if not version.is_draft:
+            messages.info(request, f"{version} is already {version.get_status_display().lower()}.")
+            return HttpResponseRedirect(self._change_url(version))
+        if request.method == "POST":
+            try:
+                with transaction.atomic():
+                    locked = QuestionSetVersion.objects.select_for_update().get(pk=version.pk)
+                    locked.publish(by=request.user)  # type: ignore[arg-type]
+            except PublishError as error:
+                problems = error.problems
+            else:
+                messages.success(request, f"{locked} is published: new patients now get it.")
+                return HttpResponseRedirect(self._change_url(locked))
+            status = 400
+        else:
+            problems = version.problems()
+            if not problems:
+                try:
+                    results = version.run_cases()
+                except PublishError as error:
+                    problems = error.problems
+                else:
+                    problems = [case_failure(r) for r in results if not r.passed]
+            status = 200
+        current = version.previous_published()
+        response = self._page(
+            request,
+            "publish.html",
+            version,
+            title=f"Publish {version}",
+            problems=problems,
+            current=current,
+            changes=compare_documents(current.to_document(), version.to_document())
+            if current
+            else [],
+            impact=publishing_impact(current, now=timezone.now()) if current else None,
+            case_count=len(version.test_cases),
+        )
+        response.status_code = status
+        return response
+
+    def new_draft_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Copy a version, with its test cases, into a new draft."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        version = self._version(request, pk)
+        draft = version.new_draft()
+        messages.success(request, f"{draft} is a new draft copied from version {version.number}.")
+        return HttpResponseRedirect(self._change_url(draft))
+
+    def retire_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Stop new patients starting on a published version; what it holds stays as it is."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        version = self._version(request, pk, edit=True)
+        try:
+            version.retire()
+        except FrozenVersionError:
+            messages.error(request, f"Only a published version can be retired; {version} is not.")
+            return HttpResponseRedirect(self._change_url(version))
+        messages.success(request, f"{version} is retired: new patients can no longer start it.")
+        return HttpResponseRedirect(self._change_url(version))
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Import a question-set JSON document (and its test cases) as a new draft."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = ImportForm(request.POST, request.FILES) if posted else ImportForm()
+        problems: list[Problem] = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    draft = import_document(form.cleaned_data["document"])
+                    draft.test_cases = form.cleaned_data["cases"]
+                    draft.save(update_fields=["test_cases"])
+            except PublishError as error:
+                problems = error.problems
+            else:
+                messages.success(request, f"{draft} is imported as a draft.")
+                return HttpResponseRedirect(self._change_url(draft))
+        response = self._page(
+            request,
+            "import.html",
+            None,
+            title="Import a question set",
+            form=form,
+            problems=problems,
+        )
+        if request.method == "POST":
+            response.status_code = 400
+        return response
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The version as a patient sees it, step by step; nothing is stored."""
+        return preview_step(request, self._version(request, pk), admin_site=self.admin_site)
+
+    def export_json(self, request: HttpRequest, pk: int) -> HttpResponse:
+        version = self._version(request, pk)
+        return _download(
+            json.dumps(version.to_document(), indent=2, ensure_ascii=False) + "\n",
+            "application/json",
+            f"{version.question_set.slug}-v{version.number}.json",
+        )
+
+    def export_csv(self, request: HttpRequest, pk: int) -> HttpResponse:
+        version = self._version(request, pk)
+        return _download(
+            data_dictionary_csv(version.to_document()),
+            "text/csv; charset=utf-8",
+            f"{version.question_set.slug}-v{version.number}-dictionary.csv",
+        )
+
+    def export_fhir(self, request: HttpRequest, pk: int) -> HttpResponse:
+        version = self._version(request, pk)
+        resource = fhir.questionnaire(version)
+        return _download(
+            json.dumps(resource, indent=2, ensure_ascii=False) + "\n",
+            "application/fhir+json",
+            f"{version.question_set.slug}-v{version.number}-questionnaire.json",
+        )
+
+
+def _download(content: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin.register(Question)
+class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
+    """A question's own page: its type settings and choices (reached from its version)."""
+
+    form = QuestionForm
+    fieldsets = [
+        (None, {"fields": ["version", "section", "position", "key", "text", "help_text"]}),
+        (None, {"fields": ["type", "required", "follow_up"]}),
+        (
+            "Date questions",
+            {"fields": ["date_range", "allow_month_year", "allow_not_sure", "not_sure_label"]},
+        ),
+        ("Number questions", {"fields": ["min", "max"]}),
+        ("Text questions", {"fields": ["max_length"]}),
+    ]
+
+    class ChoiceInline(DraftContentInline, admin.TabularInline[Choice, Question]):
+        model = Choice
+        fields = ["position", "code", "label"]
+
+        def _editable(self, request: HttpRequest, obj: Any, permission: str) -> bool:
+            allowed: bool = getattr(admin.TabularInline, permission)(self, request, obj)
+            return allowed and (obj is None or obj.version.is_draft)
+
+    inlines = [ChoiceInline]
+
+    class Media:
+        css = {"all": ["intake/authoring.css"]}
+
+    @admin.display(description="Show only if (follow-up)")
+    def follow_up(self, question: Question) -> str:
+        return condition_text(question.show_if) or "–"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is not None and not obj.version.is_draft:
+            # A published question's type settings, read from what it stores.
+            return ("version", "follow_up", "settings")
+        return ("version",)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        general = list(self.fieldsets[:2])
+        if obj is not None and not obj.version.is_draft:
+            return [*general, ("Type settings", {"fields": ["settings"]})]
+        # Only the settings of the question's type; another type's appear once it is saved.
+        heading = {
+            "date": "Date questions",
+            "number": "Number questions",
+            "short_text": "Text questions",
+            "long_text": "Text questions",
+        }.get(obj.type if obj is not None else "")
+        return [*general, *(part for part in self.fieldsets[2:] if part[0] == heading)]
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        # Yes/no questions have their choices built in; only choice questions list their own.
+        if obj is not None and obj.type in ("single_choice", "multiple_choice"):
+            return list(self.inlines)
+        return []
+
+    @admin.display(description="Type settings")
+    def settings(self, question: Question) -> str:
+        options = question.options
+        return ", ".join(f"{k}: {json.dumps(v)}" for k, v in sorted(options.items())) or "–"
+
+    def draft_of(self, obj: Any) -> QuestionSetVersion:
+        question: Question = obj
+        return question.version
+
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
+        # Questions are reached from their version's page, not listed on the admin index.
+        return {}
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        form_class = super().get_form(request, obj, change, **kwargs)
+        section = form_class.base_fields.get("section")
+        if obj is not None and isinstance(section, ModelChoiceField):
+            section.queryset = Section.objects.filter(version_id=obj.version_id)
+        return form_class
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # questions are added on their version's page
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.version.is_draft)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.version.is_draft)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        if "_continue" in request.POST:
+            return super().response_change(request, obj)
+        messages.success(request, f"Question “{obj.key}” saved.")
+        return HttpResponseRedirect(
+            reverse("admin:intake_questionsetversion_change", args=[obj.version_id])
+        )
 
 
 class VersionInline(admin.TabularInline[QuestionSetVersion, QuestionSet]):
     model = QuestionSetVersion
-    fields = ("number", "label", "status", "published_at", "published_by", "content_hash")
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "number",
+        "label",
+        "status",
+        "published_at",
+        "published_by",
+        "submissions",
+        "content_hash",
+    )
     extra = 0
     can_delete = False
-    show_change_link = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionSetVersion]:
+        return QuestionSetVersion.objects.with_submission_counts().select_related("published_by")
+
+    @admin.display(description="Submissions")
+    def submissions(self, version: QuestionSetVersion) -> int:
+        return getattr(version, "submission_count", 0)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(QuestionSet)
 class QuestionSetAdmin(admin.ModelAdmin[QuestionSet]):
-    list_display = ["title", "slug", "created_at"]
+    list_display = ["title", "slug", "versions_in_short", "created_at"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [VersionInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionSet]:
+        return super().get_queryset(request).prefetch_related("versions")
+
+    @admin.display(description="Versions")
+    def versions_in_short(self, question_set: QuestionSet) -> str:
+        parts = [f"v{v.number} {v.status}" for v in question_set.versions.all()]
+        return format_html("{}", ", ".join(parts) or "–")

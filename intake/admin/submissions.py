@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime
 import itertools
+import json
 import uuid
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from clinic.logs import security_event
+from intake import fhir
 from intake.models import (
     AuditAction,
     AuditEntry,
@@ -180,6 +182,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         view = self.admin_site.admin_view
         return [
             path("<str:object_id>/print/", view(self.print_view), name="intake_submission_print"),
+            path("<str:object_id>/fhir.json", view(self.fhir_view), name="intake_submission_fhir"),
             *super().get_urls(),
         ]
 
@@ -302,6 +305,22 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         security_event(request, "export", what="submission_print", submissions=1)
         context = {**review_context(submission), "printed_at": timezone.now()}
         return TemplateResponse(request, "admin/intake/submission/print.html", context)
+
+    def fhir_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The submission as an HL7 FHIR R4 QuestionnaireResponse to its own version."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        submission = self._submission(request, object_id)
+        AuditEntry.record(
+            request.user, AuditAction.EXPORT, submission, references=[submission.reference]
+        )
+        resource = fhir.questionnaire_response(submission)
+        response = HttpResponse(
+            json.dumps(resource, indent=2), content_type="application/fhir+json"
+        )
+        filename = f"questionnaire-response-{submission.reference}.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     @admin.action(description="Export selected submissions as CSV", permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Submission]) -> HttpResponse:

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from intake.cases import CaseFileError, CaseResult, parse_cases, run_case
 from intake.models.accounts import User
-from intake.rules import Definition, Problem, load_definition, validate
+from intake.rules import Definition, DefinitionError, Problem, load_definition, validate
 
 DOCUMENT_FORMAT = "consultation-intake/question-set/1"
 
@@ -56,6 +57,10 @@ class QuestionSet(models.Model):
         """The version new patients get: the highest-numbered published one."""
         return self.versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
 
+    def next_version_number(self) -> int:
+        last = self.versions.order_by("-number").values_list("number", flat=True).first()
+        return (last or 0) + 1
+
 
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -66,6 +71,9 @@ class VersionStatus(models.TextChoices):
 class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
     def published(self) -> QuestionSetVersionQuerySet:
         return self.filter(status=VersionStatus.PUBLISHED)
+
+    def with_submission_counts(self) -> QuestionSetVersionQuerySet:
+        return self.annotate(submission_count=models.Count("submissions"))
 
     def update(self, **kwargs: Any) -> int:
         if self.exclude(status=VersionStatus.DRAFT).exists():
@@ -79,7 +87,15 @@ class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
 
 
 # Fields of a version that publishing freezes; only the status may move on (to retired).
-_FROZEN_FIELDS = ("question_set_id", "number", "label", "notes", "definition", "content_hash")
+_FROZEN_FIELDS = (
+    "question_set_id",
+    "number",
+    "label",
+    "notes",
+    "definition",
+    "content_hash",
+    "test_cases",
+)
 
 
 class QuestionSetVersion(models.Model):
@@ -94,6 +110,11 @@ class QuestionSetVersion(models.Model):
         default=list, blank=True, help_text="Standard preparation and aftercare advice."
     )
     sources = models.JSONField(default=dict, blank=True, help_text="Source codes cited by rules.")
+    test_cases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Example patients and the flags they must raise; all must pass to publish.",
+    )
     definition = models.JSONField(null=True, blank=True, editable=False)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -150,14 +171,31 @@ class QuestionSetVersion(models.Model):
         """Every publishing check that the version currently fails."""
         return validate(self.to_document())
 
+    def run_cases(self, document: dict[str, Any] | None = None) -> list[CaseResult]:
+        """Evaluate every test case; raises PublishError if the version or its cases are invalid."""
+        try:
+            if document is None and self.definition is not None:
+                definition = self.compiled()
+            else:
+                definition = load_definition(document or self.to_document())
+            cases = parse_cases(self.test_cases)
+        except DefinitionError as error:
+            raise PublishError(error.problems) from None
+        except CaseFileError as error:
+            raise PublishError([Problem("invalid_cases", "test cases", str(error))]) from None
+        return [run_case(definition, case) for case in cases]
+
     def publish(self, *, by: User | None = None) -> None:
-        """Validate the draft and freeze it; raises PublishError listing every problem."""
+        """Check the draft, run its test cases and freeze it; PublishError lists every problem."""
         if not self.is_draft:
             raise FrozenVersionError(f"{self} is already published.")
         document = self.to_document()
         problems = validate(document)
         if problems:
             raise PublishError(problems)
+        failures = [result for result in self.run_cases(document) if not result.passed]
+        if failures:
+            raise PublishError([case_failure(result) for result in failures])
         self.definition = document
         self.content_hash = content_hash(document)
         self.status = VersionStatus.PUBLISHED
@@ -173,8 +211,16 @@ class QuestionSetVersion(models.Model):
         self.save()
 
     def new_draft(self) -> QuestionSetVersion:
-        """Copy this version into a new draft, for the next round of edits."""
-        return import_document(self.to_document())
+        """Copy this version and its test cases into a new draft, for the next round of edits."""
+        draft = import_document(self.to_document())
+        draft.test_cases = self.test_cases
+        draft.save(update_fields=["test_cases"])
+        return draft
+
+    def previous_published(self) -> QuestionSetVersion | None:
+        """The version new patients get today, if it is another one: what this one would replace."""
+        current = self.question_set.latest_published()
+        return None if current is None or current.pk == self.pk else current
 
     def compiled(self) -> Definition:
         """The published definition parsed for the rules engine (cached: it never changes)."""
@@ -184,6 +230,23 @@ class QuestionSetVersion(models.Model):
         if compiled is None:
             compiled = _COMPILED[self.content_hash] = load_definition(self.definition)
         return compiled
+
+
+def case_failure(result: CaseResult) -> Problem:
+    """A failed test case as a publishing problem, naming the case and what went wrong."""
+    details = []
+    if result.problems:
+        details.append(
+            "its answers do not fit: " + "; ".join(p.message.rstrip(".") for p in result.problems)
+        )
+    if result.missing:
+        details.append("missing flags: " + ", ".join(result.missing))
+    if result.unexpected:
+        details.append("unexpected flags: " + ", ".join(result.unexpected))
+    name = result.case.name
+    return Problem(
+        "case_failed", f"case {name}", f'Test case "{name}" fails: ' + "; ".join(details) + "."
+    )
 
 
 # Published definitions never change, so each is parsed once per process, keyed by content hash.
@@ -435,10 +498,48 @@ def _document_from_rows(version: QuestionSetVersion) -> dict[str, Any]:
     }
 
 
+def _too_long(document: dict[str, Any]) -> list[Problem]:
+    """Texts and identifiers longer than their database columns hold, each named."""
+    problems = []
+
+    def check(model: type[models.Model], field: str, value: Any, where: str, what: str) -> None:
+        column = model._meta.get_field(field)
+        limit = column.max_length if isinstance(column, models.Field) else None
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            message = f"{what} is {len(value)} characters long; at most {limit} are allowed."
+            problems.append(Problem("too_long", where, message))
+
+    meta = document["question_set"]
+    check(QuestionSet, "slug", meta.get("slug"), "document", "The question set's slug")
+    check(QuestionSet, "title", meta.get("title"), "document", "The question set's title")
+    label = (document.get("version") or {}).get("label")
+    check(QuestionSetVersion, "label", label, "document", "The version label")
+    for name in document.get("parameters") or {}:
+        check(Parameter, "name", name, f"parameter {name}", f'Parameter name "{name[:20]}…"')
+    for section in document["sections"]:
+        where = f"section {section['key']}"
+        check(Section, "key", section["key"], where, f'Section key "{section["key"][:20]}…"')
+        check(Section, "title", section["title"], where, f'The title of section "{section["key"]}"')
+        for question in section["questions"]:
+            key = question["key"]
+            where = f"question {key}"
+            check(Question, "key", key, where, f'Question key "{key[:20]}…"')
+            for choice in question.get("choices") or ():
+                code = choice["code"]
+                check(Choice, "code", code, where, f'A choice code of question "{key}"')
+                check(Choice, "label", choice["label"], where, f'Choice "{code}" of "{key}"')
+    for rule in document["rules"]:
+        where = f"rule {rule['id']}"
+        check(Rule, "rule_id", rule["id"], where, f'Rule id "{rule["id"][:20]}…"')
+        check(Rule, "flag", rule["flag"], where, f'The flag of rule "{rule["id"]}"')
+    return problems
+
+
 @transaction.atomic
 def import_document(document: Any) -> QuestionSetVersion:
     """Create a new draft version from a JSON document; raises PublishError if it is invalid."""
-    problems = validate(document)
+    # Lengths only once the shape is known to be right: the check reads the document directly.
+    problems = validate(document) or _too_long(document)
     if problems:
         raise PublishError(problems)
     meta = document["question_set"]
@@ -446,11 +547,10 @@ def import_document(document: Any) -> QuestionSetVersion:
         slug=meta["slug"],
         defaults={"title": meta["title"], "description": meta.get("description", "")},
     )
-    last = question_set.versions.order_by("-number").values_list("number", flat=True).first()
     version_meta = document.get("version") or {}
     version = QuestionSetVersion.objects.create(
         question_set=question_set,
-        number=(last or 0) + 1,
+        number=question_set.next_version_number(),
         label=version_meta.get("label", ""),
         notes=version_meta.get("notes", ""),
         advice=document.get("advice", []),

@@ -1,0 +1,167 @@
+"""What publishing a draft would change: its differences from the published version, and who is
+part-way through the old one.
+
+Both documents are plain question-set JSON (docs/question-sets.md); conditions are compared and
+shown in the readable syntax clinic admins write them in.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from intake.authoring_forms import condition_text
+from intake.models import Draft, Invitation, QuestionSetVersion
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One question, rule, parameter or section added, removed or changed."""
+
+    kind: str
+    key: str
+    status: str  # "added", "removed" or "changed"
+    fields: tuple[FieldChange, ...]
+
+
+def _choices(question: Mapping[str, Any]) -> str:
+    return "\n".join(f"{c.get('code')}: {c.get('label')}" for c in question.get("choices") or ())
+
+
+def _settings(question: Mapping[str, Any]) -> str:
+    ignored = {"key", "text", "help_text", "type", "required", "choices", "show_if"}
+    settings = {
+        k: v for k, v in question.items() if k not in ignored and v not in (None, False, "")
+    }
+    return ", ".join(f"{k}: {json.dumps(v)}" for k, v in sorted(settings.items()))
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+type Shown = Callable[[Mapping[str, Any]], str]
+
+QUESTION_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("section", lambda q: str(q.get("_section", ""))),
+    ("text", lambda q: str(q.get("text", ""))),
+    ("help text", lambda q: str(q.get("help_text", ""))),
+    ("type", lambda q: str(q.get("type", ""))),
+    ("required", lambda q: _yes_no(q.get("required", True))),
+    ("choices", _choices),
+    ("follow-up condition", lambda q: condition_text(q.get("show_if"))),
+    ("settings", _settings),
+)
+RULE_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("flag", lambda r: str(r.get("flag", ""))),
+    ("tier", lambda r: str(r.get("tier", ""))),
+    ("temporary", lambda r: _yes_no(r.get("temporary", False))),
+    ("condition", lambda r: condition_text(r.get("when"))),
+    ("practitioner message", lambda r: str(r.get("practitioner_message", ""))),
+    ("patient guidance", lambda r: str(r.get("patient_guidance", ""))),
+    ("sources", lambda r: ", ".join(r.get("sources") or ())),
+)
+PARAMETER_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("value", lambda p: str(p.get("value", ""))),
+    ("description", lambda p: str(p.get("description", ""))),
+)
+SECTION_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("title", lambda s: str(s.get("title", ""))),
+    ("intro", lambda s: str(s.get("intro", ""))),
+)
+
+
+def _questions(document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {
+        question["key"]: {**question, "_section": section.get("key", "")}
+        for section in document.get("sections") or ()
+        for question in section.get("questions") or ()
+    }
+
+
+def _compare(
+    kind: str,
+    old: Mapping[str, Mapping[str, Any]],
+    new: Mapping[str, Mapping[str, Any]],
+    fields: Iterable[tuple[str, Shown]],
+) -> list[Change]:
+    fields = tuple(fields)
+    changes = []
+    for key in [*new, *(k for k in old if k not in new)]:
+        before, after = old.get(key), new.get(key)
+        if before is None or after is None:
+            shown = after if after is not None else before
+            assert shown is not None  # noqa: S101 - one of the two is there by construction
+            rows = tuple(
+                FieldChange(name, "" if before is None else value, value if before is None else "")
+                for name, read in fields
+                if (value := read(shown))
+            )
+            changes.append(Change(kind, key, "added" if before is None else "removed", rows))
+            continue
+        rows = tuple(
+            FieldChange(name, read(before), read(after))
+            for name, read in fields
+            if read(before) != read(after)
+        )
+        if rows:
+            changes.append(Change(kind, key, "changed", rows))
+    return changes
+
+
+def compare_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    """Sections, questions, rules and parameters added, removed or changed from old to new."""
+    return [
+        *_compare(
+            "section",
+            {s["key"]: s for s in old.get("sections") or ()},
+            {s["key"]: s for s in new.get("sections") or ()},
+            SECTION_FIELDS,
+        ),
+        *_compare("question", _questions(old), _questions(new), QUESTION_FIELDS),
+        *_compare(
+            "rule",
+            {r["id"]: r for r in old.get("rules") or ()},
+            {r["id"]: r for r in new.get("rules") or ()},
+            RULE_FIELDS,
+        ),
+        *_compare(
+            "parameter",
+            dict(old.get("parameters") or {}),
+            dict(new.get("parameters") or {}),
+            PARAMETER_FIELDS,
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Impact:
+    """Patients part-way through the version a new one replaces; they keep their version."""
+
+    drafts_in_progress: int
+    invitations_started: int
+    invitations_not_started: int
+
+
+def publishing_impact(current: QuestionSetVersion, *, now: datetime.datetime) -> Impact:
+    """Who is part-way through `current`, the version a publication would replace."""
+    drafts = Draft.objects.filter(version=current, submission__isnull=True, expires_at__gt=now)
+    open_invitations = Invitation.objects.filter(
+        question_set_id=current.question_set_id, expires_at__gt=now, submissions__isnull=True
+    )
+    started = open_invitations.filter(pk__in=drafts.values("invitation_id")).count()
+    return Impact(
+        drafts_in_progress=drafts.count(),
+        invitations_started=started,
+        invitations_not_started=open_invitations.count() - started,
+    )
