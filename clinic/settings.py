@@ -279,9 +279,10 @@ RATE_LIMIT_STARTS_PER_HOUR = env_int("RATE_LIMIT_STARTS_PER_HOUR", 20)
 RATE_LIMIT_SUBMISSIONS_PER_HOUR = env_int("RATE_LIMIT_SUBMISSIONS_PER_HOUR", 10)
 RATE_LIMIT_EMAILS_PER_HOUR = env_int("RATE_LIMIT_EMAILS_PER_HOUR", 5)
 
-# The largest step of the largest question set sends about 150 fields and a few kilobytes.
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
-DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# The largest form is a SkinPen draft's page in the admin, with every question, rule and test
+# case: about 1,800 fields and 100 KB. A patient's step sends fewer than 200 fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 4000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # Content Security Policy: only this site's own scripts (or one carrying the request's nonce),
 # styles and images; no framing; forms post only here.

@@ -90,7 +90,7 @@ def test_continue_later_emails_are_capped_but_the_link_is_always_shown(version, 
 def test_a_request_with_too_many_fields_is_refused(version):
     client = Client()
     start_new(client)
-    fields = {f"field_{n}": "x" for n in range(1000)}
+    fields = {f"field_{n}": "x" for n in range(5000)}
 
     response = client.post(step_url(1), fields)
 
@@ -102,10 +102,28 @@ def test_an_oversized_body_is_refused(version):
     client = Client()
     start_new(client)
 
-    response = client.post(step_url(1), DETAILS | {"full_name": "A" * 300_000})
+    response = client.post(step_url(1), DETAILS | {"full_name": "A" * 1_200_000})
 
     assert response.status_code == 400
     assert Draft.objects.get().details == {}
+
+
+def test_the_largest_form_a_draft_in_the_admin_fits_within_the_limits(client, version, settings):
+    from urllib.parse import urlencode
+
+    from authoring_factory import change_form_data, logged_in, staff
+
+    draft = version.new_draft()
+    logged_in(client, staff("cara", "Clinic admin"))
+    page = client.get(f"/admin/intake/questionsetversion/{draft.pk}/change/")
+    data = change_form_data(page)
+
+    saved = client.post(f"/admin/intake/questionsetversion/{draft.pk}/change/", data)
+
+    fields = sum(len(value) if isinstance(value, list) else 1 for value in data.values())
+    assert fields < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS / 2
+    assert len(urlencode(data, doseq=True)) < settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 4
+    assert saved.status_code == 302
 
 
 def test_the_largest_step_fits_within_the_field_limit(version, settings):
