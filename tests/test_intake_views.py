@@ -592,6 +592,17 @@ def test_consent_needs_both_confirmations_and_the_typed_name(client, version):
     assert Submission.objects.count() == 0
 
 
+def test_an_empty_post_to_the_check_page_says_what_is_missing(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+
+    response = client.post(step_url(check), {})
+
+    assert response.status_code == 400
+    assert "Please confirm that your answers are accurate" in response.content.decode()
+    assert Submission.objects.count() == 0
+
+
 def test_submitting_stores_answers_patient_details_consent_and_flags(client, version):
     start(client)
     check = complete_until_check(
