@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from intake.admin.changelists import ClinicModelAdmin
 from intake.models import Invitation, Submission
 
 
@@ -19,7 +20,7 @@ def _invitation_link(request: HttpRequest, token: str) -> str:
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin[Invitation]):
+class InvitationAdmin(ClinicModelAdmin[Invitation]):
     list_display = ["patient_name", "email", "treatment_date", "created_at", "expires_at", "state"]
     list_filter = ["question_set"]
     search_fields = ["patient_name", "email"]

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from intake.admin.changelists import ClinicModelAdmin
 from intake.models import QuestionSet, QuestionSetVersion
 
 
@@ -21,7 +22,7 @@ class VersionInline(admin.TabularInline[QuestionSetVersion, QuestionSet]):
 
 
 @admin.register(QuestionSet)
-class QuestionSetAdmin(admin.ModelAdmin[QuestionSet]):
+class QuestionSetAdmin(ClinicModelAdmin[QuestionSet]):
     list_display = ["title", "slug", "created_at"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}

@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from intake.admin.changelists import ClinicModelAdmin
 from intake.models import (
     AuditAction,
     AuditEntry,
@@ -41,6 +42,8 @@ from intake.reviews import (
 )
 
 OUTCOME_LABELS = dict(Tier.choices)
+# The largest primary key a database column holds (a signed 64-bit integer).
+LARGEST_ID = 2**63 - 1
 
 
 class OutcomeFilter(admin.SimpleListFilter):
@@ -74,9 +77,13 @@ class VersionFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(version_id=int(value))
-        return queryset
+        if not value:
+            return queryset
+        # A tampered link ("²" passes isdigit() but not int(); 30 digits overflow the column)
+        # lists nothing rather than failing.
+        if not value.isdecimal() or int(value) > LARGEST_ID:
+            return queryset.none()
+        return queryset.filter(version_id=int(value))
 
 
 class ColdSoreFilter(admin.SimpleListFilter):
@@ -133,7 +140,7 @@ class RecordOnly:
 
 
 @admin.register(Submission)
-class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
+class SubmissionAdmin(RecordOnly, ClinicModelAdmin[Submission]):
     list_display = [
         "patient_name",
         "submitted_at",
@@ -408,7 +415,7 @@ def review_context(submission: Submission) -> dict[str, Any]:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(RecordOnly, admin.ModelAdmin[AuditEntry]):
+class AuditEntryAdmin(RecordOnly, ClinicModelAdmin[AuditEntry]):
     list_display = ["at", "user", "action", "reference"]
     list_filter = ["action", "user", ("at", admin.DateFieldListFilter)]
     search_fields = ["=reference"]
