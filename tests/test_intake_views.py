@@ -739,6 +739,35 @@ def test_the_date_of_birth_must_be_a_full_date(client, version):
     assert Draft.objects.get().answers == {}
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("full_name", "Ann\x00Example"),
+        ("email", "ann\x00@example.com"),
+        ("phone", "07700\x00900123"),
+    ],
+)
+def test_a_nul_character_in_the_details_is_refused_in_plain_words(client, version, field, value):
+    start(client)
+
+    response = client.post(step_url(1), DETAILS | {field: value, "treatment_date": ""})
+
+    assert response.status_code == 400
+    assert "Please remove the unusual characters" in response.content.decode()
+    assert Draft.objects.get().details == {}
+
+
+def test_a_nul_character_in_the_signature_is_refused_in_plain_words(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+
+    response = submit(client, check, name="Ann\x00Example")
+
+    assert response.status_code == 400
+    assert "Please remove the unusual characters" in response.content.decode()
+    assert Submission.objects.count() == 0
+
+
 def test_question_help_text_is_escaped(version):
     from django.template import Context, Template
 
