@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 TEST_SECRET_KEY := insecure-key-for-the-test-suite-only
 
-.PHONY: run test lint format migrations-check serve-prod install install-dev clean
+.PHONY: run test lint audit format migrations-check serve-prod install install-dev clean
 
 run: export DEBUG ?= 1
 run: install  ## Set up, migrate the SQLite database, load SkinPen and serve on 127.0.0.1:8000
@@ -22,6 +22,10 @@ lint: install-dev  ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	SECRET_KEY=$(TEST_SECRET_KEY) $(BIN)/mypy .
+
+audit: install-dev  ## Known vulnerabilities in the pinned dependencies (PyPI's advisory data)
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip --progress-spinner off \
+		-r requirements.lock -r requirements-dev.lock
 
 format: install-dev
 	$(BIN)/ruff check --fix .

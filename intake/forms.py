@@ -557,6 +557,8 @@ def _blank(value: Any) -> bool:
 
 # The question-set question asked on the patient-details page rather than in its own section.
 DATE_OF_BIRTH = "date_of_birth"
+# Django refuses NUL characters in text (PostgreSQL cannot store them); say so in plain words.
+UNUSUAL_CHARACTERS = "Please remove the unusual characters from what you typed."
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{6,18}[0-9]")
 
 
@@ -598,7 +600,10 @@ class PatientDetailsForm(StartForm):
         label="Full name",
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
-        error_messages={"required": "Please enter your full name."},
+        error_messages={
+            "required": "Please enter your full name.",
+            "null_characters_not_allowed": UNUSUAL_CHARACTERS,
+        },
     )
     email = forms.EmailField(
         label="Email address",
@@ -608,13 +613,17 @@ class PatientDetailsForm(StartForm):
         error_messages={
             "required": "Please enter your email address.",
             "invalid": "Please enter an email address like name@example.com.",
+            "null_characters_not_allowed": UNUSUAL_CHARACTERS,
         },
     )
     phone = forms.CharField(
         label="Phone number",
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
-        error_messages={"required": "Please enter a phone number we can call you on."},
+        error_messages={
+            "required": "Please enter a phone number we can call you on.",
+            "null_characters_not_allowed": UNUSUAL_CHARACTERS,
+        },
     )
     use_required_attribute = False
     field_order = ["full_name", DATE_OF_BIRTH, "email", "phone", "treatment_date"]
@@ -670,7 +679,10 @@ class ConsentForm(forms.Form):
         label="Type your full name as your signature",
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
-        error_messages={"required": "Please type your full name to sign."},
+        error_messages={
+            "required": "Please type your full name to sign.",
+            "null_characters_not_allowed": UNUSUAL_CHARACTERS,
+        },
     )
     use_required_attribute = False
 

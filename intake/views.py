@@ -339,7 +339,9 @@ def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpR
     """The last step: every answer for a final check, then consent and submit."""
     definition = draft.version.compiled()
     full_name = draft.details.get("full_name", "")
-    form = ConsentForm(request.POST or None, full_name=full_name)
+    # Bound on every POST, even an empty one, so that a post with no fields is told what is missing.
+    data = request.POST if request.method == "POST" else None
+    form = ConsentForm(data, full_name=full_name)
     if request.method == "POST" and form.is_valid():
         limit = settings.RATE_LIMIT_SUBMISSIONS_PER_HOUR
         if retry_after := over_limit(request, "submit", limit):

@@ -583,6 +583,17 @@ def test_consent_needs_both_confirmations_and_the_typed_name(client, version):
     assert Submission.objects.count() == 0
 
 
+def test_an_empty_post_to_the_check_page_says_what_is_missing(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+
+    response = client.post(step_url(check), {})
+
+    assert response.status_code == 400
+    assert "Please confirm that your answers are accurate" in response.content.decode()
+    assert Submission.objects.count() == 0
+
+
 def test_submitting_stores_answers_patient_details_consent_and_flags(client, version):
     start(client)
     check = complete_until_check(
@@ -717,6 +728,35 @@ def test_the_date_of_birth_must_be_a_full_date(client, version):
 
     assert response.status_code == 400
     assert Draft.objects.get().answers == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("full_name", "Ann\x00Example"),
+        ("email", "ann\x00@example.com"),
+        ("phone", "07700\x00900123"),
+    ],
+)
+def test_a_nul_character_in_the_details_is_refused_in_plain_words(client, version, field, value):
+    start(client)
+
+    response = client.post(step_url(1), DETAILS | {field: value, "treatment_date": ""})
+
+    assert response.status_code == 400
+    assert "Please remove the unusual characters" in response.content.decode()
+    assert Draft.objects.get().details == {}
+
+
+def test_a_nul_character_in_the_signature_is_refused_in_plain_words(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+
+    response = submit(client, check, name="Ann\x00Example")
+
+    assert response.status_code == 400
+    assert "Please remove the unusual characters" in response.content.decode()
+    assert Submission.objects.count() == 0
 
 
 def test_question_help_text_is_escaped(version):

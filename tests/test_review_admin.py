@@ -211,6 +211,38 @@ def test_the_queue_filters(client, version, query, shown, hidden):
     assert f">{hidden}<" not in text
 
 
+@pytest.mark.parametrize("value", ["%C2%B2", "9" * 30, "x"])
+def test_a_tampered_version_filter_lists_nothing_rather_than_failing(client, version, value):
+    make_submission(version, patient_name="Zelda Example")
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.get(f"/admin/intake/submission/?version={value}")
+
+    assert response.status_code == 200
+    assert "Zelda Example" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/intake/submission/?review_status=%00",
+        "/admin/intake/submission/?q=Ann%00",
+        "/admin/intake/auditentry/?action=%00",
+        "/admin/intake/invitation/?q=%00",
+        "/admin/intake/questionset/?q=%00",
+    ],
+)
+def test_a_nul_character_in_a_list_query_is_a_bad_request(client, version, url):
+    make_submission(version)
+    logged_in(client, staff("boss", "Clinic admin"))
+
+    response = client.get(url)
+
+    # PostgreSQL cannot compare text holding NUL: it must never reach the database.
+    assert response.status_code == 400
+    assert "Something went wrong with that request" in response.content.decode()
+
+
 def queue_queries(client) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/admin/intake/submission/").status_code == 200

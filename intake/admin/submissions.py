@@ -44,6 +44,8 @@ from intake.reviews import (
 )
 
 OUTCOME_LABELS = dict(Tier.choices)
+# The largest primary key a database column holds (a signed 64-bit integer).
+LARGEST_ID = 2**63 - 1
 
 
 class OutcomeFilter(admin.SimpleListFilter):
@@ -77,9 +79,13 @@ class VersionFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(version_id=int(value))
-        return queryset
+        if not value:
+            return queryset
+        # A tampered link ("²" passes isdigit() but not int(); 30 digits overflow the column)
+        # lists nothing rather than failing.
+        if not value.isdecimal() or int(value) > LARGEST_ID:
+            return queryset.none()
+        return queryset.filter(version_id=int(value))
 
 
 class ColdSoreFilter(admin.SimpleListFilter):

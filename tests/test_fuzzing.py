@@ -1,0 +1,606 @@
+"""Arbitrary and malformed form posts never give a server error, and a refused post changes nothing.
+
+Every endpoint that takes a form gets the active Hypothesis profile's number of examples
+(tests/conftest.py: 500 by default, more with `--hypothesis-profile=nightly`). To keep that quick,
+one set-up serves all the examples of a test: each example resolves the URL and calls its view
+(decorators included, the middleware left out) with a request from RequestFactory, inside a
+savepoint that is rolled back afterwards, so no example sees another's changes.
+
+Rendering a whole questionnaire page costs several times more than everything else an example
+does, so by default a patient page that would be rendered is reduced to its form's errors (the
+form is still bound and cleaned in full). The nightly profile renders whole pages, and
+test_odd_values_on_every_field_render_on_the_real_page renders the oddest values into every field
+of every step on each run.
+"""
+
+import datetime
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import constants as message_levels
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.handlers.exception import response_for_exception
+from django.db import connection, transaction
+from django.http import Http404, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.test import Client, RequestFactory
+from django.urls import resolve
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_intake_views import (
+    DETAILS as VALID_DETAILS,
+)
+from test_intake_views import (
+    SKINPEN,
+    complete_until_check,
+    section_post,
+    start,
+    step_url,
+)
+from test_review_admin import COLD_SORE, PREGNANT, make_submission, page, staff
+
+from intake import views
+from intake.models import (
+    Assessment,
+    AuditEntry,
+    Draft,
+    Flag,
+    FlagDecision,
+    Invitation,
+    QuestionSetVersion,
+    ReviewEvent,
+    Submission,
+)
+from intake.questionnaire import CHECK, DETAILS, steps_for
+from intake.rules import check_answers, load_definition
+from intake.views import SESSION_DRAFT
+
+# CI runs these once, on PostgreSQL (where NUL characters in text fail), not again on SQLite.
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
+
+
+STEPS = steps_for(load_definition(json.loads(SKINPEN.read_text(encoding="utf-8"))))
+FORM_STEPS = [step for step in STEPS if step.kind != CHECK]
+TODAY = datetime.date.today()
+
+# The set-up runs once per test, not once per example: each example rolls its own changes back.
+fuzz = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+# --- What a client can send -----------------------------------------------------------------
+
+# Any code point UTF-8 can carry (surrogates cannot): NUL and other controls, combining marks,
+# bidirectional overrides, non-characters, emoji and other scripts' digits among them.
+odd_text = st.text(st.characters(codec="utf-8"), max_size=30)
+tricky_text = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "yes\x00",
+        "Ann\x00Example",
+        "\u202eelpmaxE nnA",
+        "\ufeff",
+        "on",
+        "off",
+        "false",
+        "0",
+        "-1",
+        "1e999",
+        "-1e999",
+        "NaN",
+        "Infinity",
+        "9" * 40,
+        "²",
+        "١٢",
+        "٢٠٢٠",
+        "30",
+        "2",
+        "02",
+        "2024",
+        "Feb",
+        "2024-02-30",
+        "2024-02-29",
+        "0000-00-00",
+        "9999-12-31",
+        "31/12/9999",
+        "01/01/0001",
+        "not_sure",
+        "yes",
+        "no",
+        "continue",
+        "save",
+        "back",
+        "null",
+        "[]",
+        '{"a": 1}',
+        "<script>alert(1)</script>",
+        "'; DROP TABLE intake_draft; --",
+        "%00",
+        "=1+1",
+    ]
+)
+# Built by repetition: drawing a huge string character by character would be slow.
+huge_text = st.builds(
+    lambda piece, times: piece * times,
+    st.sampled_from(["x", "é", "9", "💉", " ", "\x00", "<a>"]),
+    st.integers(2_000, 30_000),
+)
+value = st.one_of(tricky_text, odd_text, huge_text)
+# A field may come several times (a tick box list, or a tampered form) or not at all.
+values = st.lists(value, min_size=1, max_size=3)
+
+
+def field_names(names: list[str]) -> st.SearchStrategy[str]:
+    """The form's own field names, mostly, and now and then any name at all."""
+    return st.one_of(st.sampled_from(names), st.sampled_from(names), odd_text)
+
+
+def posted(names: list[str]) -> st.SearchStrategy[dict[str, list[str]]]:
+    """A body of fields named like the form's, or not, with any values."""
+    return st.dictionaries(field_names(names), values, max_size=12)
+
+
+def tampered(valid: dict[str, Any], names: list[str]) -> st.SearchStrategy[dict[str, list[str]]]:
+    """A valid body with fields left out, changed, repeated or added."""
+
+    def build(dropped: set[str], changed: dict[str, list[str]]) -> dict[str, list[str]]:
+        body = {key: _as_list(v) for key, v in valid.items() if key not in dropped}
+        return body | changed
+
+    keys = sorted(valid)
+    return st.builds(
+        build,
+        st.sets(st.sampled_from(keys), max_size=3) if keys else st.just(set()),
+        st.dictionaries(field_names(names), values, max_size=3),
+    )
+
+
+def _as_list(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+class Body:
+    """A request body as a client sends it: form-encoded, multipart, or raw bytes."""
+
+    def __init__(self, fields: dict[str, list[str]] | None, *, kind: str, raw: bytes = b""):
+        self.fields, self.kind, self.raw = fields, kind, raw
+
+    def request(self, path: str) -> Any:
+        factory = RequestFactory()
+        if self.kind == "multipart":
+            return factory.post(path, self.fields)
+        if self.kind == "urlencoded":
+            pairs = [(k, v) for k, vs in (self.fields or {}).items() for v in vs]
+            data = urlencode(pairs).encode()
+            return factory.post(path, data, content_type="application/x-www-form-urlencoded")
+        return factory.post(path, self.raw, content_type=self.kind)
+
+    def __repr__(self) -> str:
+        shown = self.fields if self.fields is not None else self.raw[:200]
+        return f"Body({self.kind}, {_short(shown)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 2000 else text[:2000] + f"… ({len(text)} characters)"
+
+
+RAW_CONTENT_TYPES = [
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "multipart/form-data",
+    "application/json",
+    "text/plain",
+]
+# More fields than Django parses (DATA_UPLOAD_MAX_NUMBER_FIELDS), a body over its size limit, and
+# broken encodings; by name, so that no strategy's description holds three megabytes.
+ODD_BODIES = {
+    "too many fields": b"&".join(b"f%d=x" % n for n in range(1_200)),
+    "too big": b"note=" + b"x" * 3_000_000,
+    "lone percent": b"%",
+    "bad escapes": b"a=%ZZ&b=%C3%28",
+    "no names": b"=&&==",
+}
+
+
+def bodies(valid: dict[str, Any], names: list[str]) -> st.SearchStrategy[Body]:
+    """Every kind of body this test sends: tampered valid ones most, then random and raw ones.
+
+    Build it once per test, not per example: Hypothesis describes a new strategy each time, which
+    would cost more than the request.
+    """
+    encoded = st.sampled_from(["urlencoded", "multipart"])
+    return st.one_of(
+        st.builds(lambda f, k: Body(f, kind=k), tampered(valid, names), encoded),
+        st.builds(lambda f, k: Body(f, kind=k), tampered(valid, names), encoded),
+        st.builds(lambda f, k: Body(f, kind=k), posted(names), encoded),
+        st.builds(
+            lambda raw, kind: Body(None, kind=kind, raw=raw),
+            st.one_of(
+                st.binary(max_size=300),
+                st.sampled_from(sorted(ODD_BODIES)).map(ODD_BODIES.__getitem__),
+            ),
+            st.sampled_from(RAW_CONTENT_TYPES),
+        ),
+    )
+
+
+# --- Sending it -----------------------------------------------------------------------------
+
+# What Django's request handler turns into a 4xx response rather than a server error.
+CLIENT_ERRORS = (
+    Http404,
+    PermissionDenied,
+    BadRequest,
+    SuspiciousOperation,
+    MultiPartParserError,
+)
+
+
+class Sent:
+    """The response to one example, the page's context, and the messages left for the next page."""
+
+    def __init__(self, response: HttpResponse, context: dict[str, Any], messages: list[Any]):
+        self.response, self.context, self.messages = response, context, messages
+        self.status = response.status_code
+
+    def errors(self) -> list[str]:
+        return [str(m) for m in self.messages if m.level == message_levels.ERROR]
+
+
+def send(path: str, body: Body, *, user: Any = None, draft: Draft | None = None) -> Sent:
+    """POST `body` to the view behind `path`; an exception that is not a 4xx fails the test."""
+    request = body.request(path)
+    # CSRF has tests of its own (test_csrf.py); here the body is what is under test.
+    request._dont_enforce_csrf_checks = True
+    request.session = SessionStore()
+    if draft is not None:
+        request.session[SESSION_DRAFT] = str(draft.pk)
+    request.user = user or AnonymousUser()
+    request._messages = FallbackStorage(request)
+    match = resolve(path)
+    request.rendered_context = {}
+    try:
+        response = match.func(request, *match.args, **match.kwargs)
+        if hasattr(response, "render"):
+            response.render()
+    except CLIENT_ERRORS as refused:
+        response = response_for_exception(request, refused)
+    assert response.status_code < 500, response.content.decode(errors="replace")[:3000]
+    return Sent(response, request.rendered_context, list(request._messages._queued_messages))
+
+
+def render_errors_only(
+    request: Any, template_name: str, context: dict[str, Any], status: int | None = None
+) -> HttpResponse:
+    """A patient page reduced to its form's errors; see the module's docstring."""
+    form = context.get("form")
+    errors = form.errors.values() if form is not None else []
+    return HttpResponse("".join(str(messages) for messages in errors), status=status or 200)
+
+
+@pytest.fixture
+def quick_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Patient pages reduced to their errors, except in the nightly profile; see above."""
+    whole = settings.get_current_profile_name() == "nightly"
+    render = views.render if whole else render_errors_only
+
+    def keeping_context(
+        request: Any, template_name: str, context: dict[str, Any], status: int | None = None
+    ) -> HttpResponse:
+        request.rendered_context = context
+        return render(request, template_name, context, status=status)
+
+    monkeypatch.setattr(views, "render", keeping_context)
+
+
+def in_rolled_back_savepoint(example: Callable[[], None]) -> None:
+    """Run one example and undo whatever it wrote, pass or fail."""
+    with transaction.atomic():
+        try:
+            example()
+        finally:
+            transaction.set_rollback(True)
+
+
+def database() -> dict[str, Any]:
+    """Every row a post could change, as plain values (three queries: it runs twice an example)."""
+    with connection.cursor() as cursor:
+        cursor.execute(COUNTS)
+        counts = dict(zip(COUNTED, cursor.fetchone(), strict=True))
+    return {
+        "drafts": list(Draft.objects.order_by("pk").values()),
+        "submissions": list(Submission.objects.order_by("pk").values()),
+        **counts,
+    }
+
+
+# Rows that are only ever added (or, for invitations, changed by staff alone): counting will do.
+COUNTED = ["invitations", "assessments", "flags", "decisions", "events", "audit"]
+TABLES = [
+    m._meta.db_table for m in (Invitation, Assessment, Flag, FlagDecision, ReviewEvent, AuditEntry)
+]
+# The models' own table names, no input.
+COUNTS = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {t})" for t in TABLES)  # noqa: S608
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    return {name for name in before if before[name] != after[name]}
+
+
+def assert_refusal_says_why(sent: Sent) -> None:
+    """A refused form comes back with what to put right, or a body Django cannot read gets the
+    clinic's 400 page."""
+    if "form" in sent.context:
+        errors = sent.context["form"].errors
+        assert errors and all(str(message) for messages in errors.values() for message in messages)
+    else:
+        assert "Something went wrong with that request" in sent.response.content.decode()
+
+
+def has_nul(value: Any) -> bool:
+    return "\x00" in json.dumps(value, ensure_ascii=False)
+
+
+# --- The patient's questionnaire ------------------------------------------------------------
+
+
+@pytest.fixture
+def completed_draft(client: Client, version: QuestionSetVersion) -> Draft:
+    """A draft with every step done, so that any step can be posted again."""
+    start(client)
+    complete_until_check(client, version)
+    return Draft.objects.get()
+
+
+def step_fields(version: QuestionSetVersion, number: int) -> tuple[dict[str, Any], list[str]]:
+    """A valid body for a step, and every field name its form reads."""
+    step = STEPS[number - 1]
+    if step.kind == DETAILS:
+        valid = VALID_DETAILS | {"treatment_date": ""}
+        keys = ["full_name", "date_of_birth", "email", "phone", "treatment_date"]
+    else:
+        valid = section_post(version, step.section_key)
+        section = next(s for s in version.compiled().sections if s.key == step.section_key)
+        keys = [question.key for question in section.questions]
+    names = [f"{key}_{part}" for key in keys for part in ("day", "month", "year", "not_sure")]
+    return valid | {"action": "continue"}, [*keys, *names, "action"]
+
+
+@pytest.fixture
+def step_bodies(version: QuestionSetVersion, completed_draft: Draft, number: int):
+    return bodies(*step_fields(version, number))
+
+
+@pytest.mark.parametrize("number", [step.number for step in FORM_STEPS], ids=lambda n: str(n))
+@fuzz
+@given(data=st.data())
+def test_no_post_to_a_step_breaks_it_and_a_refused_one_saves_nothing(
+    version, completed_draft, quick_pages, step_bodies, number, data
+):
+    body = data.draw(step_bodies, label="body")
+    step = STEPS[number - 1]
+    definition = version.compiled()
+
+    def example() -> None:
+        before = database()
+        draft_before = Draft.objects.get(pk=completed_draft.pk)
+
+        sent = send(step_url(number), body, draft=completed_draft)
+
+        after = database()
+        if sent.status != 302 and "link" not in sent.context:
+            assert sent.status in (400, 413), sent.status
+            assert_refusal_says_why(sent)
+            assert changed(before, after) == set()
+            return
+        assert changed(before, after) <= {"drafts"}
+        draft = Draft.objects.get(pk=completed_draft.pk)
+        assert check_answers(definition, draft.answers, submitted_on=TODAY) == []
+        assert not has_nul(draft.details) and not has_nul(draft.answers)
+        if step.kind == DETAILS:
+            assert set(draft.details) == {"full_name", "date_of_birth", "email", "phone"}
+            assert datetime.date.fromisoformat(draft.details["date_of_birth"]) <= TODAY
+            assert draft.answers["date_of_birth"] == draft.details["date_of_birth"]
+        else:
+            # Other steps' answers are kept, or dropped when a changed answer hides them.
+            section = next(s for s in definition.sections if s.key == step.section_key)
+            own = {question.key for question in section.questions}
+            for key, answer in draft.answers.items():
+                if key not in own:
+                    assert draft_before.answers[key] == answer, key
+        assert draft.steps_done >= draft_before.steps_done
+
+    in_rolled_back_savepoint(example)
+
+
+START_BODIES = bodies({"treatment_date": "14/3/2030"}, ["treatment_date"])
+
+
+@fuzz
+@given(body=START_BODIES)
+def test_no_post_to_the_start_page_breaks_it_and_a_refused_one_starts_nothing(
+    version, quick_pages, body
+):
+
+    def example() -> None:
+        before = database()
+
+        sent = send("/start/", body)
+
+        after = database()
+        if sent.status != 302:
+            assert sent.status in (400, 413)
+            assert_refusal_says_why(sent)
+            assert changed(before, after) == set()
+            return
+        assert changed(before, after) == {"drafts"}
+        (draft,) = Draft.objects.exclude(pk__in=[d["id"] for d in before["drafts"]])
+        today = datetime.date.today()
+        assert draft.treatment_date is None or (
+            today <= draft.treatment_date <= today + datetime.timedelta(days=730)
+        )
+
+    in_rolled_back_savepoint(example)
+
+
+CONSENT = {"accurate": "on", "processing": "on", "signature": "Ann Example"}
+CHECK_BODIES = bodies(CONSENT, [*CONSENT, "action"])
+
+
+@fuzz
+@given(body=CHECK_BODIES)
+def test_no_post_to_the_check_page_breaks_it_and_a_refused_one_submits_nothing(
+    version, completed_draft, quick_pages, body
+):
+    check = STEPS[-1].number
+
+    def example() -> None:
+        before = database()
+
+        sent = send(step_url(check), body, draft=completed_draft)
+
+        after = database()
+        if sent.status != 302:
+            assert sent.status in (400, 413)
+            assert_refusal_says_why(sent)
+            assert changed(before, after) == set()
+            return
+        assert sent.response["Location"] == "/questionnaire/sent/"
+        # A patient with nothing to flag: a submission and its assessment, and no flags.
+        assert changed(before, after) == {"drafts", "submissions", "assessments"}
+        submission = Submission.objects.get(draft__pk=completed_draft.pk)
+        assert submission.consent_name.casefold() == "ann example"
+        assert submission.answers == completed_draft.answers
+
+    in_rolled_back_savepoint(example)
+
+
+ODD_VALUES = [
+    "\x00",
+    "Ann\x00Example",
+    "\u202eelpmaxE nnA",
+    "\ufeff",
+    "٢٠٢٠",
+    "²",
+    "1e999",
+    "9" * 40,
+    "💉" * 3_000,
+    '"><img src=x onerror=alert(1)>',
+    "<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("number", [step.number for step in STEPS], ids=lambda n: str(n))
+def test_odd_values_on_every_field_render_on_the_real_page(
+    client, version, completed_draft, number
+):
+    _, names = step_fields(version, number) if number < len(STEPS) else ({}, [])
+    names += ["accurate", "processing", "signature"]
+    before = database()
+
+    odd = ODD_VALUES * 2
+    # Two odd values for every field (three fields would go over Django's limit on field counts).
+    body = {name: odd[i % len(ODD_VALUES) :][:2] for i, name in enumerate(names)}
+
+    response = client.post(step_url(number), body)
+
+    assert response.status_code == 400
+    assert "There is a problem" in response.content.decode()
+    assert "<script>alert(1)" not in response.content.decode()
+    assert database() == before
+
+
+# --- The practitioners' review page ---------------------------------------------------------
+
+STATUS_FORM = {"status": "in_review", "reason": "Calling her", "rebook_after": ""}
+ANTIVIRAL = {
+    "kind": "acknowledged",
+    "note": "Plan agreed",
+    "offered": "yes",
+    "accepted": "yes",
+    "drug": "valaciclovir",
+    "dose": "500 mg twice daily",
+    "start_date": (TODAY + datetime.timedelta(days=3)).isoformat(),
+    "end_date": (TODAY + datetime.timedelta(days=9)).isoformat(),
+    "prescriber": "Dr A Prescriber",
+    "risk_discussion": "",
+}
+DATE_FORM = {
+    "treatment_date": (TODAY + datetime.timedelta(days=40)).isoformat(),
+    "date_reason": "Moved by phone",
+}
+REVIEW_FIELDS = sorted(
+    {"revision", "flag", *STATUS_FORM, *ANTIVIRAL, *DATE_FORM, "csrfmiddlewaretoken"}
+)
+
+
+@pytest.fixture
+def reviewed(version):
+    """A submission with a not-possible and a cold-sore flag, and a medical lead to review it."""
+    submission = make_submission(version, COLD_SORE | PREGNANT)
+    return submission, staff("lead", "Medical lead")
+
+
+def review_bodies(submission: Submission, form: str) -> st.SearchStrategy[Body]:
+    flags = {flag.code: flag.pk for flag in submission.current_flags()}
+    valid: dict[str, Any] = {"revision": submission.revision}
+    if form == "status":
+        valid |= STATUS_FORM
+    elif form == "flag":
+        valid |= {"flag": flags["pregnancy_breastfeeding"], "kind": "overridden", "note": "Seen"}
+    elif form == "antiviral plan":
+        valid |= {"flag": flags["cold_sore_history"]} | ANTIVIRAL
+    else:
+        valid |= DATE_FORM
+    return bodies(valid, REVIEW_FIELDS)
+
+
+# Which rows each kind of decision adds or changes when it is saved.
+SAVED = {
+    "status": {"submissions", "events", "audit"},
+    "flag": {"submissions", "decisions", "audit"},
+    "antiviral plan": {"submissions", "decisions", "audit"},
+    "date": {"submissions", "assessments", "flags", "audit"},
+}
+
+
+@pytest.fixture
+def review_form_bodies(reviewed, form: str):
+    submission, _ = reviewed
+    return review_bodies(submission, form)
+
+
+@pytest.mark.parametrize("form", list(SAVED))
+@fuzz
+@given(data=st.data())
+def test_no_post_to_a_review_form_breaks_it_and_a_refused_one_saves_nothing(
+    reviewed, review_form_bodies, form, data
+):
+    submission, lead = reviewed
+    body = data.draw(review_form_bodies, label="body")
+
+    def example() -> None:
+        before = database()
+
+        sent = send(page(submission), body, user=lead)
+
+        after = database()
+        if sent.errors() or sent.status != 302:
+            assert sent.status in (302, 400, 413)
+            assert changed(before, after) == set(), sent.errors()
+            return
+        assert changed(before, after) <= set().union(*SAVED.values())
+        assert "audit" in changed(before, after)
+        fresh = Submission.objects.get(pk=submission.pk)
+        assert fresh.revision == submission.revision + 1
+        assert fresh.answers == submission.answers
+        assert not has_nul(list(FlagDecision.objects.values("note", "antiviral_plan")))
+
+    in_rolled_back_savepoint(example)
