@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import psycopg2
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -115,22 +117,23 @@ class Bench:
     # Set-up and tear-down
 
     def _sql(self, statement: str, url: str | None = None) -> str:
-        return subprocess.run(
-            [
-                "psql",
-                "-X",
-                "-q",
-                "-At",
-                "-v",
-                "ON_ERROR_STOP=1",
-                url or self._maintenance(),
-                "-c",
-                statement,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        """Run one statement outside a transaction (CREATE DATABASE, VACUUM); its first value."""
+        parts = urlsplit(url or self._maintenance())
+        connection = psycopg2.connect(
+            dbname=unquote(parts.path.lstrip("/")),
+            user=unquote(parts.username or "") or None,
+            password=unquote(parts.password or "") or None,
+            host=parts.hostname or None,
+            port=parts.port,
+        )
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+                row = cursor.fetchone() if cursor.description else None
+        finally:
+            connection.close()
+        return "" if row is None else str(row[0])
 
     def _maintenance(self) -> str:
         return urlunsplit(urlsplit(self.admin_url)._replace(path="/postgres"))
