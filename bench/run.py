@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import urllib.request
@@ -73,7 +74,18 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=8, help="Measured seconds per scenario")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="Write the report again from the last run's figures (docs/benchmarks.json)",
+    )
     args = parser.parse_args()
+    figures = args.output.with_suffix(".json")
+    if args.report_only:
+        saved = json.loads(figures.read_text(encoding="utf-8"))
+        results = [Result(**item) for item in saved["results"]]
+        write(args.output, render(results, saved["timings"], **saved["sizes"]))
+        return
 
     server_url = os.environ.get("DATABASE_URL", "")
     if urlsplit(server_url).scheme not in ("postgres", "postgresql", "pgsql"):
@@ -85,10 +97,17 @@ def main() -> None:
     finally:
         bench.clean_up()
     timings["total_s"] = time.monotonic() - started
-    report = render(results, timings, small=args.small, large=args.large, seconds=args.seconds)
+    timings["machine"] = _machine(timings)
+    sizes = {"small": args.small, "large": args.large, "seconds": args.seconds}
+    saved = {"results": [vars(result) for result in results], "timings": timings, "sizes": sizes}
+    figures.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
+    write(args.output, render(results, timings, **sizes))
+
+
+def write(output: Path, report: str) -> None:
     print(report)
-    args.output.write_text(report, encoding="utf-8")
-    print(f"\nWritten to {args.output.relative_to(ROOT)}")
+    output.write_text(report, encoding="utf-8")
+    print(f"\nWritten to {output}")
 
 
 class Bench:
@@ -352,7 +371,7 @@ def render(
         "",
         "## Machine",
         "",
-        *(f"- {item}" for item in _machine(timings)),
+        *(f"- {item}" for item in timings["machine"]),
         "",
         "## How it was measured",
         "",
@@ -448,10 +467,14 @@ def _machine(timings: dict[str, Any]) -> list[str]:
     wrk_version = (wrk.stdout + wrk.stderr).split("\n")[0].strip()
     import django
 
+    flags = str(sysconfig.get_config_var("CONFIG_ARGS") or "")
+    build = "optimised build" if "--enable-optimizations" in flags else "built without PGO/LTO"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     return [
-        f"{cpu}, {os.cpu_count()} CPUs, {memory}",
+        f"{cpu}, {os.cpu_count()} CPUs, {memory}; load average {load:.1f} at the end of the run "
+        "(the machine is shared)",
         f"{platform.platform()}",
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"Python {platform.python_version()} ({platform.python_implementation()}, {build}), "
         f"Django {django.get_version()}",
         f"PostgreSQL {timings['postgres']} on the same machine",
         f"gunicorn {os.environ.get('WEB_CONCURRENCY', '2')} workers × "
