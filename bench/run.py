@@ -52,6 +52,8 @@ class Result:
     p95_ms: float
     requests: int
     problems: list[str] = field(default_factory=list)
+    # Rows on the page, for the review queue (its cost grows with the rows it lists).
+    rows: int | None = None
 
 
 # (scenario, label, expected status, distinct requests prepared)
@@ -270,11 +272,24 @@ class Bench:
             p95_ms=figures["p95_ms"],
             requests=figures["requests"],
             problems=problems,
+            rows=self.rows_listed(requests) if name.startswith("queue") else None,
         )
         print(
             f"{label} at {size:,}: {result.rps:.0f} req/s, p50 {result.p50_ms:.1f} ms", flush=True
         )
         return result
+
+    def rows_listed(self, requests: Path) -> int:
+        """How many submissions the page lists (one selection box per row)."""
+        method, path, cookie, _ = requests.read_text(encoding="utf-8").split("\n")[0].split("\t")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            method=method,
+            headers={"Cookie": cookie, "X-Forwarded-Proto": "https"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            page: str = response.read().decode()
+        return page.count('name="_selected_action"')
 
     def calibrate_submit(self) -> float:
         """A rough submits-per-second figure, so that enough drafts are prepared."""
@@ -347,6 +362,8 @@ def render(
         base = baselines[result.size]
         ratio = result.rps / base.rps if base.rps else 0.0
         label = result.label
+        if result.rows is not None:
+            label += f" ({result.rows} rows listed)"
         note = f" ⚠ {'; '.join(result.problems)}" if result.problems else ""
         rows.append(
             f"| {label}{note} | {result.size:,} | {result.rps:,.0f} | {result.p50_ms:.1f} | "
