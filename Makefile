@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 TEST_SECRET_KEY := insecure-key-for-the-test-suite-only
 
-.PHONY: run test lint audit format migrations-check serve-prod install install-dev clean
+.PHONY: run test lint audit format migrations-check serve-prod bench install install-dev clean
 
 run: export DEBUG ?= 1
 run: install  ## Set up, migrate the SQLite database, load SkinPen and serve on 127.0.0.1:8000
@@ -42,6 +42,14 @@ serve-prod: install  ## What the containers run, without Docker: gunicorn and th
 	$(BIN)/python manage.py db_worker & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/gunicorn clinic.wsgi
+
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+bench: install  ## Benchmark on the local PostgreSQL (in a throw-away database); writes docs/benchmarks.md
+	@command -v wrk >/dev/null || { \
+		echo "Installing wrk (Debian package) for the load"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c \
+			'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null'; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 install: $(VENV)/.installed-app
 install-dev: $(VENV)/.installed-dev

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import json
 import re
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
@@ -415,6 +418,7 @@ def question_field(
     )
 
 
+@functools.lru_cache(maxsize=16)
 def birth_date_keys(definition: Definition) -> frozenset[str]:
     """Date questions that ask for a date of birth: those an `age_under` condition reads."""
     found = {"date_of_birth"}
@@ -430,6 +434,50 @@ def birth_date_keys(definition: Definition) -> frozenset[str]:
             conditions.append(condition.part)
     questions = definition.questions
     return frozenset(key for key in found if key in questions and questions[key].type == "date")
+
+
+# A published definition never changes, so a question shown empty (no answer, no error) looks the
+# same to every patient: its HTML is rendered once per definition and process, then reused. Only
+# such questions are kept, so no answer ever enters this cache; the CSRF token and anything else
+# per request live outside the questions' HTML. Entries go with their definition.
+_EMPTY_QUESTIONS: WeakKeyDictionary[Definition, dict[tuple[Any, ...], SafeString]] = (
+    WeakKeyDictionary()
+)
+
+
+# Fields other than dates depend only on their question: each is built once per definition and
+# copied for every form (the copy has its own widget attributes and `required`).
+_PROTOTYPES: WeakKeyDictionary[Definition, dict[str, forms.Field]] = WeakKeyDictionary()
+
+
+def _copy_field(prototype: forms.Field) -> forms.Field:
+    """A field to use in one form: what a form changes (required, widget attributes) is its own.
+
+    Cheaper than the deep copy Django makes of declared fields; choices, validators and messages
+    are shared, and nothing changes them.
+    """
+    field = _shallow_copy(prototype)
+    field.widget = _shallow_copy(prototype.widget)
+    field.widget.attrs = dict(prototype.widget.attrs)
+    return field
+
+
+def _shallow_copy[T](original: T) -> T:
+    # copy.copy, without the pickling protocol's detour (several times slower, per field).
+    duplicate: T = object.__new__(type(original))
+    duplicate.__dict__.update(original.__dict__)
+    return duplicate
+
+
+def _question_html(field: BoundField, *, live: bool, hidden: bool) -> SafeString:
+    """One question as the page shows it: the field, in a wrapper the page script reads."""
+    return format_html(
+        '<div class="question{}" data-question="{}"{}>{}</div>',
+        " follow-up" if live else "",
+        field.name,
+        " data-initially-hidden" if hidden else "",
+        as_crispy_field(field),
+    )
 
 
 class StepForm(forms.Form):
@@ -473,10 +521,18 @@ class StepForm(forms.Form):
         initial = {key: answers[key] for key in self.questions if not _blank(answers.get(key))}
         super().__init__(data=data, initial=initial)
         birth_dates = birth_date_keys(definition)
+        prototypes = _PROTOTYPES.setdefault(definition, {})
         for key, question in self.questions.items():
-            self.fields[key] = question_field(
-                question, submitted_on=submitted_on, birth_date=key in birth_dates
-            )
+            if question.type == "date":
+                # A date field checks against the submission date: made for each form.
+                self.fields[key] = question_field(
+                    question, submitted_on=submitted_on, birth_date=key in birth_dates
+                )
+                continue
+            prototype = prototypes.get(key)
+            if prototype is None:
+                prototype = prototypes[key] = question_field(question, submitted_on=submitted_on)
+            self.fields[key] = _copy_field(prototype)
         self.live_keys = frozenset(
             key
             for key, question in self.questions.items()
@@ -540,6 +596,36 @@ class StepForm(forms.Form):
     def fields_on_page(self) -> list[BoundField]:
         """The fields a page shows: visible questions and follow-ups this page can reveal."""
         return [self[key] for key in self.questions if key in self.visible_keys | self.live_keys]
+
+    def questions_html(self) -> SafeString:
+        """The page's questions, each in its wrapper; empty ones from the per-definition cache."""
+        cache = _EMPTY_QUESTIONS.setdefault(self.definition, {})
+        on_page = self.visible_keys | self.live_keys
+        parts = []
+        for key in self.questions:
+            if key not in on_page:
+                continue
+            live = key in self.live_keys
+            hidden = live and key not in self.visible_keys
+            if self.is_bound or not _blank(self.initial.get(key)):
+                parts.append(_question_html(self[key], live=live, hidden=hidden))
+                continue
+            field = self.fields[key]
+            # Everything an empty question's HTML depends on besides the definition.
+            cache_key = (
+                key,
+                field.required,
+                field.widget.attrs.get("data-show-if"),
+                live,
+                hidden,
+                self.auto_id,
+                self.prefix,
+            )
+            html = cache.get(cache_key)
+            if html is None:
+                html = cache[cache_key] = _question_html(self[key], live=live, hidden=hidden)
+            parts.append(html)
+        return mark_safe("\n".join(parts))  # noqa: S308 - each part is escaped by format_html
 
 
 def _section(definition: Definition, section_key: str) -> Section:

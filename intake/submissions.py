@@ -63,7 +63,9 @@ def submit_questionnaire(
     Submitting a draft that was already submitted (a double click, a refreshed POST, Back and
     Submit again) returns the submission made the first time.
     """
-    draft = Draft.objects.select_for_update().select_related("version").get(pk=draft_id)
+    # Only the draft is locked (not the version every patient shares), and the version's large
+    # definition is not loaded: its parsed form is cached per process.
+    draft = Draft.objects.select_for_update(of=("self",)).with_version_hash().get(pk=draft_id)
     if draft.submission_id is not None:
         return Submission.objects.get(pk=draft.submission_id)
     if draft.invitation_id is not None:
@@ -107,7 +109,7 @@ def submit_questionnaire(
         flag_codes=" ".join(flag.code for flag in evaluation.flags),
     )
     submission.record_assessment(
-        evaluation, reference_date=draft.treatment_date or submitted_on, at=now
+        evaluation, reference_date=draft.treatment_date or submitted_on, at=now, first=True
     )
     # The submission now holds the answers; the draft keeps only what idempotency needs.
     draft.submission = submission

@@ -201,7 +201,7 @@ def _current_draft(request: HttpRequest) -> Draft | None:
         draft_id = uuid.UUID(str(request.session.get(SESSION_DRAFT)))
     except ValueError:
         return None
-    return Draft.objects.select_related("version", "invitation").filter(pk=draft_id).first()
+    return Draft.objects.with_version_hash().filter(pk=draft_id).first()
 
 
 @login_not_required
@@ -248,7 +248,7 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
             reference_date=draft.treatment_date,
             answers=draft.answers,
             data=data,
-            conditions=conditions_from_document(draft.version.definition or {}),
+            conditions=_show_if_conditions(draft.version),
             exclude={DATE_OF_BIRTH},
         )
     action = request.POST.get("action")
@@ -279,6 +279,17 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
 
     context = {"draft": draft, "form": form, "step": current, "steps": steps}
     return render(request, "intake/step.html", context, status=400 if data is not None else 200)
+
+
+# Each published version's show_if conditions as JSON, for the page script, by content hash.
+_SHOW_IF: dict[str, dict[str, object]] = {}
+
+
+def _show_if_conditions(version: QuestionSetVersion) -> dict[str, object]:
+    found = _SHOW_IF.get(version.content_hash)
+    if found is None:
+        found = _SHOW_IF[version.content_hash] = conditions_from_document(version.to_document())
+    return found
 
 
 def _save_details(draft: Draft, form: PatientDetailsForm, *, today: datetime.date) -> None:

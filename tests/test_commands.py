@@ -199,3 +199,54 @@ def test_loading_with_a_malformed_cases_file_stores_nothing(tmp_path, make_docum
         )
 
     assert not QuestionSetVersion.objects.exists()
+
+
+# Synthetic submissions for benchmarks
+
+
+def test_seeded_submissions_carry_the_flags_the_rules_engine_gives_their_answers():
+    import datetime
+
+    from django.utils import timezone
+
+    from intake.models import Submission
+    from intake.rules import check_answers, evaluate
+
+    run("load_question_set", str(SKINPEN / "skinpen.json"), "--publish")
+
+    output = run("seed_submissions", "--count", "800")
+
+    assert "Added 800 synthetic submissions" in output
+    submissions = list(Submission.objects.select_related("version"))
+    assert len(submissions) == 800
+    assert len({s.reference for s in submissions}) == 800
+    today = timezone.localdate()
+    days = {s.submitted_on for s in submissions}
+    assert min(days) >= today - datetime.timedelta(days=730) and max(days) <= today
+    assert len(days) > 450  # spread over the two years
+    definition = submissions[0].version.compiled()
+    flagged = 0
+    for submission in submissions[::10]:
+        assert (
+            check_answers(definition, submission.answers, submitted_on=submission.submitted_on)
+            == []
+        )
+        expected = evaluate(
+            definition,
+            submission.answers,
+            submitted_on=submission.submitted_on,
+            reference_date=submission.treatment_date,
+        )
+        stored = list(submission.current_flags().order_by("position"))
+        assert [f.code for f in stored] == [f.code for f in expected.flags]
+        assert submission.outcome == (expected.outcome or "")
+        flagged += bool(stored)
+    assert flagged  # some patients have something to flag, as in real life
+    # Old submissions are mostly decided, recent ones mostly wait for review.
+    old = [s for s in submissions if s.submitted_on < today - datetime.timedelta(days=30)]
+    assert sum(s.review_status == "new" for s in old) < len(old) * 0.1
+
+
+def test_seeding_needs_a_published_question_set():
+    with pytest.raises(CommandError, match="no published version"):
+        run("seed_submissions", "--count", "10")

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intake.models import (
@@ -802,3 +804,63 @@ def test_expired_drafts_are_purged_with_their_answers(client, version):
     call_command("purge_expired", stdout=StringIO())
 
     assert list(Draft.objects.all()) == [fresh]
+
+
+# What pages cost
+
+
+def submit_queries(version: QuestionSetVersion, **answers: Any) -> tuple[int, Submission]:
+    """The queries of one final submit, for a questionnaire completed with these answers."""
+    # A new address each time: the rate limit's counter costs the same for every first submit.
+    client = Client(REMOTE_ADDR=f"198.51.100.{len(answers)}")
+    start(client)
+    check = complete_until_check(client, version, **answers)
+    with CaptureQueriesContext(connection) as queries:
+        assert submit(client, check).status_code == 302
+    return len(queries), Submission.objects.get(pk=Draft.objects.get().submission_id)
+
+
+def test_the_final_submit_costs_the_same_queries_whatever_the_answers_and_flags(version):
+    few, plain = submit_queries(version, blood_thinner="yes")
+    Draft.objects.all().delete()
+    many, flagged = submit_queries(
+        version,
+        blood_thinner="yes",
+        topical_retinoids_acids="yes",
+        otc_nsaids_supplements="yes",
+        tattoo_pmu="yes",
+        immunosuppression="yes",
+        immunosuppression_details="Methotrexate",
+        skin_infection="yes",
+        skin_infection_details="Impetigo on the chin",
+        tattoo_pmu_details="Eyebrows",
+    )
+
+    assert len(flagged.answers) > len(plain.answers)
+    assert flagged.current_flags().count() >= plain.current_flags().count() + 4
+    assert many == few
+
+
+def ticked(html: str, name: str) -> list[str]:
+    """The values of the radio buttons or tick boxes called `name` that are checked."""
+    tags = re.findall(rf'<input[^>]*name="{name}"[^>]*>', html)
+    return [re.search(r'value="([^"]*)"', tag).group(1) for tag in tags if " checked" in tag]
+
+
+def test_an_empty_question_is_rendered_once_and_never_holds_an_answer(client, version):
+    start(client)
+    step = medicines_step(version)
+    complete_steps_before(client, version, "medicines")
+    empty = client.get(step_url(step)).content.decode()
+    client.post(step_url(step), section_post(version, "medicines", blood_thinner="yes"))
+
+    answered = client.get(step_url(step)).content.decode()
+    Draft.objects.all().delete()
+    other = Client()
+    start(other)
+    complete_steps_before(other, version, "medicines")
+
+    assert ticked(empty, "blood_thinner") == []
+    assert ticked(answered, "blood_thinner") == ["yes"]
+    # Another patient on the same step gets the empty questions, never the first one's answer.
+    assert ticked(other.get(step_url(step)).content.decode(), "blood_thinner") == []

@@ -281,6 +281,92 @@ def test_the_queue_costs_the_same_queries_for_10_and_10000_submissions(client, v
     assert small == large
 
 
+def add_submissions(version, count: int, **fields: Any) -> None:
+    """Many plain submissions at once, without going through the rules."""
+    Submission.objects.bulk_create(
+        Submission(
+            version=version,
+            patient_name=f"Patient {n}",
+            date_of_birth=datetime.date(1990, 4, 3),
+            email="x@example.com",
+            phone="07700 900123",
+            answers={},
+            consent_name="x",
+            consented_at=timezone.now(),
+            reference=f"T{n:08d}",
+            **({"treatment_date": TODAY + datetime.timedelta(days=n % 9)} | fields),
+        )
+        for n in range(count)
+    )
+
+
+UNREVIEWED_THIS_WEEK = "/admin/intake/submission/?review_status__exact=new&treatment=next_7_days"
+
+
+def test_the_unreviewed_this_week_queue_costs_the_same_queries_for_10_and_10000(client, version):
+    logged_in(client, staff("p", "Practitioner"))
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(UNREVIEWED_THIS_WEEK).status_code == 200
+        return len(queries)
+
+    add_submissions(version, 10)
+    small = cost()
+    Submission.objects.all().delete()
+    add_submissions(version, 10_000)
+
+    assert cost() == small
+
+
+def test_the_queue_counts_no_further_than_a_thousand(client, version):
+    add_submissions(version, 1_060)
+    logged_in(client, staff("p", "Practitioner"))
+
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        text = client.get("/admin/intake/submission/").content.decode()
+    later = client.get("/admin/intake/submission/?p=22")
+
+    assert "More than 1000 submissions" in text
+    counts = [sql for sql in statements if "COUNT(" in sql.upper()]
+    assert counts and all("LIMIT 1001" in sql for sql in counts)
+    # Pages past the counted ones still open.
+    assert later.status_code == 200 and ">Patient " in later.content.decode()
+
+
+def test_a_short_queue_gives_its_exact_count(client, version):
+    add_submissions(version, 12)
+    logged_in(client, staff("p", "Practitioner"))
+
+    assert "12 submissions" in client.get("/admin/intake/submission/").content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL query plans")
+@pytest.mark.parametrize("url", ["/admin/intake/submission/", UNREVIEWED_THIS_WEEK])
+def test_the_queue_reads_its_index_in_order_without_sorting(client, version, url):
+    add_submissions(version, 200, review_status="new")
+    add_submissions(version, 0)
+    logged_in(client, staff("p", "Practitioner"))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    listing = next(q["sql"] for q in queries if "LIMIT 50" in q["sql"] and "COUNT" not in q["sql"])
+
+    with connection.cursor() as cursor:
+        # As the planner would at a million rows, where reading the table is no option.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + listing)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "queue_order_idx" in plan
+    assert "Sort" not in plan
+
+
 # The submission page
 
 
@@ -632,6 +718,35 @@ def test_the_submission_page_costs_the_same_queries_however_many_flags(client, v
         return len(queries)
 
     assert cost(few) == cost(many)
+
+
+def test_the_submission_page_loads_nothing_lazily(client, version, monkeypatch):
+    from django.db.models import FETCH_RAISE
+
+    from intake.admin.submissions import SubmissionAdmin
+    from intake.reviews import change_treatment_date
+
+    submission = make_submission(version, COLD_SORE | PREGNANT)
+    user = staff("lead", "Medical lead")
+    flag = submission.current_flags().get(code="pregnancy_breastfeeding")
+    decide_flag(flag, kind="acknowledged", note="Discussed", by=user, revision=0)
+    change_review_status(submission, status="in_review", reason="Looking", by=user, revision=1)
+    change_treatment_date(
+        submission,
+        treatment_date=TODAY + datetime.timedelta(days=40),
+        reason="Moved",
+        by=user,
+        revision=2,
+    )
+    version.compiled()  # the parsed definition is cached per process, as on a running server
+    # Any access to a row or field the page did not fetch up front now fails the request.
+    monkeypatch.setattr(SubmissionAdmin, "submission_fetch_mode", FETCH_RAISE)
+    logged_in(client, user)
+
+    text = client.get(page(submission)).content.decode()
+
+    assert "pregnancy_breastfeeding" in text and "Discussed" in text
+    assert "Moved" in text and "Looking" in text
 
 
 # Notifications

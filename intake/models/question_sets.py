@@ -223,11 +223,17 @@ class QuestionSetVersion(models.Model):
         return None if current is None or current.pk == self.pk else current
 
     def compiled(self) -> Definition:
-        """The published definition parsed for the rules engine (cached: it never changes)."""
-        if self.definition is None:
-            raise FrozenVersionError(f"{self} is a draft; only published versions are evaluated.")
-        compiled = _COMPILED.get(self.content_hash)
+        """The published definition parsed for the rules engine (cached: it never changes).
+
+        Looked up by content hash first, so that a version loaded without its (large)
+        definition, as the patient's pages load it, costs no query once the process has it.
+        """
+        compiled = _COMPILED.get(self.content_hash) if self.content_hash else None
         if compiled is None:
+            if self.definition is None:
+                raise FrozenVersionError(
+                    f"{self} is a draft; only published versions are evaluated."
+                )
             compiled = _COMPILED[self.content_hash] = load_definition(self.definition)
         return compiled
 

@@ -84,6 +84,17 @@ class Invitation(models.Model):
         return self.submissions.exists()
 
 
+class DraftQuerySet(models.QuerySet["Draft"]):
+    def with_version_hash(self) -> DraftQuerySet:
+        """Drafts with their version's content hash only, all `version.compiled()` needs.
+
+        The patient's pages load a draft on every request; the version's other columns (its
+        large definition above all) would cost more to fetch and build than the whole query.
+        """
+        fields = [field.name for field in Draft._meta.concrete_fields]
+        return self.select_related("version").only(*fields, "version__content_hash")
+
+
 class Draft(models.Model):
     """A questionnaire in progress, saved on the server after every completed step."""
 
@@ -103,6 +114,8 @@ class Draft(models.Model):
     submission = models.OneToOneField(
         "Submission", models.SET_NULL, null=True, blank=True, related_name="draft"
     )
+
+    objects = DraftQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -196,9 +209,12 @@ class Submission(models.Model):
             ("export_submission", "Can export submissions"),
         ]
         indexes = [
-            # The review queue's default order: unreviewed first, then soonest treatment.
+            # The review queue's order (SubmissionAdmin.ordering): unreviewed first, then soonest
+            # treatment (nulls last, as a PostgreSQL ascending index keeps them), the id last so
+            # that the order is total and the admin adds no "-pk" the index could not serve.
             models.Index(
-                fields=["review_order", "treatment_date", "submitted_at"], name="queue_order_idx"
+                fields=["review_order", "treatment_date", "submitted_at", "id"],
+                name="queue_order_idx",
             ),
         ]
 
@@ -225,9 +241,14 @@ class Submission(models.Model):
         at: datetime.datetime | None = None,
         by: Any = None,
         reason: str = "",
+        first: bool = False,
     ) -> Assessment:
-        """Store the rules' result as the current assessment; any earlier one becomes history."""
-        self.assessments.filter(is_current=True).update(is_current=False)
+        """Store the rules' result as the current assessment; any earlier one becomes history.
+
+        `first`: the submission was created just now and has no assessment yet to retire.
+        """
+        if not first:
+            self.assessments.filter(is_current=True).update(is_current=False)
         assessment = Assessment.objects.create(
             submission=self,
             reference_date=reference_date,

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
-from intake.rules.answers import READERS
-from intake.rules.conditions import FALSE, UNKNOWN, Context
-from intake.rules.definition import TIERS, Definition, Rule
+from intake.rules.conditions import UNKNOWN, Context
+from intake.rules.definition import TIERS, Definition, Question
+from intake.rules.program import Program, compile_definition
 
 _SEVERITY = {tier: rank for rank, tier in enumerate(TIERS)}
+_UNKNOWN = 1
+# Each definition is compiled on its first evaluation; definitions never change.
+_PROGRAMS: WeakKeyDictionary[Definition, Program] = WeakKeyDictionary()
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+def _program(definition: Definition) -> Program:
+    program = _PROGRAMS.get(definition)
+    if program is None:
+        program = _PROGRAMS[definition] = compile_definition(definition)
+    return program
+
+
+# Evidence and Flag are named tuples rather than frozen dataclasses: as immutable, and several
+# times cheaper to create, which matters when a full questionnaire raises a handful of flags.
+class Evidence(NamedTuple):
     """An answer that made a flag's condition true, or unknown (`uncertain`)."""
 
     question_key: str
@@ -33,8 +46,7 @@ class Evidence:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(NamedTuple):
     """A raised flag: the winning rule among those sharing its code, with its evidence."""
 
     code: str
@@ -80,8 +92,8 @@ def visible_questions(
     reference_date: datetime.date | None = None,
 ) -> frozenset[str]:
     """Keys of the questions shown for these answers."""
-    _, shown = _read(definition, answers, submitted_on, reference_date)
-    return frozenset(shown)
+    _, shown, _ = _read(_program(definition), answers, submitted_on, reference_date)
+    return shown
 
 
 def evaluate(
@@ -92,37 +104,40 @@ def evaluate(
     reference_date: datetime.date | None = None,
 ) -> Evaluation:
     """Run every rule on the answers to shown questions and return the flags raised."""
-    context, shown = _read(definition, answers, submitted_on, reference_date)
+    program = _program(definition)
+    context, shown, kept = _read(program, answers, submitted_on, reference_date)
     # Per flag code: (severity rank, provisional, position) of the best rule so far, and the rule.
-    best: dict[str, tuple[tuple[int, bool, int], Rule]] = {}
-    for rule in definition.rules:
-        truth = rule.when.evaluate(context)
-        if truth is FALSE:
-            continue
-        rank = (_SEVERITY[rule.tier], truth is UNKNOWN, rule.position)
+    best: dict[str, tuple[tuple[int, bool, int], int]] = {}
+    rules = definition.rules
+    for index, truth in program.test_rules(context):
+        rule = rules[index]
+        rank = (_SEVERITY[rule.tier], truth == _UNKNOWN, rule.position)
         current = best.get(rule.flag)
         if current is None or rank < current[0]:
-            best[rule.flag] = (rank, rule)
-    winners = sorted(best.values(), key=lambda item: (item[0][0], item[1].position))
+            best[rule.flag] = (rank, index)
+    winners = sorted(best.values(), key=lambda item: (item[0][0], rules[item[1]].position))
     flags = tuple(
-        _flag(definition, rule, provisional, context, shown)
-        for (_, provisional, _), rule in winners
+        _flag(definition, program, index, provisional, context, kept)
+        for (_, provisional, _), index in winners
     )
     return Evaluation(
         flags=flags,
         outcome=flags[0].tier if flags else None,
-        visible=frozenset(shown),
-        answers={key: shown[key] for key in shown if key in context.answered},
+        visible=shown,
+        answers=kept,
     )
 
 
 def _read(
-    definition: Definition,
+    program: Program,
     answers: Mapping[str, Any],
     submitted_on: datetime.date,
     reference_date: datetime.date | None,
-) -> tuple[Context, dict[str, Any]]:
+) -> tuple[Context, frozenset[str], dict[str, Any]]:
     """Walk the questions in document order, keeping the usable answers to shown questions.
+
+    Returns the context, the keys of the shown questions and, in document order, the answers to
+    them that the engine could use.
 
     A show_if only looks back, so by the time it is evaluated every question it reads has been
     decided, and a hidden question's answer is already left out.
@@ -133,36 +148,44 @@ def _read(
     )
     if not isinstance(answers, Mapping):
         answers = {}
-    shown: dict[str, Any] = {}
-    get = answers.get
-    for key, question in definition.questions.items():
-        show_if = question.show_if
-        if show_if is not None and show_if.evaluate(context) is FALSE:
-            continue
-        value = get(key)
-        shown[key] = value
-        # is_unanswered, inlined: this loop runs for every question of every evaluation.
-        if value is not None and value != "" and value != []:
-            READERS[question.type](question, value, context, None)
-    return context, shown
+    kept: dict[str, Any] = {}
+    shown = program.read_answers(answers.get, context, kept)
+    return context, frozenset(chain.from_iterable(shown)), kept
+
+
+def _by_position(questions: Mapping[str, Question]) -> Callable[[tuple[str, bool]], int]:
+    return lambda item: questions[item[0]].position
 
 
 def _flag(
     definition: Definition,
-    rule: Rule,
+    program: Program,
+    index: int,
     provisional: bool,
     context: Context,
-    shown: dict[str, Any],
+    kept: dict[str, Any],
 ) -> Flag:
-    found: dict[str, bool] = {}
-    rule.when.collect_evidence(context, found)
+    rule = definition.rules[index]
+    plan = program.evidence[index]
     # An answer the engine could not use is no evidence of anything: show it as unanswered.
-    answered = {key: shown[key] for key in found if key in context.answered}
-    questions = definition.questions
-    evidence = tuple(
-        Evidence(key, questions[key].text, answered.get(key), uncertain)
-        for key, uncertain in sorted(found.items(), key=lambda item: questions[item[0]].position)
-    )
+    if plan is not None:
+        evidence = tuple(
+            Evidence(
+                key,
+                text,
+                kept.get(key),
+                any(leaf.evaluate(context) is UNKNOWN for leaf in dates) if dates else False,
+            )
+            for key, text, dates in plan
+        )
+    else:
+        found: dict[str, bool] = {}
+        rule.when.collect_evidence(context, found)
+        questions = definition.questions
+        items = sorted(found.items(), key=_by_position(questions))
+        evidence = tuple(
+            Evidence(key, questions[key].text, kept.get(key), uncertain) for key, uncertain in items
+        )
     return Flag(
         code=rule.flag,
         tier=rule.tier,

@@ -1,0 +1,289 @@
+"""A definition compiled to Python functions, once, for the many evaluations that follow.
+
+Walking the condition nodes costs a method call per node; on a full questionnaire that is a few
+hundred calls per evaluation. Here each definition becomes two straight-line functions: one reads
+the answers to the shown questions in document order (as `engine._read` describes), the other
+tests every rule. Two-valued conditions (everything but dates) become plain Python expressions;
+date comparisons, the only source of "unknown", call their node's `evaluate`; deeply nested
+conditions are left to the nodes altogether.
+
+Nothing from the document is written into the generated source: question keys, choice codes and
+numbers are passed in as named constants (`k3`, `c12`), so a definition cannot inject code. The
+node classes in `conditions.py` stay the reference: the tests check that both agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from intake.rules.answers import READERS
+from intake.rules.conditions import (
+    AllOf,
+    And,
+    Answered,
+    AnyOf,
+    CodeIn,
+    Compare,
+    Condition,
+    Context,
+    DateLeaf,
+    Leaf,
+    Not,
+    Or,
+)
+from intake.rules.definition import Definition, Question
+
+# Conditions nested deeper than this are evaluated by their nodes: the generated expressions stay
+# far inside what Python's parser accepts.
+_MAX_INLINE_DEPTH = 12
+_CODE_TYPES = frozenset({"yes_no", "yes_no_not_sure", "single_choice"})
+_TEXT_TYPES = frozenset({"short_text", "long_text"})
+_TRUTHY_TYPES = _CODE_TYPES | _TEXT_TYPES | {"date"}
+_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=="}
+
+# Fills `kept` with the usable answers to shown questions, in document order; returns the keys of
+# the shown questions, in groups.
+type ReadAnswers = Callable[[Callable[[str], Any], Context, dict[str, Any]], list[tuple[str, ...]]]
+# The rules that are not false: (index in definition.rules, 2 for true or 1 for unknown).
+type TestRules = Callable[[Context], list[tuple[int, int]]]
+
+
+# The evidence of a rule whose cited questions do not depend on the answers (no "any" outside a
+# "not"): each question in document order, its text, and the date comparisons on it (the only
+# ones that can leave it uncertain).
+type EvidencePlan = tuple[tuple[str, str, tuple[Condition, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    read_answers: ReadAnswers
+    test_rules: TestRules
+    # By rule index; None where the nodes must collect the evidence for each evaluation.
+    evidence: tuple[EvidencePlan | None, ...]
+
+
+def compile_definition(definition: Definition) -> Program:
+    """Generate and compile the two functions for one definition."""
+    writer = _Writer()
+    source = writer.source(definition)
+    namespace: dict[str, Any] = dict(writer.constants)
+    # The source is built only from this module's templates and generated names (see above).
+    exec(compile(source, f"<question set {definition.slug}>", "exec"), namespace)  # noqa: S102
+    return Program(
+        read_answers=cast(ReadAnswers, namespace["read_answers"]),
+        test_rules=cast(TestRules, namespace["test_rules"]),
+        evidence=tuple(_evidence_plan(rule.when, definition) for rule in definition.rules),
+    )
+
+
+def _evidence_plan(condition: Condition, definition: Definition) -> EvidencePlan | None:
+    """What `collect_evidence` would find, worked out once, where it is the same every time."""
+    leaves: list[Leaf] = []
+    if not _fixed_leaves(condition, leaves, every=False):
+        return None
+    dates: dict[str, list[Condition]] = {}
+    for leaf in leaves:
+        found = dates.setdefault(leaf.q, [])
+        if isinstance(leaf, DateLeaf):
+            found.append(leaf)
+    questions = definition.questions
+    ordered = sorted(dates, key=lambda key: questions[key].position)
+    return tuple((key, questions[key].text, tuple(dates[key])) for key in ordered)
+
+
+def _fixed_leaves(condition: Condition, leaves: list[Leaf], *, every: bool) -> bool:
+    """Add the leaves the evidence cites; False if which ones depends on the answers.
+
+    "all" cites every part, "not" every question below it; "any" cites only the parts that
+    decided it, unless it is inside a "not".
+    """
+    if isinstance(condition, Leaf):
+        leaves.append(condition)
+        return True
+    if isinstance(condition, Not):
+        return _fixed_leaves(condition.part, leaves, every=True)
+    if isinstance(condition, And) or (isinstance(condition, Or) and every):
+        return all(_fixed_leaves(part, leaves, every=every) for part in condition.parts)
+    return False
+
+
+_PREAMBLE = """\
+    answered = context.answered
+    answered_add = answered.add
+    codes = context.codes
+    codes_get = codes.get
+    ticked = context.ticked
+    numbers = context.numbers
+    dates = context.dates
+"""
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.constants: dict[str, object] = {"_isinstance": isinstance, "_str": str}
+        self._names: dict[int, str] = {}
+
+    def constant(self, value: object, prefix: str = "c") -> str:
+        """A name for `value` in the generated module's namespace."""
+        name = self._names.get(id(value))
+        if name is None:
+            name = f"{prefix}{len(self.constants)}"
+            self.constants[name] = value
+            self._names[id(value)] = name
+        return name
+
+    def source(self, definition: Definition) -> str:
+        always = tuple(k for k, q in definition.questions.items() if q.show_if is None)
+        lines = [
+            "def read_answers(get, context, kept):",
+            _PREAMBLE,
+            f"    shown = [{self.constant(always, 's')}]",
+            "    show = shown.append",
+        ]
+        # A show_if only reads earlier questions, so questions in a row with equal conditions
+        # are all shown or all hidden: the condition is tested once for the run.
+        runs: list[tuple[Condition | None, list[Question]]] = []
+        for question in definition.questions.values():
+            if runs and question.show_if is not None and runs[-1][0] == question.show_if:
+                runs[-1][1].append(question)
+            else:
+                runs.append((question.show_if, [question]))
+        for condition, questions in runs:
+            indent = "    "
+            if condition is not None:
+                lines.append(f"    if {self.condition(condition)}:")
+                keys = self.constant(tuple(q.key for q in questions), "s")
+                lines.append(f"        show({keys})")
+                indent = "        "
+            for question in questions:
+                lines.extend(indent + line for line in self.question(question))
+        lines.append("    return shown")
+        lines.append("")
+        lines += ["def test_rules(context):", _PREAMBLE, "    hits = []", "    hit = hits.append"]
+
+        for index, rule in enumerate(definition.rules):
+            if _inline_test(rule.when):
+                lines.append(f"    if {self.test(rule.when)}:")
+                lines.append(f"        hit(({index}, 2))")
+            else:
+                lines.append(f"    t = {self.truth(rule.when)}")
+                lines.append("    if t:")
+                lines.append(f"        hit(({index}, t))")
+        lines.append("    return hits")
+        return "\n".join(lines) + "\n"
+
+    def question(self, question: Question) -> list[str]:
+        """Statements reading one shown question's answer, as answers.READERS would."""
+        k = self.constant(question.key, "k")
+        # For these types every falsy value is either blank or refused by the reader.
+        truthy = question.type in _TRUTHY_TYPES
+        test = "v" if truthy else 'v is not None and v != "" and v != []'
+        return [f"v = get({k})", f"if {test}:", *("    " + line for line in self.reader(question))]
+
+    def reader(self, question: Question) -> list[str]:
+        """Statements storing a usable answer `v`, as answers.READERS would without problems."""
+        k = self.constant(question.key, "k")
+        if question.type in _CODE_TYPES:
+            choices = self.constant(question.choice_codes)
+            return [
+                f"if _isinstance(v, _str) and v in {choices}:",
+                f"    answered_add({k})",
+                f"    codes[{k}] = v",
+                f"    kept[{k}] = v",
+            ]
+        if question.type in _TEXT_TYPES:
+            return ["if _isinstance(v, _str):", f"    answered_add({k})", f"    kept[{k}] = v"]
+        read = self.constant(READERS[question.type], "r")
+        return [
+            f"{read}({self.constant(question, 'q')}, v, context, None)",
+            f"if {k} in answered:",
+            f"    kept[{k}] = v",
+        ]
+
+    def condition(self, condition: Condition) -> str:
+        """An expression that is false exactly when the condition is."""
+        return self.test(condition) if _inline_test(condition) else self.truth(condition)
+
+    def truth(self, condition: Condition) -> str:
+        """An expression worth 0 (false), 1 (unknown) or 2 (true)."""
+        if _depth(condition) > _MAX_INLINE_DEPTH:
+            return f"{self.constant(condition.evaluate, 'e')}(context)"
+        if _two_valued(condition):
+            return f"(2 if {self.test(condition)} else 0)"
+        if isinstance(condition, DateLeaf):
+            # Most date questions are unanswered or hidden: no call for those.
+            k = self.constant(condition.q, "k")
+            return f"({self.constant(condition.evaluate, 'e')}(context) if {k} in dates else 0)"
+        if isinstance(condition, Not):
+            return f"(2 - {self.truth(condition.part)})"
+        if isinstance(condition, And | Or):
+            tests = [self.test(p) for p in condition.parts if _two_valued(p)]
+            truths = [self.truth(p) for p in condition.parts if not _two_valued(p)]
+            # Kleene "and" is the minimum and "or" the maximum, whatever the parts' order: the
+            # cheap two-valued parts are tested first and can settle the result alone.
+            combined = (
+                truths[0]
+                if len(truths) == 1
+                else f"{self._extreme(condition)}({', '.join(truths)})"
+            )
+            if not tests:
+                return combined
+            if isinstance(condition, And):
+                return f"({combined} if {' and '.join(tests)} else 0)"
+            return f"(2 if {' or '.join(tests)} else {combined})"
+        return f"{self.constant(condition.evaluate, 'e')}(context)"
+
+    @staticmethod
+    def _extreme(condition: And | Or) -> str:
+        return "min" if isinstance(condition, And) else "max"
+
+    def test(self, condition: Condition) -> str:
+        """A bool expression, for a condition that can never be unknown."""
+        if isinstance(condition, And):
+            return "(" + " and ".join(self.test(part) for part in condition.parts) + ")"
+        if isinstance(condition, Or):
+            return "(" + " or ".join(self.test(part) for part in condition.parts) + ")"
+        if isinstance(condition, Not):
+            return f"(not {self.test(condition.part)})"
+        if not isinstance(condition, Leaf):
+            return f"({self.constant(condition.evaluate, 'e')}(context) == 2)"
+        k = self.constant(condition.q, "k")
+        if isinstance(condition, Answered):
+            return f"({k} in answered)"
+        if isinstance(condition, CodeIn):
+            if len(condition.codes) == 1:
+                (code,) = condition.codes
+                return f"(codes_get({k}) == {self.constant(code)})"
+            return f"(codes_get({k}) in {self.constant(condition.codes)})"
+        if isinstance(condition, AnyOf):
+            codes = self.constant(condition.codes)
+            return f"({k} in ticked and not ticked[{k}].isdisjoint({codes}))"
+        if isinstance(condition, AllOf):
+            return f"({k} in ticked and {self.constant(condition.codes)} <= ticked[{k}])"
+        if isinstance(condition, Compare):
+            operator = _OPERATORS[condition.op]
+            return f"({k} in numbers and numbers[{k}] {operator} {self.constant(condition.value)})"
+        return f"({self.constant(condition.evaluate, 'e')}(context) == 2)"
+
+
+def _inline_test(condition: Condition) -> bool:
+    return _two_valued(condition) and _depth(condition) <= _MAX_INLINE_DEPTH
+
+
+def _two_valued(condition: Condition) -> bool:
+    """Whether the condition can never be unknown: it compares no dates."""
+    if isinstance(condition, And | Or):
+        return all(_two_valued(part) for part in condition.parts)
+    if isinstance(condition, Not):
+        return _two_valued(condition.part)
+    return not isinstance(condition, DateLeaf)
+
+
+def _depth(condition: Condition) -> int:
+    if isinstance(condition, And | Or):
+        return 1 + max((_depth(part) for part in condition.parts), default=0)
+    if isinstance(condition, Not):
+        return 1 + _depth(condition.part)
+    return 0
