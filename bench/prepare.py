@@ -13,6 +13,7 @@ import os
 import random
 import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -31,11 +32,14 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from intake.management.commands.seed_submissions import _Answers  # noqa: E402
 from intake.models import Draft, QuestionSet, Submission, User, token_digest  # noqa: E402
 from intake.questionnaire import CHECK, SECTION, steps_for  # noqa: E402
 from intake.rules import Definition, Question, evaluate  # noqa: E402
+from intake.staff_access import LAST_SEEN_AT, SIGNED_IN_AT  # noqa: E402
 from intake.views import SESSION_DRAFT  # noqa: E402
 
 CSRF = "benchmarkcsrftoken0123456789abcd"  # 32 characters, as Django's CSRF secret
@@ -204,21 +208,33 @@ def _step_body(definition: Definition, section_key: str) -> str:
     return urlencode(data)
 
 
+def _cookies(session_key: str) -> str:
+    # Production cookie names (__Host- prefixed under the HTTPS settings).
+    return f"{settings.SESSION_COOKIE_NAME}={session_key}; {settings.CSRF_COOKIE_NAME}={CSRF}"
+
+
 def _cookie(draft: Draft) -> str:
-    return f"sessionid={draft.bench_session}; csrftoken={CSRF}"  # type: ignore[attr-defined]
+    return _cookies(draft.bench_session)  # type: ignore[attr-defined]
 
 
 def _staff_cookie() -> str:
-    """A logged-in superuser's session (the admin pages need a login)."""
+    """A signed-in superuser's session, past the second step (the admin pages need both)."""
     user, _ = User.objects.get_or_create(
         username="bench-staff", defaults={"is_staff": True, "is_superuser": True}
     )
+    device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=True
+    )
+    now = int(time.time())
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[SIGNED_IN_AT] = now
+    session[LAST_SEEN_AT] = now
     session.create()
-    return f"sessionid={session.session_key}; csrftoken={CSRF}"
+    return _cookies(session.session_key or "")
 
 
 if __name__ == "__main__":
