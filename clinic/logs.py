@@ -24,6 +24,19 @@ from django.utils.crypto import salted_hmac
 
 from clinic.addresses import client_address
 
+# The formatter and handler every process logs through, for Django's LOGGING and gunicorn's
+# logconfig_dict alike.
+JSON_TO_STDOUT: dict[str, Any] = {
+    "formatters": {"json": {"()": "clinic.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+}
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )

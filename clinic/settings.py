@@ -13,6 +13,8 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from clinic.logs import JSON_TO_STDOUT
+
 # Lets the admin and querysets be written with type parameters (ModelAdmin[Model]) at run time.
 django_stubs_ext.monkeypatch()
 
@@ -345,14 +347,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "clinic.logs.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stdout",
-        }
-    },
+    **JSON_TO_STDOUT,
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Each request is already logged once by clinic.logs; Django's own 4xx lines would

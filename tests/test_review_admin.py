@@ -654,16 +654,21 @@ def test_the_audit_log_is_append_only(version):
 # Treatment date changes
 
 
-def test_changing_the_treatment_date_checks_the_rules_again_and_keeps_the_history(client, version):
+def isotretinoin_five_months_ago(version, *, treatment_in_days: int) -> Submission:
+    """A patient whose last isotretinoin dose was 150 days ago: not possible within 6 months."""
     last_dose = (TODAY - datetime.timedelta(days=150)).isoformat()
     answers = {
         "isotretinoin_last_12_months": "yes",
         "isotretinoin_taking_now": "no",
         "isotretinoin_last_dose": last_dose,
     }
-    submission = make_submission(
-        version, answers, treatment_date=TODAY + datetime.timedelta(days=7)
+    return make_submission(
+        version, answers, treatment_date=TODAY + datetime.timedelta(days=treatment_in_days)
     )
+
+
+def test_changing_the_treatment_date_checks_the_rules_again_and_keeps_the_history(client, version):
+    submission = isotretinoin_five_months_ago(version, treatment_in_days=7)
     assert submission.current_flags().get().tier == "not_possible"
     user = staff("p", "Practitioner")
     logged_in(client, user)
@@ -852,15 +857,7 @@ def test_staff_without_a_role_see_no_submissions(client, version):
 
 
 def test_a_date_change_that_changes_the_flags_reopens_a_decided_review(version):
-    last_dose = (TODAY - datetime.timedelta(days=150)).isoformat()
-    answers = {
-        "isotretinoin_last_12_months": "yes",
-        "isotretinoin_taking_now": "no",
-        "isotretinoin_last_dose": last_dose,
-    }
-    submission = make_submission(
-        version, answers, treatment_date=TODAY + datetime.timedelta(days=60)
-    )
+    submission = isotretinoin_five_months_ago(version, treatment_in_days=60)
     user = staff("p", "Practitioner")
     flag = submission.current_flags().get()
     decide_flag(flag, kind="acknowledged", note="Discussed", by=user, revision=0)
