@@ -77,6 +77,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="Measured seconds per scenario")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument(
+        "--only",
+        metavar="SCENARIO,…",
+        help="While working on one page: measure only these scenarios (and the baseline) at the "
+        "small size, print the figures and write no report",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="Write the report again from the last run's figures (docs/benchmarks.json)",
@@ -92,9 +98,13 @@ def main() -> None:
     server_url = os.environ.get("DATABASE_URL", "")
     if urlsplit(server_url).scheme not in ("postgres", "postgresql", "pgsql"):
         raise SystemExit("make bench needs DATABASE_URL=postgres://… (the local PostgreSQL).")
+    only = _only(args.only) if args.only else None
     started = time.monotonic()
     bench = Bench(server_url, seconds=args.seconds)
     try:
+        if only is not None:
+            bench.run_only(args.small, only)
+            return
         results, timings = bench.run(args.small, args.large)
     except BaseException:
         # The server's own lines say why a request failed; the log goes with the clean-up.
@@ -110,6 +120,15 @@ def main() -> None:
     saved = {"results": [vars(result) for result in results], "timings": timings, "sizes": sizes}
     figures.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
     write(args.output, render(results, timings, **sizes))
+
+
+def _only(names: str) -> list[str]:
+    known = [name for name, *_ in SCENARIOS]
+    chosen = [name.strip() for name in names.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise SystemExit(f"Unknown scenario {', '.join(unknown)}; choose from {', '.join(known)}.")
+    return ["baseline", *(name for name in known if name in chosen and name != "baseline")]
 
 
 def write(output: Path, report: str) -> None:
@@ -197,6 +216,24 @@ class Bench:
         timings["engine"] = engine
         timings["postgres"] = self._sql("SHOW server_version")
         return results, timings
+
+    def run_only(self, small: int, names: list[str]) -> None:
+        """A quick look at a few scenarios while working on them; nothing is written."""
+        self._sql(f'CREATE DATABASE "{self.database}"')
+        self.created = True
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage("collectstatic", "--noinput", "-v0")
+        self.manage("load_question_set", "intake/question_sets/skinpen.json", "--publish")
+        self.seed(small)
+        self.start_server()
+        results = [
+            self.measure(name, label, status, count, small)
+            for name, label, status, count in SCENARIOS
+            if name in names
+        ]
+        baseline = results[0].rps
+        for result in results:
+            print(f"{result.label}: {result.rps / baseline:.2f} of the baseline {result.problems}")
 
     def seed(self, count: int) -> float:
         began = time.monotonic()

@@ -533,12 +533,7 @@ class StepForm(forms.Form):
             if prototype is None:
                 prototype = prototypes[key] = question_field(question, submitted_on=submitted_on)
             self.fields[key] = _copy_field(prototype)
-        self.live_keys = frozenset(
-            key
-            for key, question in self.questions.items()
-            if question.show_if is not None
-            and not question.show_if.question_keys().isdisjoint(self.questions)
-        )
+        self.live_keys = _live_keys(self.questions)
         for key in self.live_keys:
             if conditions is not None and conditions.get(key) is not None:
                 self.fields[key].widget.attrs["data-show-if"] = json.dumps(
@@ -597,6 +592,16 @@ class StepForm(forms.Form):
         """The fields a page shows: visible questions and follow-ups this page can reveal."""
         return [self[key] for key in self.questions if key in self.visible_keys | self.live_keys]
 
+    def blank_page_key(self) -> tuple[Any, ...] | None:
+        """What a page of these questions depends on when none has an answer, else None.
+
+        With nothing posted and nothing answered, every question's HTML follows from the
+        definition and which questions are shown or live (see `questions_html`).
+        """
+        if self.is_bound or self.initial:
+            return None
+        return (self.section.key, self.visible_keys, self.live_keys)
+
     def questions_html(self) -> SafeString:
         """The page's questions, each in its wrapper; empty ones from the per-definition cache."""
         cache = _EMPTY_QUESTIONS.setdefault(self.definition, {})
@@ -626,6 +631,40 @@ class StepForm(forms.Form):
                 html = cache[cache_key] = _question_html(self[key], live=live, hidden=hidden)
             parts.append(html)
         return mark_safe("\n".join(parts))  # noqa: S308 - each part is escaped by format_html
+
+
+def blank_step_key(
+    definition: Definition,
+    section_key: str,
+    answers: Mapping[str, Any],
+    *,
+    submitted_on: datetime.date,
+    reference_date: datetime.date | None = None,
+    exclude: Collection[str] = (),
+) -> tuple[Any, ...] | None:
+    """`StepForm(…).blank_page_key()` for an unposted form, without building the form."""
+    questions = {
+        question.key: question
+        for question in _section(definition, section_key).questions
+        if question.key not in exclude
+    }
+    if any(not _blank(answers.get(key)) for key in questions):
+        return None
+    others = {key: value for key, value in answers.items() if key not in questions}
+    shown = visible_questions(
+        definition, others, submitted_on=submitted_on, reference_date=reference_date
+    )
+    return (section_key, frozenset(key for key in questions if key in shown), _live_keys(questions))
+
+
+def _live_keys(questions: Mapping[str, Question]) -> frozenset[str]:
+    """Follow-ups that an answer to one of these questions (on the same page) shows or hides."""
+    return frozenset(
+        key
+        for key, question in questions.items()
+        if question.show_if is not None
+        and not question.show_if.question_keys().isdisjoint(questions)
+    )
 
 
 def _section(definition: Definition, section_key: str) -> Section:

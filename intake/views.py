@@ -11,13 +11,16 @@ import datetime
 import logging
 import smtplib
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.mail import send_mail
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -30,6 +33,7 @@ from intake.forms import (
     PatientDetailsForm,
     StartForm,
     StepForm,
+    blank_step_key,
     conditions_from_document,
 )
 from intake.models import (
@@ -40,8 +44,18 @@ from intake.models import (
     Submission,
     token_digest,
 )
-from intake.questionnaire import CHECK, DETAILS, Step, answer_summary, display_date, steps_for
+from intake.questionnaire import (
+    CHECK,
+    DETAILS,
+    SECTION,
+    Step,
+    answer_summary,
+    display_date,
+    steps_for,
+)
 from intake.rate_limits import over_limit
+from intake.rules import Definition
+from intake.shared_pages import can_share, shared_page
 from intake.submissions import (
     IncompleteQuestionnaire,
     InvitationAlreadyUsed,
@@ -201,7 +215,7 @@ def _current_draft(request: HttpRequest) -> Draft | None:
         draft_id = uuid.UUID(str(request.session.get(SESSION_DRAFT)))
     except ValueError:
         return None
-    return Draft.objects.with_version_hash().filter(pk=draft_id).first()
+    return Draft.objects.for_patient(draft_id)
 
 
 @login_not_required
@@ -231,26 +245,22 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
 
     today = timezone.localdate()
     data = request.POST if request.method == "POST" else None
-    form: PatientDetailsForm | StepForm
-    if current.kind == DETAILS:
-        form = PatientDetailsForm(
-            data,
-            initial={**draft.details, "treatment_date": draft.treatment_date},
-            definition=definition,
-            today=today,
-            treatment_date_fixed=draft.invitation_id is not None,
-        )
-    else:
-        form = StepForm(
+    if data is None and current.kind == SECTION and can_share(request):
+        blank = blank_step_key(
             definition,
             current.section_key,
+            draft.answers,
             submitted_on=today,
             reference_date=draft.treatment_date,
-            answers=draft.answers,
-            data=data,
-            conditions=_show_if_conditions(draft.version),
             exclude={DATE_OF_BIRTH},
         )
+        if blank is not None:
+            # A step not yet answered looks the same to every patient shown its questions.
+            key = ("step", draft.version.content_hash, number, blank)
+            return shared_page(
+                request, key, lambda extra: _render_step(request, draft, steps, current, extra)
+            )
+    form = _step_form(draft, current, definition, data, today=today)
     action = request.POST.get("action")
     if data is not None and form.is_valid():
         if isinstance(form, PatientDetailsForm):
@@ -279,6 +289,47 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
 
     context = {"draft": draft, "form": form, "step": current, "steps": steps}
     return render(request, "intake/step.html", context, status=400 if data is not None else 200)
+
+
+def _step_form(
+    draft: Draft,
+    current: Step,
+    definition: Definition,
+    data: QueryDict | None,
+    *,
+    today: datetime.date,
+) -> PatientDetailsForm | StepForm:
+    if current.kind == DETAILS:
+        return PatientDetailsForm(
+            data,
+            initial={**draft.details, "treatment_date": draft.treatment_date},
+            definition=definition,
+            today=today,
+            treatment_date_fixed=draft.invitation_id is not None,
+        )
+    return StepForm(
+        definition,
+        current.section_key,
+        submitted_on=today,
+        reference_date=draft.treatment_date,
+        answers=draft.answers,
+        data=data,
+        conditions=_show_if_conditions(draft.version),
+        exclude={DATE_OF_BIRTH},
+    )
+
+
+def _render_step(
+    request: HttpRequest,
+    draft: Draft,
+    steps: tuple[Step, ...],
+    current: Step,
+    extra: Mapping[str, Any],
+) -> str:
+    """A step page with nothing posted (for the shared pages: the stand-ins are in `extra`)."""
+    form = _step_form(draft, current, draft.version.compiled(), None, today=timezone.localdate())
+    context = {"draft": draft, "form": form, "step": current, "steps": steps, **extra}
+    return render_to_string("intake/step.html", context, request)
 
 
 # Each published version's show_if conditions as JSON, for the page script, by content hash.

@@ -11,7 +11,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
-from intake.forms import StepForm, conditions_from_document
+from intake.forms import StepForm, blank_step_key, conditions_from_document
 from intake.rules import Definition, load_definition
 
 SUBMITTED = date(2025, 6, 15)
@@ -819,3 +819,30 @@ def test_every_section_of_the_skinpen_set_renders_and_accepts_a_plausible_post()
         assert str(form)
     assert seen_types >= {"yes_no", "yes_no_not_sure", "single_choice", "multiple_choice", "date"}
     assert answers["date_of_birth"] == "1990-05-17"
+
+
+SKINPEN_CASES = SKINPEN.with_name("skinpen.cases.json")
+
+
+def test_a_page_shared_by_patients_is_keyed_by_what_the_form_would_show():
+    definition = load_definition(json.loads(SKINPEN.read_text()))
+    patients = [{}] + [case["answers"] for case in json.loads(SKINPEN_CASES.read_text())]
+    keys = set()
+    for section in definition.sections:
+        for answers in patients:
+            # Each step as a patient sees it when they arrive there: this step not yet answered.
+            mine = {q.key for q in section.questions}
+            earlier = {key: value for key, value in answers.items() if key not in mine}
+            form = StepForm(definition, section.key, submitted_on=SUBMITTED, answers=earlier)
+            key = blank_step_key(definition, section.key, earlier, submitted_on=SUBMITTED)
+            assert key == form.blank_page_key()
+            keys.add(key)
+            # Once the patient has answered the step, its page is theirs alone.
+            answered = StepForm(definition, section.key, submitted_on=SUBMITTED, answers=answers)
+            if answered.initial:
+                assert (
+                    blank_step_key(definition, section.key, answers, submitted_on=SUBMITTED) is None
+                )
+                assert answered.blank_page_key() is None
+    # Earlier answers that show or hide follow-ups give pages of their own.
+    assert len(keys) > len(definition.sections)

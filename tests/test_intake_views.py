@@ -864,3 +864,76 @@ def test_an_empty_question_is_rendered_once_and_never_holds_an_answer(client, ve
     assert ticked(answered, "blood_thinner") == ["yes"]
     # Another patient on the same step gets the empty questions, never the first one's answer.
     assert ticked(other.get(step_url(step)).content.decode(), "blood_thinner") == []
+
+
+def cold_sores_step(version: QuestionSetVersion) -> int:
+    return next(s.number for s in steps_for(version.compiled()) if s.section_key == "cold_sores")
+
+
+def another_patient(version: QuestionSetVersion, before: str) -> Client:
+    """A second patient, started and with every step before section `before` done."""
+    patient = Client()
+    assert patient.post("/start/", {"treatment_date": ""}).status_code == 302
+    complete_steps_before(patient, version, before)
+    return patient
+
+
+def form_token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_a_step_not_yet_answered_gives_each_patient_their_own_form_token(version):
+    step = cold_sores_step(version)
+    patients = [Client()]
+    start(patients[0])
+    complete_steps_before(patients[0], version, "cold_sores")
+    patients.append(another_patient(version, "cold_sores"))
+    pages = [patient.get(step_url(step)).content.decode() for patient in patients]
+    first, second = pages
+
+    # The same page for both, but for the token each browser's session needs to post it.
+    assert form_token(first) != form_token(second)
+    assert first.replace(form_token(first), "") == second.replace(form_token(second), "")
+    answers = section_post(version, "cold_sores")
+    patients[0].handler.enforce_csrf_checks = True
+    refused = patients[0].post(
+        step_url(step), answers | {"csrfmiddlewaretoken": form_token(second)}
+    )
+    accepted = patients[0].post(
+        step_url(step), answers | {"csrfmiddlewaretoken": form_token(first)}
+    )
+    assert refused.status_code == 403
+    assert accepted.status_code == 302
+
+
+def test_a_follow_up_revealed_by_an_earlier_step_is_shown_only_to_whom_it_applies(version):
+    step = cold_sores_step(version)
+    about_you = next(s for s in steps_for(version.compiled()) if s.section_key == "about_you")
+    face = Client()
+    start(face)
+    complete_steps_before(face, version, "cold_sores")
+    face_page = face.get(step_url(step)).content.decode()
+    neck = another_patient(version, "cold_sores")
+    areas = section_post(version, "about_you", treatment_areas=["neck"])
+    assert neck.post(step_url(about_you.number), areas).status_code == 302
+    for earlier in steps_for(version.compiled())[about_you.number : step - 1]:
+        neck.post(step_url(earlier.number), section_post(version, earlier.section_key))
+
+    neck_page = neck.get(step_url(step)).content.decode()
+
+    assert 'data-question="herpes_near_body_area"' not in face_page
+    assert 'data-question="herpes_near_body_area"' in neck_page
+    # The first patient's page, asked for again, has not picked up the other's follow-up.
+    again = face.get(step_url(step)).content.decode()
+    assert 'data-question="herpes_near_body_area"' not in again
+
+
+def test_a_message_for_the_patient_is_shown_on_a_step_not_yet_answered(client, version):
+    start(client)
+    complete_steps_before(client, version, "cold_sores")
+    client.get(step_url(cold_sores_step(version)))
+
+    response = client.get(step_url(cold_sores_step(version) + 1), follow=True)
+
+    assert response.redirect_chain[-1][0] == step_url(cold_sores_step(version))
+    assert "Please finish this step first." in response.content.decode()
