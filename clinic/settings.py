@@ -196,7 +196,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The web tier keeps no state of its own, so any number of web processes can serve one clinic:
 # the cache lives in the database (table made by `manage.py createcachetable`) or in Redis, and
-# sessions in the database, read through that cache.
+# sessions in the database. Only Redis makes reading sessions through the cache worth it: with the
+# cache in the database too, every session read would still be a query, and every cache miss or
+# session change one more write and commit.
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {
     "default": (
@@ -205,7 +207,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}
     )
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_USER_MODEL = "intake.User"
 AUTHENTICATION_BACKENDS = [

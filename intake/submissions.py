@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 
 from intake.forms import DATE_OF_BIRTH
 from intake.models import (
@@ -65,7 +67,9 @@ def submit_questionnaire(
     """
     # Only the draft is locked (not the version every patient shares), and the version's large
     # definition is not loaded: its parsed form is cached per process.
-    draft = Draft.objects.select_for_update(of=("self",)).with_version_hash().get(pk=draft_id)
+    draft = Draft.objects.for_patient(draft_id, lock=True)
+    if draft is None:
+        raise Draft.DoesNotExist(f"No draft {draft_id}.")
     if draft.submission_id is not None:
         return Submission.objects.get(pk=draft.submission_id)
     if draft.invitation_id is not None:
@@ -117,6 +121,12 @@ def submit_questionnaire(
     draft.details = {}
     draft.save(update_fields=["submission", "answers", "details", "updated_at"])
     if submission.outcome in NOTIFY_TIERS:
-        # Only once the submission is really stored: a rolled-back one must not be announced.
-        transaction.on_commit(lambda: notify_practitioners.enqueue(str(submission.pk)))
+        announce = partial(notify_practitioners.enqueue, str(submission.pk))
+        if isinstance(notify_practitioners.get_backend(), DatabaseBackend):
+            # The queued task is a row in this database: it is stored, or rolled back, with the
+            # submission, in the same commit.
+            announce()
+        else:
+            # Only once the submission is really stored: a rolled-back one must not be announced.
+            transaction.on_commit(announce)
     return submission

@@ -937,3 +937,30 @@ def test_a_message_for_the_patient_is_shown_on_a_step_not_yet_answered(client, v
 
     assert response.redirect_chain[-1][0] == step_url(cold_sores_step(version))
     assert "Please finish this step first." in response.content.decode()
+
+
+def test_with_the_database_task_backend_the_notice_is_stored_with_the_submission(
+    client, version, settings, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from intake.submissions import submit_questionnaire
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    draft = start(client)
+    check = complete_until_check(client, version, pregnant_or_breastfeeding="yes")
+
+    # A submission that is not stored after all is not announced either.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        submit_questionnaire(draft.pk, consent_name="Ann Example", now=timezone.now())
+        assert DBTaskResult.objects.count() == 1
+        raise RuntimeError("the commit fails")
+    assert Submission.objects.count() == DBTaskResult.objects.count() == 0
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert submit(client, check).status_code == 302
+
+    assert callbacks == []  # queued in the submission's own transaction, not after it
+    assert Submission.objects.count() == 1
+    assert DBTaskResult.objects.get().task_path == "intake.tasks.notify_practitioners"

@@ -97,19 +97,21 @@ def test_the_cache_and_sessions_live_in_the_database_so_web_processes_share_them
     assert cache_and_sessions() == [
         "django.core.cache.backends.db.DatabaseCache",
         "cache",
-        "django.contrib.sessions.backends.cached_db",
+        "django.contrib.sessions.backends.db",
     ]
 
 
-def test_with_redis_configured_the_cache_lives_there():
-    assert cache_and_sessions(REDIS_URL="redis://cache.internal:6379/0")[:2] == [
+def test_with_redis_configured_the_cache_lives_there_and_sessions_are_read_through_it():
+    assert cache_and_sessions(REDIS_URL="redis://cache.internal:6379/0") == [
         "django.core.cache.backends.redis.RedisCache",
         "redis://cache.internal:6379/0",
+        "django.contrib.sessions.backends.cached_db",
     ]
 
 
 @pytest.mark.django_db
 def test_a_session_started_by_one_web_process_is_read_by_another(settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     from importlib import import_module
 
     from django.core.cache import caches
