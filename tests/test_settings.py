@@ -97,7 +97,7 @@ def test_the_cache_and_sessions_live_in_the_database_so_web_processes_share_them
     assert cache_and_sessions() == [
         "django.core.cache.backends.db.DatabaseCache",
         "cache",
-        "django.contrib.sessions.backends.db",
+        "clinic.sessions",
     ]
 
 
@@ -107,6 +107,28 @@ def test_with_redis_configured_the_cache_lives_there_and_sessions_are_read_throu
         "redis://cache.internal:6379/0",
         "django.contrib.sessions.backends.cached_db",
     ]
+
+
+@pytest.mark.django_db
+def test_a_database_session_is_read_back_until_it_expires(settings):
+    from clinic.sessions import SessionStore
+
+    session = SessionStore()
+    session["intake_draft"] = "d-1"
+    session.set_expiry(60)
+    session.save()
+    expired = SessionStore()
+    expired["intake_draft"] = "d-2"
+    expired.set_expiry(-1)
+    expired.save()
+
+    assert SessionStore(session_key=session.session_key)["intake_draft"] == "d-1"
+    later = SessionStore(session_key=expired.session_key)
+    assert "intake_draft" not in later
+    # An expired key is never used again: saving gives the browser a new one.
+    later["intake_draft"] = "d-3"
+    later.save()
+    assert later.session_key != expired.session_key
 
 
 @pytest.mark.django_db
