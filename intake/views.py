@@ -109,8 +109,10 @@ def _draft_expired(request: HttpRequest, title: str) -> HttpResponse:
 
 
 def _begin(request: HttpRequest, draft: Draft) -> None:
-    # A new session key, so that a session identifier set before the start is never reused.
-    request.session.cycle_key()
+    # A new session key, so that a session identifier set before the start is never reused. A
+    # browser that came without one gets a new key when the session is first saved.
+    if request.session.session_key is not None:
+        request.session.cycle_key()
     request.session[SESSION_DRAFT] = str(draft.pk)
     # A patient's browser keeps their place as long as the draft lasts, and a week more to tell
     # them it expired rather than forget them (staff sessions are shorter: STAFF_SESSION_HOURS).
@@ -198,7 +200,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     """A "continue later" link: pick the draft up again, on any device."""
-    draft = Draft.objects.filter(resume_digest=token_digest(token)).first()
+    draft = Draft.objects.with_version_hash().filter(resume_digest=token_digest(token)).first()
     if draft is None:
         raise Http404("No such questionnaire.")
     if draft.submission_id is not None:

@@ -537,6 +537,25 @@ def test_only_the_latest_continue_later_link_works(client, version):
     assert Client().get(new).status_code == 302
 
 
+def test_a_continue_link_gives_the_browser_a_new_session_key(client, version, settings):
+    from django.contrib.sessions.models import Session
+
+    start(client)
+    saved = client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+    link = re.search(r"/continue/[^\"]+/", saved.content.decode()).group(0)
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    assert client.get(link).status_code == 302
+
+    after = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert after != before
+    assert not Session.objects.filter(session_key=before).exists()
+    # A browser that had no session gets one of its own.
+    elsewhere = Client()
+    assert elsewhere.get(link).status_code == 302
+    assert elsewhere.cookies[settings.SESSION_COOKIE_NAME].value not in (before, after)
+
+
 def test_a_forged_continue_link_is_not_found(client, version):
     assert client.get("/continue/forged-token/").status_code == 404
 
