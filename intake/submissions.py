@@ -56,20 +56,46 @@ def start_draft(
     return draft, token
 
 
-@transaction.atomic
+class _DraftChanged(Exception):
+    """The draft changed after the caller read it (another tab saved a step, or submitted)."""
+
+
 def submit_questionnaire(
-    draft_id: uuid.UUID, *, consent_name: str, now: datetime.datetime
+    draft_id: uuid.UUID,
+    *,
+    consent_name: str,
+    now: datetime.datetime,
+    read: Draft | None = None,
 ) -> Submission:
     """Store the submission, its answers and its flags in one transaction; idempotent.
 
     Submitting a draft that was already submitted (a double click, a refreshed POST, Back and
     Submit again) returns the submission made the first time.
+
+    `read`: the draft as the caller has just read it, which spares reading it again. The draft is
+    only marked submitted if it has not changed since; otherwise that transaction is rolled back
+    and the submission is made again from the draft read afresh, under lock.
     """
-    # Only the draft is locked (not the version every patient shares), and the version's large
-    # definition is not loaded: its parsed form is cached per process.
-    draft = Draft.objects.for_patient(draft_id, lock=True)
-    if draft is None:
-        raise Draft.DoesNotExist(f"No draft {draft_id}.")
+    if read is not None and read.submission_id is None:
+        try:
+            with transaction.atomic():
+                return _submit(read, consent_name=consent_name, now=now, locked=False)
+        except _DraftChanged:
+            pass
+    try:
+        with transaction.atomic():
+            # Only the draft is locked (not the version every patient shares), and the version's
+            # large definition is not loaded: its parsed form is cached per process.
+            draft = Draft.objects.for_patient(draft_id, lock=True)
+            if draft is None:
+                raise Draft.DoesNotExist(f"No draft {draft_id}.")
+            return _submit(draft, consent_name=consent_name, now=now, locked=True)
+    except _DraftChanged:
+        # Only where the database cannot lock a row (SQLite): another request submitted it first.
+        return Submission.objects.get(draft__pk=draft_id)
+
+
+def _submit(draft: Draft, *, consent_name: str, now: datetime.datetime, locked: bool) -> Submission:
     if draft.submission_id is not None:
         return Submission.objects.get(pk=draft.submission_id)
     if draft.invitation_id is not None:
@@ -115,11 +141,14 @@ def submit_questionnaire(
     submission.record_assessment(
         evaluation, reference_date=draft.treatment_date or submitted_on, at=now, first=True
     )
-    # The submission now holds the answers; the draft keeps only what idempotency needs.
-    draft.submission = submission
-    draft.answers = {}
-    draft.details = {}
-    draft.save(update_fields=["submission", "answers", "details", "updated_at"])
+    # The submission now holds the answers; the draft keeps only what idempotency needs. It is
+    # marked only if not submitted meanwhile and, unless locked, only as it was read: otherwise
+    # all this is undone.
+    unchanged = Draft.objects.filter(pk=draft.pk, submission__isnull=True)
+    if not locked:
+        unchanged = unchanged.filter(updated_at=draft.updated_at)
+    if not unchanged.update(submission=submission, answers={}, details={}, updated_at=now):
+        raise _DraftChanged
     if submission.outcome in NOTIFY_TIERS:
         announce = partial(notify_practitioners.enqueue, str(submission.pk))
         if isinstance(notify_practitioners.get_backend(), DatabaseBackend):

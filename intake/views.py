@@ -412,7 +412,10 @@ def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpR
             return _too_many(request, retry_after, "questionnaires sent")
         try:
             submit_questionnaire(
-                draft.pk, consent_name=form.cleaned_data["signature"], now=timezone.now()
+                draft.pk,
+                consent_name=form.cleaned_data["signature"],
+                now=timezone.now(),
+                read=draft,
             )
         except IncompleteQuestionnaire as incomplete:
             messages.warning(request, "Please answer the questions on this step first.")

@@ -983,3 +983,75 @@ def test_with_the_database_task_backend_the_notice_is_stored_with_the_submission
     assert callbacks == []  # queued in the submission's own transaction, not after it
     assert Submission.objects.count() == 1
     assert DBTaskResult.objects.get().task_path == "intake.tasks.notify_practitioners"
+
+
+def test_a_draft_changed_after_the_check_page_read_it_is_submitted_as_it_is_now(client, version):
+    from intake.submissions import submit_questionnaire
+
+    draft = start(client)
+    complete_until_check(client, version)
+    stale = Draft.objects.get(pk=draft.pk)
+    # Another tab changes an answer between the read and the submit.
+    complete_until_check(client, version, pregnant_or_breastfeeding="yes")
+
+    submission = submit_questionnaire(
+        draft.pk, consent_name="Ann Example", now=timezone.now(), read=stale
+    )
+
+    assert submission.answers["pregnant_or_breastfeeding"] == "yes"
+    assert submission.outcome == "not_possible"
+    assert Submission.objects.count() == 1
+
+
+def test_a_draft_submitted_after_it_was_read_gives_the_first_submission(client, version):
+    from intake.submissions import submit_questionnaire
+
+    draft = start(client)
+    check = complete_until_check(client, version)
+    stale = Draft.objects.get(pk=draft.pk)
+    submit(client, check)
+
+    again = submit_questionnaire(
+        draft.pk, consent_name="Ann Example", now=timezone.now(), read=stale
+    )
+
+    assert Submission.objects.get() == again
+    assert (
+        Flag.objects.filter(assessment__submission=again).count() == again.current_flags().count()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_of_one_draft_at_the_same_moment_store_one_submission(client, version):
+    import threading
+
+    from django.db import connections
+
+    from intake.submissions import submit_questionnaire
+
+    if connection.vendor != "postgresql":
+        pytest.skip("Row locks are PostgreSQL's; SQLite runs one writer at a time.")
+    draft = start(client)
+    complete_until_check(client, version, pregnant_or_breastfeeding="yes")
+    both = threading.Barrier(2)
+    made: list[Submission] = []
+
+    def submit_as_read() -> None:
+        read = Draft.objects.get(pk=draft.pk)
+        both.wait()
+        try:
+            made.append(
+                submit_questionnaire(draft.pk, consent_name="Ann", now=timezone.now(), read=read)
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit_as_read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(made) == 2
+    assert made[0].pk == made[1].pk == Submission.objects.get().pk
+    assert Flag.objects.count() == made[0].current_flags().count()
