@@ -359,7 +359,13 @@ def _save_details(draft: Draft, form: PatientDetailsForm, *, today: datetime.dat
     answers = (
         {DATE_OF_BIRTH: cleaned[DATE_OF_BIRTH]} if DATE_OF_BIRTH in definition.questions else {}
     )
-    draft.record_step(1, answers=answers, replaces={DATE_OF_BIRTH}, submitted_on=today)
+    draft.record_step(
+        1,
+        answers=answers,
+        replaces={DATE_OF_BIRTH},
+        submitted_on=today,
+        also=("details", "treatment_date"),
+    )
 
 
 def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:

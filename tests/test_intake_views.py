@@ -1055,3 +1055,16 @@ def test_two_submits_of_one_draft_at_the_same_moment_store_one_submission(client
     assert len(made) == 2
     assert made[0].pk == made[1].pk == Submission.objects.get().pk
     assert Flag.objects.count() == made[0].current_flags().count()
+
+
+def test_a_step_saved_in_another_tab_keeps_the_latest_continue_later_link(client, version):
+    draft = start(client)
+    complete_steps_before(client, version, "medicines")
+    # Two requests in flight at once: one gives a new link, the other saves a step.
+    giving_link, saving_step = Draft.objects.get(pk=draft.pk), Draft.objects.get(pk=draft.pk)
+    token = giving_link.issue_resume_token()
+    giving_link.save(update_fields=["resume_digest", "updated_at"])
+
+    saving_step.record_step(medicines_step(version), answers={}, replaces=set(), submitted_on=TODAY)
+
+    assert Client().get(f"/continue/{token}/").status_code == 302

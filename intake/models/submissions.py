@@ -184,11 +184,14 @@ class Draft(models.Model):
         replaces: Collection[str],
         submitted_on: datetime.date,
         complete: bool = True,
+        also: Collection[str] = (),
     ) -> None:
         """Save one step: its answers replace `replaces`, hidden answers are dropped.
 
         An incomplete step (the patient left a page with errors) keeps its valid answers but
-        does not count as done, so the patient cannot skip past it.
+        does not count as done, so the patient cannot skip past it. Only the answers, progress
+        and the fields named in `also` are written: a new "continue later" link issued in
+        another tab meanwhile stays the one that works.
         """
         merged = {k: v for k, v in self.answers.items() if k not in replaces} | dict(answers)
         shown = visible_questions(
@@ -201,7 +204,7 @@ class Draft(models.Model):
         self.answers = {key: value for key, value in merged.items() if key in shown}
         if complete:
             self.steps_done = max(self.steps_done, number)
-        self.save()
+        self.save(update_fields=["answers", "steps_done", "updated_at", *also])
 
     def issue_resume_token(self) -> str:
         """A new "continue later" token (the previous link stops working); returns it."""
