@@ -4,8 +4,10 @@ Walking the condition nodes costs a method call per node; on a full questionnair
 hundred calls per evaluation. Here each definition becomes two straight-line functions: one reads
 the answers to the shown questions in document order (as `engine._read` describes), the other
 tests every rule. Two-valued conditions (everything but dates) become plain Python expressions;
-date comparisons, the only source of "unknown", call their node's `evaluate`; deeply nested
-conditions are left to the nodes altogether.
+date comparisons, the only source of "unknown", become three-valued expressions comparing the
+answer's interval with the range of days that satisfies them. Those ranges depend only on the
+submission and reference dates, so they are worked out by the nodes themselves, once per pair of
+dates (see `_bounds_function`). Deeply nested conditions are left to the nodes altogether.
 
 Nothing from the document is written into the generated source: question keys, choice codes and
 numbers are passed in as named constants (`k3`, `c12`), so a definition cannot inject code. The
@@ -14,8 +16,13 @@ node classes in `conditions.py` stay the reference: the tests check that both ag
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from intake.rules.answers import READERS
@@ -42,6 +49,8 @@ _CODE_TYPES = frozenset({"yes_no", "yes_no_not_sure", "single_choice"})
 _TEXT_TYPES = frozenset({"short_text", "long_text"})
 _TRUTHY_TYPES = _CODE_TYPES | _TEXT_TYPES | {"date"}
 _OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=="}
+# Pairs of submission and reference dates whose satisfying ranges are kept, per definition.
+_BOUNDS_CACHE_SIZE = 256
 
 # Fills `kept` with the usable answers to shown questions, in document order; returns the keys of
 # the shown questions, in groups.
@@ -69,6 +78,7 @@ def compile_definition(definition: Definition) -> Program:
     writer = _Writer()
     source = writer.source(definition)
     namespace: dict[str, Any] = dict(writer.constants)
+    namespace["_bounds"] = writer.bounds()
     # The source is built only from this module's templates and generated names (see above).
     exec(compile(source, f"<question set {definition.slug}>", "exec"), namespace)  # noqa: S102
     return Program(
@@ -109,21 +119,74 @@ def _fixed_leaves(condition: Condition, leaves: list[Leaf], *, every: bool) -> b
     return False
 
 
-_PREAMBLE = """\
-    answered = context.answered
-    answered_add = answered.add
-    codes = context.codes
-    codes_get = codes.get
-    ticked = context.ticked
-    numbers = context.numbers
-    dates = context.dates
-"""
+# What a generated function may read from its context, bound to locals once at its start; each
+# function binds only the names its body uses.
+_PREAMBLE = {
+    "answered": "answered = context.answered",
+    "answered_add": "answered_add = context.answered.add",
+    "codes": "codes = context.codes",
+    "codes_get": "codes_get = context.codes.get",
+    "ticked": "ticked = context.ticked",
+    "numbers": "numbers = context.numbers",
+    "dates": "dates = context.dates",
+}
+_PREAMBLE_NAMES = re.compile(r"\b(" + "|".join(_PREAMBLE) + r")\b")
+# The locals holding the satisfying range of date comparison n (`lo{n}`, `hi{n}`).
+_BOUNDS_NAMES = re.compile(r"\blo(\d+)\b")
+
+
+def _bounds_function(
+    leaves: list[DateLeaf],
+) -> Callable[[datetime.date, datetime.date], tuple[tuple[float, float], ...]]:
+    """The satisfying range of each date comparison, for a reference and a submission date.
+
+    The nodes' own `satisfying` works them out, so the ranges are the reference's; an empty range
+    becomes one that every answer lies wholly below, so the generated comparison needs no test
+    for it.
+    """
+
+    @lru_cache(maxsize=_BOUNDS_CACHE_SIZE)
+    def bounds(
+        reference: datetime.date, submitted: datetime.date
+    ) -> tuple[tuple[float, float], ...]:
+        context = Context(submitted_on=submitted, reference_date=reference)
+        ranges = (leaf.satisfying(context) for leaf in leaves)
+        return tuple((low, high) if low <= high else (math.inf, -math.inf) for low, high in ranges)
+
+    return bounds
 
 
 class _Writer:
     def __init__(self) -> None:
         self.constants: dict[str, object] = {"_isinstance": isinstance, "_str": str}
         self._names: dict[int, str] = {}
+        # One leaf per distinct date comparison (its kind and count, whatever the question).
+        self._dates: dict[DateLeaf, int] = {}
+
+    def bounds(self) -> Callable[[datetime.date, datetime.date], tuple[tuple[float, float], ...]]:
+        """The function giving the ranges that the `lo{n}`, `hi{n}` of the source refer to."""
+        return _bounds_function(list(self._dates))
+
+    def function(self, header: str, body: list[str]) -> list[str]:
+        """A function with `body`, preceded by the bindings of the context names it uses."""
+        text = "\n".join(body)
+        used = set(_PREAMBLE_NAMES.findall(text))
+        lines = [header, *("    " + line for name, line in _PREAMBLE.items() if name in used)]
+        slots = sorted({int(n) for n in _BOUNDS_NAMES.findall(text)})
+        if slots:
+            lines.append("    b = _bounds(context.reference, context.submitted)")
+            lines.extend(f"    lo{n}, hi{n} = b[{n}]" for n in slots)
+        return lines + ["    " + line for line in body]
+
+    def date_slot(self, leaf: DateLeaf) -> int:
+        """The number of a date comparison's range; comparisons that differ only by question share
+        one."""
+        # The range depends on the kind of comparison and its count, not on the question.
+        shape = dataclasses.replace(leaf, q="")
+        slot = self._dates.get(shape)
+        if slot is None:
+            slot = self._dates[shape] = len(self._dates)
+        return slot
 
     def constant(self, value: object, prefix: str = "c") -> str:
         """A name for `value` in the generated module's namespace."""
@@ -137,10 +200,8 @@ class _Writer:
     def source(self, definition: Definition) -> str:
         always = tuple(k for k, q in definition.questions.items() if q.show_if is None)
         lines = [
-            "def read_answers(get, context, kept):",
-            _PREAMBLE,
-            f"    shown = [{self.constant(always, 's')}]",
-            "    show = shown.append",
+            f"shown = [{self.constant(always, 's')}]",
+            "show = shown.append",
         ]
         # A show_if only reads earlier questions, so questions in a row with equal conditions
         # are all shown or all hidden: the condition is tested once for the run.
@@ -151,28 +212,29 @@ class _Writer:
             else:
                 runs.append((question.show_if, [question]))
         for condition, questions in runs:
-            indent = "    "
+            indent = ""
             if condition is not None:
-                lines.append(f"    if {self.condition(condition)}:")
+                lines.append(f"if {self.condition(condition)}:")
                 keys = self.constant(tuple(q.key for q in questions), "s")
-                lines.append(f"        show({keys})")
-                indent = "        "
+                lines.append(f"    show({keys})")
+                indent = "    "
             for question in questions:
                 lines.extend(indent + line for line in self.question(question))
-        lines.append("    return shown")
-        lines.append("")
-        lines += ["def test_rules(context):", _PREAMBLE, "    hits = []", "    hit = hits.append"]
+        lines.append("return shown")
+        source = self.function("def read_answers(get, context, kept):", lines)
 
+        lines = ["hits = []", "hit = hits.append"]
         for index, rule in enumerate(definition.rules):
             if _inline_test(rule.when):
-                lines.append(f"    if {self.test(rule.when)}:")
-                lines.append(f"        hit(({index}, 2))")
+                lines.append(f"if {self.test(rule.when)}:")
+                lines.append(f"    hit(({index}, 2))")
             else:
-                lines.append(f"    t = {self.truth(rule.when)}")
-                lines.append("    if t:")
-                lines.append(f"        hit(({index}, t))")
-        lines.append("    return hits")
-        return "\n".join(lines) + "\n"
+                lines.append(f"t = {self.truth(rule.when)}")
+                lines.append("if t:")
+                lines.append(f"    hit(({index}, t))")
+        lines.append("return hits")
+        source += ["", *self.function("def test_rules(context):", lines)]
+        return "\n".join(source) + "\n"
 
     def question(self, question: Question) -> list[str]:
         """Statements reading one shown question's answer, as answers.READERS would."""
@@ -213,9 +275,14 @@ class _Writer:
         if _two_valued(condition):
             return f"(2 if {self.test(condition)} else 0)"
         if isinstance(condition, DateLeaf):
-            # Most date questions are unanswered or hidden: no call for those.
+            # DateLeaf.evaluate, with the satisfying range read from locals: false if the answer's
+            # interval lies outside the range, true if inside, else unknown.
             k = self.constant(condition.q, "k")
-            return f"({self.constant(condition.evaluate, 'e')}(context) if {k} in dates else 0)"
+            n = self.date_slot(condition)
+            return (
+                f"(0 if {k} not in dates or (iv := dates[{k}])[1] < lo{n} or iv[0] > hi{n}"
+                f" else 2 if lo{n} <= iv[0] and iv[1] <= hi{n} else 1)"
+            )
         if isinstance(condition, Not):
             return f"(2 - {self.truth(condition.part)})"
         if isinstance(condition, And | Or):
