@@ -20,7 +20,8 @@ import dataclasses
 import datetime
 import math
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -49,6 +50,8 @@ _CODE_TYPES = frozenset({"yes_no", "yes_no_not_sure", "single_choice"})
 _TEXT_TYPES = frozenset({"short_text", "long_text"})
 _TRUTHY_TYPES = _CODE_TYPES | _TEXT_TYPES | {"date"}
 _OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=="}
+# Constants named by value rather than by object (see _Writer.constant).
+_BY_VALUE = frozenset({str, int, float, bool, frozenset})
 # Pairs of submission and reference dates whose satisfying ranges are kept, per definition.
 _BOUNDS_CACHE_SIZE = 256
 
@@ -127,10 +130,24 @@ _PREAMBLE = {
     "codes": "codes = context.codes",
     "codes_get": "codes_get = context.codes.get",
     "ticked": "ticked = context.ticked",
+    "ticked_get": "ticked_get = context.ticked.get",
     "numbers": "numbers = context.numbers",
+    "numbers_get": "numbers_get = context.numbers.get",
     "dates": "dates = context.dates",
+    "dates_get": "dates_get = context.dates.get",
 }
 _PREAMBLE_NAMES = re.compile(r"\b(" + "|".join(_PREAMBLE) + r")\b")
+# Where each kind of leaf finds its answer in the context.
+_STORES: dict[type[Leaf], str] = {
+    CodeIn: "codes",
+    AnyOf: "ticked",
+    AllOf: "ticked",
+    Compare: "numbers",
+    DateLeaf: "dates",
+}
+# A local holding one question's answer from one of those (`codes_k12`), for a function that
+# reads it several times.
+_ANSWER_NAMES = re.compile(r"\b(codes|ticked|numbers|dates)_(k\d+)\b")
 # The locals holding the satisfying range of date comparison n (`lo{n}`, `hi{n}`).
 _BOUNDS_NAMES = re.compile(r"\blo(\d+)\b")
 
@@ -159,24 +176,31 @@ def _bounds_function(
 class _Writer:
     def __init__(self) -> None:
         self.constants: dict[str, object] = {"_isinstance": isinstance, "_str": str}
-        self._names: dict[int, str] = {}
+        self._names: dict[object, str] = {}
         # One leaf per distinct date comparison (its kind and count, whatever the question).
         self._dates: dict[DateLeaf, int] = {}
+        # The answers the function being written holds in locals, as (store, question key).
+        self._shared: frozenset[tuple[str, str]] = frozenset()
 
     def bounds(self) -> Callable[[datetime.date, datetime.date], tuple[tuple[float, float], ...]]:
         """The function giving the ranges that the `lo{n}`, `hi{n}` of the source refer to."""
         return _bounds_function(list(self._dates))
 
     def function(self, header: str, body: list[str]) -> list[str]:
-        """A function with `body`, preceded by the bindings of the context names it uses."""
+        """A function with `body`, preceded by the bindings of the context names and the
+        answers it uses."""
         text = "\n".join(body)
-        used = set(_PREAMBLE_NAMES.findall(text))
-        lines = [header, *("    " + line for name, line in _PREAMBLE.items() if name in used)]
+        answers = [
+            f"{store}_{k} = {store}_get({k})"
+            for store, k in dict.fromkeys(_ANSWER_NAMES.findall(text))
+        ]
+        used = set(_PREAMBLE_NAMES.findall("\n".join([text, *answers])))
+        lines = [header, *("    " + line for local, line in _PREAMBLE.items() if local in used)]
         slots = sorted({int(n) for n in _BOUNDS_NAMES.findall(text)})
         if slots:
             lines.append("    b = _bounds(context.reference, context.submitted)")
             lines.extend(f"    lo{n}, hi{n} = b[{n}]" for n in slots)
-        return lines + ["    " + line for line in body]
+        return lines + ["    " + line for line in answers + body]
 
     def date_slot(self, leaf: DateLeaf) -> int:
         """The number of a date comparison's range; comparisons that differ only by question share
@@ -190,11 +214,14 @@ class _Writer:
 
     def constant(self, value: object, prefix: str = "c") -> str:
         """A name for `value` in the generated module's namespace."""
-        name = self._names.get(id(value))
+        # Equal strings, numbers and sets of codes share a name (a question's key is written
+        # once, and its answer held in one local); other values are named per object.
+        identity = (type(value), value) if type(value) in _BY_VALUE else id(value)
+        name = self._names.get(identity)
         if name is None:
             name = f"{prefix}{len(self.constants)}"
             self.constants[name] = value
-            self._names[id(value)] = name
+            self._names[identity] = name
         return name
 
     def source(self, definition: Definition) -> str:
@@ -223,8 +250,14 @@ class _Writer:
         lines.append("return shown")
         source = self.function("def read_answers(get, context, kept):", lines)
 
+        rules = definition.rules
+        # An answer that several leaves read is fetched from the context once, into a local.
+        reads = Counter(
+            _answer_reads(rule.when for rule in rules if _depth(rule.when) <= _MAX_INLINE_DEPTH)
+        )
+        self._shared = frozenset(read for read, count in reads.items() if count > 1)
         lines = ["hits = []", "hit = hits.append"]
-        for index, rule in enumerate(definition.rules):
+        for index, rule in enumerate(rules):
             if _inline_test(rule.when):
                 lines.append(f"if {self.test(rule.when)}:")
                 lines.append(f"    hit(({index}, 2))")
@@ -234,6 +267,7 @@ class _Writer:
                 lines.append(f"    hit(({index}, t))")
         lines.append("return hits")
         source += ["", *self.function("def test_rules(context):", lines)]
+        self._shared = frozenset()
         return "\n".join(source) + "\n"
 
     def question(self, question: Question) -> list[str]:
@@ -275,14 +309,7 @@ class _Writer:
         if _two_valued(condition):
             return f"(2 if {self.test(condition)} else 0)"
         if isinstance(condition, DateLeaf):
-            # DateLeaf.evaluate, with the satisfying range read from locals: false if the answer's
-            # interval lies outside the range, true if inside, else unknown.
-            k = self.constant(condition.q, "k")
-            n = self.date_slot(condition)
-            return (
-                f"(0 if {k} not in dates or (iv := dates[{k}])[1] < lo{n} or iv[0] > hi{n}"
-                f" else 2 if lo{n} <= iv[0] and iv[1] <= hi{n} else 1)"
-            )
+            return self.date(condition)
         if isinstance(condition, Not):
             return f"(2 - {self.truth(condition.part)})"
         if isinstance(condition, And | Or):
@@ -306,6 +333,26 @@ class _Writer:
     def _extreme(condition: And | Or) -> str:
         return "min" if isinstance(condition, And) else "max"
 
+    def date(self, leaf: DateLeaf) -> str:
+        """DateLeaf.evaluate, with the satisfying range read from locals: false if the answer's
+        interval lies outside the range, true if inside, else unknown."""
+        n = self.date_slot(leaf)
+        answer = self.answer("dates", leaf.q)
+        if answer is None:
+            k = self.constant(leaf.q, "k")
+            absent, first, answer = f"{k} not in dates", f"(iv := dates[{k}])", "iv"
+        else:
+            absent, first = f"{answer} is None", answer
+        return (
+            f"(0 if {absent} or {first}[1] < lo{n} or {answer}[0] > hi{n}"
+            f" else 2 if lo{n} <= {answer}[0] and {answer}[1] <= hi{n} else 1)"
+        )
+
+    def answer(self, store: str, q: str) -> str | None:
+        """The local holding question q's answer from `store` (see _ANSWER_NAMES), if any."""
+        k = self.constant(q, "k")
+        return f"{store}_{k}" if (store, q) in self._shared else None
+
     def test(self, condition: Condition) -> str:
         """A bool expression, for a condition that can never be unknown."""
         if isinstance(condition, And):
@@ -320,19 +367,42 @@ class _Writer:
         if isinstance(condition, Answered):
             return f"({k} in answered)"
         if isinstance(condition, CodeIn):
+            code = self.answer("codes", condition.q) or f"codes_get({k})"
             if len(condition.codes) == 1:
-                (code,) = condition.codes
-                return f"(codes_get({k}) == {self.constant(code)})"
-            return f"(codes_get({k}) in {self.constant(condition.codes)})"
-        if isinstance(condition, AnyOf):
+                (value,) = condition.codes
+                return f"({code} == {self.constant(value)})"
+            return f"({code} in {self.constant(condition.codes)})"
+        if isinstance(condition, AnyOf | AllOf):
             codes = self.constant(condition.codes)
-            return f"({k} in ticked and not ticked[{k}].isdisjoint({codes}))"
-        if isinstance(condition, AllOf):
-            return f"({k} in ticked and {self.constant(condition.codes)} <= ticked[{k}])"
+            ticked = self.answer("ticked", condition.q)
+            if ticked is None:
+                present, ticked = f"{k} in ticked", f"ticked[{k}]"
+            else:
+                present = f"{ticked} is not None"
+            if isinstance(condition, AnyOf):
+                return f"({present} and not {ticked}.isdisjoint({codes}))"
+            return f"({present} and {codes} <= {ticked})"
         if isinstance(condition, Compare):
             operator = _OPERATORS[condition.op]
-            return f"({k} in numbers and numbers[{k}] {operator} {self.constant(condition.value)})"
+            value = self.constant(condition.value)
+            number = self.answer("numbers", condition.q)
+            if number is None:
+                return f"({k} in numbers and numbers[{k}] {operator} {value})"
+            return f"({number} is not None and {number} {operator} {value})"
         return f"({self.constant(condition.evaluate, 'e')}(context) == 2)"
+
+
+def _answer_reads(conditions: Iterable[Condition]) -> Iterable[tuple[str, str]]:
+    """(store, question key) for every leaf of the conditions that reads an answer's value."""
+    for condition in conditions:
+        if isinstance(condition, And | Or):
+            yield from _answer_reads(condition.parts)
+        elif isinstance(condition, Not):
+            yield from _answer_reads((condition.part,))
+        elif isinstance(condition, Leaf):
+            store = next((s for t, s in _STORES.items() if isinstance(condition, t)), None)
+            if store is not None:
+                yield store, condition.q
 
 
 def _inline_test(condition: Condition) -> bool:
