@@ -1,17 +1,21 @@
 """A definition compiled to Python functions, once, for the many evaluations that follow.
 
 Walking the condition nodes costs a method call per node; on a full questionnaire that is a few
-hundred calls per evaluation. Here each definition becomes two straight-line functions: one reads
-the answers to the shown questions in document order (as `engine._read` describes), the other
-tests every rule. Two-valued conditions (everything but dates) become plain Python expressions;
-date comparisons, the only source of "unknown", become three-valued expressions comparing the
-answer's interval with the range of days that satisfies them. Those ranges depend only on the
-submission and reference dates, so they are worked out by the nodes themselves, once per pair of
-dates (see `_bounds_function`). Deeply nested conditions are left to the nodes altogether.
+hundred calls per evaluation. Here each definition becomes straight-line functions: one reads the
+answers to the shown questions in document order (as `engine._read` describes), one tests every
+rule, and one per rule collects the evidence of its flag. Two-valued conditions (everything but
+dates) become plain Python expressions; date comparisons, the only source of "unknown", become
+three-valued expressions comparing the answer's interval with the range of days that satisfies
+them. Those ranges depend only on the submission and reference dates, so they are worked out by
+the nodes themselves, once per pair of dates (see `_bounds_function`). Deeply nested conditions
+are left to the nodes altogether.
 
-Nothing from the document is written into the generated source: question keys, choice codes and
-numbers are passed in as named constants (`k3`, `c12`), so a definition cannot inject code. The
-node classes in `conditions.py` stay the reference: the tests check that both agree.
+The functions do as little per evaluation as they can: an answer that several conditions read is
+fetched into a local once, and evidence is created as the tuples it is.
+
+Nothing from the document is written into the generated source: question keys, choice codes,
+numbers and texts are passed in as named constants (`k3`, `c12`), so a definition cannot inject
+code. The node classes in `conditions.py` stay the reference: the tests check that both agree.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from intake.rules.conditions import (
     Or,
 )
 from intake.rules.definition import Definition, Question
+from intake.rules.results import Evidence
 
 # Conditions nested deeper than this are evaluated by their nodes: the generated expressions stay
 # far inside what Python's parser accepts.
@@ -60,66 +65,60 @@ _BOUNDS_CACHE_SIZE = 256
 type ReadAnswers = Callable[[Callable[[str], Any], Context, dict[str, Any]], list[tuple[str, ...]]]
 # The rules that are not false: (index in definition.rules, 2 for true or 1 for unknown).
 type TestRules = Callable[[Context], list[tuple[int, int]]]
-
-
-# The evidence of a rule whose cited questions do not depend on the answers (no "any" outside a
-# "not"): each question in document order, its text, and the date comparisons on it (the only
-# ones that can leave it uncertain).
-type EvidencePlan = tuple[tuple[str, str, tuple[Condition, ...]], ...]
+# The satisfying range of every date comparison, for a reference and a submission date.
+type Bounds = Callable[[datetime.date, datetime.date], tuple[tuple[float, float], ...]]
+# The evidence for a rule that is not false, from the context, `get` of the kept answers and the
+# ranges from `bounds`: what `collect_evidence` finds, in document order.
+type CollectEvidence = Callable[
+    [Context, Callable[[str], Any], tuple[tuple[float, float], ...]], tuple[Evidence, ...]
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Program:
     read_answers: ReadAnswers
     test_rules: TestRules
-    # By rule index; None where the nodes must collect the evidence for each evaluation.
-    evidence: tuple[EvidencePlan | None, ...]
+    bounds: Bounds
+    # By rule index.
+    evidence: tuple[CollectEvidence, ...]
 
 
 def compile_definition(definition: Definition) -> Program:
-    """Generate and compile the two functions for one definition."""
-    writer = _Writer()
-    source = writer.source(definition)
+    """Generate and compile the functions for one definition."""
+    writer = _Writer(definition)
+    source = writer.source()
     namespace: dict[str, Any] = dict(writer.constants)
-    namespace["_bounds"] = writer.bounds()
+    namespace["_bounds"] = bounds = writer.bounds()
     # The source is built only from this module's templates and generated names (see above).
     exec(compile(source, f"<question set {definition.slug}>", "exec"), namespace)  # noqa: S102
     return Program(
         read_answers=cast(ReadAnswers, namespace["read_answers"]),
         test_rules=cast(TestRules, namespace["test_rules"]),
-        evidence=tuple(_evidence_plan(rule.when, definition) for rule in definition.rules),
+        bounds=bounds,
+        evidence=tuple(
+            cast(CollectEvidence, namespace[f"evidence_{index}"])
+            for index in range(len(definition.rules))
+        ),
     )
 
 
-def _evidence_plan(condition: Condition, definition: Definition) -> EvidencePlan | None:
-    """What `collect_evidence` would find, worked out once, where it is the same every time."""
-    leaves: list[Leaf] = []
-    if not _fixed_leaves(condition, leaves, every=False):
-        return None
-    dates: dict[str, list[Condition]] = {}
-    for leaf in leaves:
-        found = dates.setdefault(leaf.q, [])
-        if isinstance(leaf, DateLeaf):
-            found.append(leaf)
-    questions = definition.questions
-    ordered = sorted(dates, key=lambda key: questions[key].position)
-    return tuple((key, questions[key].text, tuple(dates[key])) for key in ordered)
+def _bounds_function(leaves: list[DateLeaf]) -> Bounds:
+    """The satisfying range of each date comparison, for a reference and a submission date.
 
-
-def _fixed_leaves(condition: Condition, leaves: list[Leaf], *, every: bool) -> bool:
-    """Add the leaves the evidence cites; False if which ones depends on the answers.
-
-    "all" cites every part, "not" every question below it; "any" cites only the parts that
-    decided it, unless it is inside a "not".
+    The nodes' own `satisfying` works them out, so the ranges are the reference's; an empty range
+    becomes one that every answer lies wholly below, so the generated comparison needs no test
+    for it.
     """
-    if isinstance(condition, Leaf):
-        leaves.append(condition)
-        return True
-    if isinstance(condition, Not):
-        return _fixed_leaves(condition.part, leaves, every=True)
-    if isinstance(condition, And) or (isinstance(condition, Or) and every):
-        return all(_fixed_leaves(part, leaves, every=every) for part in condition.parts)
-    return False
+
+    @lru_cache(maxsize=_BOUNDS_CACHE_SIZE)
+    def bounds(
+        reference: datetime.date, submitted: datetime.date
+    ) -> tuple[tuple[float, float], ...]:
+        context = Context(submitted_on=submitted, reference_date=reference)
+        ranges = (leaf.satisfying(context) for leaf in leaves)
+        return tuple((low, high) if low <= high else (math.inf, -math.inf) for low, high in ranges)
+
+    return bounds
 
 
 # What a generated function may read from its context, bound to locals once at its start; each
@@ -152,65 +151,25 @@ _ANSWER_NAMES = re.compile(r"\b(codes|ticked|numbers|dates)_(k\d+)\b")
 _BOUNDS_NAMES = re.compile(r"\blo(\d+)\b")
 
 
-def _bounds_function(
-    leaves: list[DateLeaf],
-) -> Callable[[datetime.date, datetime.date], tuple[tuple[float, float], ...]]:
-    """The satisfying range of each date comparison, for a reference and a submission date.
-
-    The nodes' own `satisfying` works them out, so the ranges are the reference's; an empty range
-    becomes one that every answer lies wholly below, so the generated comparison needs no test
-    for it.
-    """
-
-    @lru_cache(maxsize=_BOUNDS_CACHE_SIZE)
-    def bounds(
-        reference: datetime.date, submitted: datetime.date
-    ) -> tuple[tuple[float, float], ...]:
-        context = Context(submitted_on=submitted, reference_date=reference)
-        ranges = (leaf.satisfying(context) for leaf in leaves)
-        return tuple((low, high) if low <= high else (math.inf, -math.inf) for low, high in ranges)
-
-    return bounds
-
-
 class _Writer:
-    def __init__(self) -> None:
-        self.constants: dict[str, object] = {"_isinstance": isinstance, "_str": str}
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        self.constants: dict[str, object] = {
+            "_isinstance": isinstance,
+            "_str": str,
+            "_tuple": tuple,
+            "_new": tuple.__new__,
+            "_Evidence": Evidence,
+        }
         self._names: dict[object, str] = {}
         # One leaf per distinct date comparison (its kind and count, whatever the question).
         self._dates: dict[DateLeaf, int] = {}
-        # The answers the function being written holds in locals, as (store, question key).
+        # About the function being written: the answers it holds in locals, as (store, question
+        # key), and how many temporaries it has named.
         self._shared: frozenset[tuple[str, str]] = frozenset()
-
-    def bounds(self) -> Callable[[datetime.date, datetime.date], tuple[tuple[float, float], ...]]:
-        """The function giving the ranges that the `lo{n}`, `hi{n}` of the source refer to."""
-        return _bounds_function(list(self._dates))
-
-    def function(self, header: str, body: list[str]) -> list[str]:
-        """A function with `body`, preceded by the bindings of the context names and the
-        answers it uses."""
-        text = "\n".join(body)
-        answers = [
-            f"{store}_{k} = {store}_get({k})"
-            for store, k in dict.fromkeys(_ANSWER_NAMES.findall(text))
-        ]
-        used = set(_PREAMBLE_NAMES.findall("\n".join([text, *answers])))
-        lines = [header, *("    " + line for local, line in _PREAMBLE.items() if local in used)]
-        slots = sorted({int(n) for n in _BOUNDS_NAMES.findall(text)})
-        if slots:
-            lines.append("    b = _bounds(context.reference, context.submitted)")
-            lines.extend(f"    lo{n}, hi{n} = b[{n}]" for n in slots)
-        return lines + ["    " + line for line in answers + body]
-
-    def date_slot(self, leaf: DateLeaf) -> int:
-        """The number of a date comparison's range; comparisons that differ only by question share
-        one."""
-        # The range depends on the kind of comparison and its count, not on the question.
-        shape = dataclasses.replace(leaf, q="")
-        slot = self._dates.get(shape)
-        if slot is None:
-            slot = self._dates[shape] = len(self._dates)
-        return slot
+        self._temporaries = 0
+        # In an evidence function: the locals holding conditions' truths (see _truth_local).
+        self._truths: dict[Condition, str] = {}
 
     def constant(self, value: object, prefix: str = "c") -> str:
         """A name for `value` in the generated module's namespace."""
@@ -224,8 +183,47 @@ class _Writer:
             self._names[identity] = name
         return name
 
-    def source(self, definition: Definition) -> str:
-        always = tuple(k for k, q in definition.questions.items() if q.show_if is None)
+    def bounds(self) -> Bounds:
+        """The function giving the ranges that the `lo{n}`, `hi{n}` of the source refer to."""
+        return _bounds_function(list(self._dates))
+
+    def function(self, name: str, parameters: str, body: list[str]) -> list[str]:
+        """A function with `body`, preceded by the bindings of the context names and the
+        answers it uses. The ranges of date comparisons come from `b`, a parameter of the evidence
+        functions."""
+        text = "\n".join(body)
+        answers = [
+            f"{store}_{k} = {store}_get({k})"
+            for store, k in dict.fromkeys(_ANSWER_NAMES.findall(text))
+        ]
+        used = set(_PREAMBLE_NAMES.findall("\n".join([text, *answers])))
+        lines = [
+            f"def {name}({parameters}):",
+            *("    " + line for local, line in _PREAMBLE.items() if local in used),
+        ]
+        slots = sorted({int(n) for n in _BOUNDS_NAMES.findall(text)})
+        if slots and "b" not in parameters.split(", "):
+            lines.append("    b = _bounds(context.reference, context.submitted)")
+        lines.extend(f"    lo{n}, hi{n} = b[{n}]" for n in slots)
+        return lines + ["    " + line for line in answers + body]
+
+    def temporary(self, prefix: str) -> str:
+        self._temporaries += 1
+        return f"{prefix}{self._temporaries}"
+
+    def source(self) -> str:
+        rules = self.definition.rules
+        source = self.function("read_answers", "get, context, kept", self.read_answers())
+        source += ["", *self.function("test_rules", "context", self.test_rules())]
+        for index, rule in enumerate(rules):
+            body = self.evidence(rule.when)
+            source += ["", *self.function(f"evidence_{index}", "context, kept_get, b", body)]
+        return "\n".join(source) + "\n"
+
+    def read_answers(self) -> list[str]:
+        """The body of read_answers: each shown question's answer read in document order."""
+        questions = self.definition.questions
+        always = tuple(k for k, q in questions.items() if q.show_if is None)
         lines = [
             f"shown = [{self.constant(always, 's')}]",
             "show = shown.append",
@@ -233,42 +231,22 @@ class _Writer:
         # A show_if only reads earlier questions, so questions in a row with equal conditions
         # are all shown or all hidden: the condition is tested once for the run.
         runs: list[tuple[Condition | None, list[Question]]] = []
-        for question in definition.questions.values():
+        for question in questions.values():
             if runs and question.show_if is not None and runs[-1][0] == question.show_if:
                 runs[-1][1].append(question)
             else:
                 runs.append((question.show_if, [question]))
-        for condition, questions in runs:
+        for condition, run in runs:
             indent = ""
             if condition is not None:
                 lines.append(f"if {self.condition(condition)}:")
-                keys = self.constant(tuple(q.key for q in questions), "s")
+                keys = self.constant(tuple(q.key for q in run), "s")
                 lines.append(f"    show({keys})")
                 indent = "    "
-            for question in questions:
+            for question in run:
                 lines.extend(indent + line for line in self.question(question))
         lines.append("return shown")
-        source = self.function("def read_answers(get, context, kept):", lines)
-
-        rules = definition.rules
-        # An answer that several leaves read is fetched from the context once, into a local.
-        reads = Counter(
-            _answer_reads(rule.when for rule in rules if _depth(rule.when) <= _MAX_INLINE_DEPTH)
-        )
-        self._shared = frozenset(read for read, count in reads.items() if count > 1)
-        lines = ["hits = []", "hit = hits.append"]
-        for index, rule in enumerate(rules):
-            if _inline_test(rule.when):
-                lines.append(f"if {self.test(rule.when)}:")
-                lines.append(f"    hit(({index}, 2))")
-            else:
-                lines.append(f"t = {self.truth(rule.when)}")
-                lines.append("if t:")
-                lines.append(f"    hit(({index}, t))")
-        lines.append("return hits")
-        source += ["", *self.function("def test_rules(context):", lines)]
-        self._shared = frozenset()
-        return "\n".join(source) + "\n"
+        return lines
 
     def question(self, question: Question) -> list[str]:
         """Statements reading one shown question's answer, as answers.READERS would."""
@@ -298,14 +276,130 @@ class _Writer:
             f"    kept[{k}] = v",
         ]
 
+    def test_rules(self) -> list[str]:
+        """The body of test_rules: every rule tested in order."""
+        rules = self.definition.rules
+        # An answer that several leaves read is fetched from the context once, into a local.
+        reads = Counter(
+            _answer_reads(rule.when for rule in rules if _depth(rule.when) <= _MAX_INLINE_DEPTH)
+        )
+        self._shared = frozenset(read for read, count in reads.items() if count > 1)
+        lines = ["hits = []", "hit = hits.append"]
+        for index, rule in enumerate(rules):
+            if _inline_test(rule.when):
+                lines.append(f"if {self.test(rule.when)}:")
+                lines.append(f"    hit(({index}, 2))")
+            else:
+                lines.append(f"t = {self.truth(rule.when)}")
+                lines.append("if t:")
+                lines.append(f"    hit(({index}, t))")
+        lines.append("return hits")
+        self._shared = frozenset()
+        return lines
+
+    def evidence(self, condition: Condition) -> list[str]:
+        """The body of an evidence function: what collect_evidence finds, in document order.
+
+        "all" and "not" cite every question below them; "any" cites only its parts that are as
+        true as itself, unless it is inside a "not". Which parts those are is worked out into
+        locals (`g3`: part reached) first; each question is then cited if one of its leaves is
+        reached, and uncertain if a date comparison reached is unknown.
+        """
+        self._temporaries = 0
+        self._truths = {}
+        lines: list[str] = []
+        cited: dict[str, list[tuple[str | None, Leaf]]] = {}
+        self._cite(condition, None, lines, cited, every=False)
+        questions = self.definition.questions
+        # Each question cited, in document order: the item, and when it is cited (None: always).
+        items: list[tuple[str, str | None]] = []
+        for key in sorted(cited, key=lambda key: questions[key].position):
+            leaves = cited[key]
+            gates = [gate for gate, _ in leaves if gate is not None]
+            when = None if len(gates) < len(leaves) else " or ".join(dict.fromkeys(gates))
+            # Once the question is known to be cited by leaves all behind one gate, the gate
+            # need not be tested again for its uncertainty.
+            unknown = [
+                f"{truth} == 1" if gate is None or gate == when else f"({gate} and {truth} == 1)"
+                for gate, leaf in leaves
+                if isinstance(leaf, DateLeaf)
+                for truth in [self._truths.get(leaf) or self.truth(leaf)]
+            ]
+            uncertain = " or ".join(unknown) or "False"
+            k, text = self.constant(key, "k"), self.constant(questions[key].text, "x")
+            items.append((f"_new(_Evidence, ({k}, {text}, kept_get({k}), {uncertain}))", when))
+        if all(when is None for _, when in items):
+            return [*lines, "return (", *(f"    {item}," for item, _ in items), ")"]
+        lines.append("found = []")
+        for item, when in items:
+            if when is None:
+                lines.append(f"found.append({item})")
+            else:
+                lines += [f"if {when}:", f"    found.append({item})"]
+        return [*lines, "return _tuple(found)"]
+
+    def _cite(
+        self,
+        condition: Condition,
+        gate: str | None,
+        lines: list[str],
+        cited: dict[str, list[tuple[str | None, Leaf]]],
+        *,
+        every: bool,
+    ) -> None:
+        """Add the leaves collect_evidence reaches, each with the local saying whether it is
+        reached (None: always); `every` is true inside a "not", where an "any" cites all parts."""
+        if isinstance(condition, Leaf):
+            cited.setdefault(condition.q, []).append((gate, condition))
+        elif isinstance(condition, Not):
+            self._cite(condition.part, gate, lines, cited, every=True)
+        elif isinstance(condition, And) or (isinstance(condition, Or) and every):
+            for part in condition.parts:
+                self._cite(part, gate, lines, cited, every=every)
+        elif isinstance(condition, Or):
+            # The parts as true as the whole are cited.
+            whole = self._truth_local(condition, lines)
+            for part in condition.parts:
+                reached = self.temporary("g")
+                test = f"{self._truth_local(part, lines)} == {whole}"
+                lines.append(f"{reached} = {test if gate is None else f'{gate} and {test}'}")
+                self._cite(part, reached, lines, cited, every=False)
+        else:
+            raise TypeError(f"No evidence can be compiled for {condition!r}.")
+
+    def _truth_local(self, condition: Condition, lines: list[str]) -> str:
+        """A local holding the condition's truth, worked out once per evidence function.
+
+        An "all" or "any" with an "any" below it (outside a "not") is worked out from its parts'
+        locals, the minimum or the maximum, so that _cite finds those of the "any" below ready.
+        """
+        name = self._truths.get(condition)
+        if name is not None:
+            return name
+        if isinstance(condition, And | Or) and _decides(condition):
+            parts = [self._truth_local(part, lines) for part in condition.parts]
+            if len(parts) == 1:
+                self._truths[condition] = parts[0]
+                return parts[0]
+            value = f"{self._extreme(condition)}({', '.join(parts)})"
+        else:
+            value = self.truth(condition)
+        name = self._truths[condition] = self.temporary("t")
+        lines.append(f"{name} = {value}")
+        return name
+
     def condition(self, condition: Condition) -> str:
         """An expression that is false exactly when the condition is."""
         return self.test(condition) if _inline_test(condition) else self.truth(condition)
 
+    def node(self, condition: Condition) -> str:
+        """A call of the condition's node: its truth, 0, 1 or 2."""
+        return f"{self.constant(condition.evaluate, 'e')}(context)"
+
     def truth(self, condition: Condition) -> str:
         """An expression worth 0 (false), 1 (unknown) or 2 (true)."""
         if _depth(condition) > _MAX_INLINE_DEPTH:
-            return f"{self.constant(condition.evaluate, 'e')}(context)"
+            return self.node(condition)
         if _two_valued(condition):
             return f"(2 if {self.test(condition)} else 0)"
         if isinstance(condition, DateLeaf):
@@ -327,7 +421,7 @@ class _Writer:
             if isinstance(condition, And):
                 return f"({combined} if {' and '.join(tests)} else 0)"
             return f"(2 if {' or '.join(tests)} else {combined})"
-        return f"{self.constant(condition.evaluate, 'e')}(context)"
+        return self.node(condition)
 
     @staticmethod
     def _extreme(condition: And | Or) -> str:
@@ -348,6 +442,16 @@ class _Writer:
             f" else 2 if lo{n} <= {answer}[0] and {answer}[1] <= hi{n} else 1)"
         )
 
+    def date_slot(self, leaf: DateLeaf) -> int:
+        """The number of a date comparison's range; comparisons that differ only by question share
+        one."""
+        # The range depends on the kind of comparison and its count, not on the question.
+        shape = dataclasses.replace(leaf, q="")
+        slot = self._dates.get(shape)
+        if slot is None:
+            slot = self._dates[shape] = len(self._dates)
+        return slot
+
     def answer(self, store: str, q: str) -> str | None:
         """The local holding question q's answer from `store` (see _ANSWER_NAMES), if any."""
         k = self.constant(q, "k")
@@ -362,7 +466,7 @@ class _Writer:
         if isinstance(condition, Not):
             return f"(not {self.test(condition.part)})"
         if not isinstance(condition, Leaf):
-            return f"({self.constant(condition.evaluate, 'e')}(context) == 2)"
+            return f"({self.node(condition)} == 2)"
         k = self.constant(condition.q, "k")
         if isinstance(condition, Answered):
             return f"({k} in answered)"
@@ -389,7 +493,7 @@ class _Writer:
             if number is None:
                 return f"({k} in numbers and numbers[{k}] {operator} {value})"
             return f"({number} is not None and {number} {operator} {value})"
-        return f"({self.constant(condition.evaluate, 'e')}(context) == 2)"
+        return f"({self.node(condition)} == 2)"
 
 
 def _answer_reads(conditions: Iterable[Condition]) -> Iterable[tuple[str, str]]:
@@ -403,6 +507,14 @@ def _answer_reads(conditions: Iterable[Condition]) -> Iterable[tuple[str, str]]:
             store = next((s for t, s in _STORES.items() if isinstance(condition, t)), None)
             if store is not None:
                 yield store, condition.q
+
+
+def _decides(condition: Condition) -> bool:
+    """Whether the condition is an "any", or has one below it outside a "not": whether which
+    questions its evidence cites depends on the answers."""
+    if isinstance(condition, Or):
+        return True
+    return isinstance(condition, And) and any(_decides(part) for part in condition.parts)
 
 
 def _inline_test(condition: Condition) -> bool:
