@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -155,8 +154,9 @@ def _read(
         submitted_on=submitted_on,
         reference_date=submitted_on if reference_date is None else reference_date,
     )
-    if not isinstance(answers, Mapping):
+    # Answers are nearly always a dict, which is checked without asking the Mapping ABC.
+    if not isinstance(answers, dict) and not isinstance(answers, Mapping):
         answers = {}
     kept: dict[str, Any] = {}
     shown = program.read_answers(answers.get, context, kept)
-    return context, frozenset(chain.from_iterable(shown)), kept
+    return context, shown, kept

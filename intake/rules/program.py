@@ -11,7 +11,8 @@ the nodes themselves, once per pair of dates (see `_bounds_function`). Deeply ne
 are left to the nodes altogether.
 
 The functions do as little per evaluation as they can: an answer that several conditions read is
-fetched into a local once, and evidence is created as the tuples it is.
+fetched into a local once, the set of shown questions is built once per combination of
+follow-ups, and evidence is created as the tuples it is.
 
 Nothing from the document is written into the generated source: question keys, choice codes,
 numbers and texts are passed in as named constants (`k3`, `c12`), so a definition cannot inject
@@ -28,9 +29,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any, cast
 
-from intake.rules.answers import READERS
+from intake.rules.answers import _is_number, _read_date
 from intake.rules.conditions import (
     AllOf,
     And,
@@ -53,16 +55,17 @@ from intake.rules.results import Evidence
 _MAX_INLINE_DEPTH = 12
 _CODE_TYPES = frozenset({"yes_no", "yes_no_not_sure", "single_choice"})
 _TEXT_TYPES = frozenset({"short_text", "long_text"})
-_TRUTHY_TYPES = _CODE_TYPES | _TEXT_TYPES | {"date"}
 _OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=="}
 # Constants named by value rather than by object (see _Writer.constant).
 _BY_VALUE = frozenset({str, int, float, bool, frozenset})
 # Pairs of submission and reference dates whose satisfying ranges are kept, per definition.
 _BOUNDS_CACHE_SIZE = 256
+# Combinations of shown follow-ups whose set of question keys is kept, per definition.
+_VISIBLE_CACHE_SIZE = 256
 
-# Fills `kept` with the usable answers to shown questions, in document order; returns the keys of
-# the shown questions, in groups.
-type ReadAnswers = Callable[[Callable[[str], Any], Context, dict[str, Any]], list[tuple[str, ...]]]
+# Fills `kept` with the usable answers to shown questions, in document order, and the context
+# with them; returns the keys of the shown questions.
+type ReadAnswers = Callable[[Callable[[str], Any], Context, dict[str, Any]], frozenset[str]]
 # The rules that are not false: (index in definition.rules, 2 for true or 1 for unknown).
 type TestRules = Callable[[Context], list[tuple[int, int]]]
 # The satisfying range of every date comparison, for a reference and a submission date.
@@ -89,6 +92,7 @@ def compile_definition(definition: Definition) -> Program:
     source = writer.source()
     namespace: dict[str, Any] = dict(writer.constants)
     namespace["_bounds"] = bounds = writer.bounds()
+    namespace["_visible"] = writer.visible()
     # The source is built only from this module's templates and generated names (see above).
     exec(compile(source, f"<question set {definition.slug}>", "exec"), namespace)  # noqa: S102
     return Program(
@@ -121,11 +125,26 @@ def _bounds_function(leaves: list[DateLeaf]) -> Bounds:
     return bounds
 
 
+def _visible_function(
+    always: tuple[str, ...], runs: list[tuple[str, ...]]
+) -> Callable[[tuple[int, ...]], frozenset[str]]:
+    """The keys of the shown questions, from the numbers of the shown runs of follow-ups.
+
+    Patients see a few combinations of follow-ups over and over, so each set is built once.
+    """
+
+    @lru_cache(maxsize=_VISIBLE_CACHE_SIZE)
+    def visible(shown: tuple[int, ...]) -> frozenset[str]:
+        return frozenset(chain(always, *(runs[n] for n in shown)))
+
+    return visible
+
+
 # What a generated function may read from its context, bound to locals once at its start; each
 # function binds only the names its body uses.
 _PREAMBLE = {
+    "submitted": "submitted = context.submitted",
     "answered": "answered = context.answered",
-    "answered_add": "answered_add = context.answered.add",
     "codes": "codes = context.codes",
     "codes_get": "codes_get = context.codes.get",
     "ticked": "ticked = context.ticked",
@@ -160,13 +179,27 @@ class _Writer:
             "_tuple": tuple,
             "_new": tuple.__new__,
             "_Evidence": Evidence,
+            # What the readers of answers.READERS use.
+            "_sequence": (list, tuple),
+            "_all": all,
+            "_map": map,
+            "_is_str": str.__instancecheck__,
+            "_frozenset": frozenset,
+            "_read_date": _read_date,
+            "_is_number": _is_number,
         }
         self._names: dict[object, str] = {}
         # One leaf per distinct date comparison (its kind and count, whatever the question).
         self._dates: dict[DateLeaf, int] = {}
-        # About the function being written: the answers it holds in locals, as (store, question
-        # key), and how many temporaries it has named.
+        # The questions always shown, and each run of follow-ups shown together (see source).
+        self._always: tuple[str, ...] = ()
+        self._runs: list[tuple[str, ...]] = []
+        # About the function being written: whether it is read_answers, where context.answered
+        # is filled only at the end; the answers it holds in locals, as (store, question key);
+        # whether it calls a node; and how many temporaries it has named.
+        self._reading = False
         self._shared: frozenset[tuple[str, str]] = frozenset()
+        self._calls_nodes = False
         self._temporaries = 0
         # In an evidence function: the locals holding conditions' truths (see _truth_local).
         self._truths: dict[Condition, str] = {}
@@ -187,15 +220,23 @@ class _Writer:
         """The function giving the ranges that the `lo{n}`, `hi{n}` of the source refer to."""
         return _bounds_function(list(self._dates))
 
+    def visible(self) -> Callable[[tuple[int, ...]], frozenset[str]]:
+        """The function giving read_answers' result from the runs it saw shown."""
+        return _visible_function(self._always, self._runs)
+
     def function(self, name: str, parameters: str, body: list[str]) -> list[str]:
-        """A function with `body`, preceded by the bindings of the context names and the
-        answers it uses. The ranges of date comparisons come from `b`, a parameter of the evidence
-        functions."""
+        """A function with `body`, preceded by the bindings of the context names it uses.
+
+        Answers held in locals are fetched from the context, except in read_answers, where the
+        context starts empty and each is set as its question is read. The ranges of date
+        comparisons come from `b`, a parameter of the evidence functions.
+        """
         text = "\n".join(body)
-        answers = [
-            f"{store}_{k} = {store}_get({k})"
-            for store, k in dict.fromkeys(_ANSWER_NAMES.findall(text))
-        ]
+        held = dict.fromkeys(_ANSWER_NAMES.findall(text))
+        if name == "read_answers":
+            answers = [f"{store}_{k} = None" for store, k in held]
+        else:
+            answers = [f"{store}_{k} = {store}_get({k})" for store, k in held]
         used = set(_PREAMBLE_NAMES.findall("\n".join([text, *answers])))
         lines = [
             f"def {name}({parameters}):",
@@ -222,59 +263,78 @@ class _Writer:
 
     def read_answers(self) -> list[str]:
         """The body of read_answers: each shown question's answer read in document order."""
-        questions = self.definition.questions
-        always = tuple(k for k, q in questions.items() if q.show_if is None)
-        lines = [
-            f"shown = [{self.constant(always, 's')}]",
-            "show = shown.append",
-        ]
+        questions = self.definition.questions.values()
+        self._always = tuple(q.key for q in questions if q.show_if is None)
+        # Each answer a show_if reads is held in a local as well, set as its question is read.
+        shows = (q.show_if for q in questions if q.show_if is not None)
+        self._reading = True
+        self._shared = frozenset(_answer_reads(c for c in shows if _depth(c) <= _MAX_INLINE_DEPTH))
         # A show_if only reads earlier questions, so questions in a row with equal conditions
         # are all shown or all hidden: the condition is tested once for the run.
         runs: list[tuple[Condition | None, list[Question]]] = []
-        for question in questions.values():
+        for question in questions:
             if runs and question.show_if is not None and runs[-1][0] == question.show_if:
                 runs[-1][1].append(question)
             else:
                 runs.append((question.show_if, [question]))
+        lines = ["shown = []", "show = shown.append"]
         for condition, run in runs:
             indent = ""
             if condition is not None:
-                lines.append(f"if {self.condition(condition)}:")
-                keys = self.constant(tuple(q.key for q in run), "s")
-                lines.append(f"    show({keys})")
+                self._calls_nodes = False
+                test = self.condition(condition)
+                if self._calls_nodes:
+                    # The nodes read context.answered, which must be up to date for them.
+                    lines.append("answered.update(kept)")
+                lines.append(f"if {test}:")
+                lines.append(f"    show({len(self._runs)})")
+                self._runs.append(tuple(q.key for q in run))
                 indent = "    "
             for question in run:
                 lines.extend(indent + line for line in self.question(question))
-        lines.append("return shown")
+        # The keys answered are those kept: added in one go rather than one by one.
+        lines += ["answered.update(kept)", "return _visible(_tuple(shown))"]
+        self._reading, self._shared = False, frozenset()
         return lines
 
     def question(self, question: Question) -> list[str]:
-        """Statements reading one shown question's answer, as answers.READERS would."""
+        """Statements reading one shown question's answer `v`: what answers.READERS would store
+        (context.answered aside, see read_answers), tested in the same order."""
         k = self.constant(question.key, "k")
-        # For these types every falsy value is either blank or refused by the reader.
-        truthy = question.type in _TRUTHY_TYPES
-        test = "v" if truthy else 'v is not None and v != "" and v != []'
-        return [f"v = get({k})", f"if {test}:", *("    " + line for line in self.reader(question))]
-
-    def reader(self, question: Question) -> list[str]:
-        """Statements storing a usable answer `v`, as answers.READERS would without problems."""
-        k = self.constant(question.key, "k")
-        if question.type in _CODE_TYPES:
-            choices = self.constant(question.choice_codes)
-            return [
-                f"if _isinstance(v, _str) and v in {choices}:",
-                f"    answered_add({k})",
-                f"    codes[{k}] = v",
-                f"    kept[{k}] = v",
-            ]
-        if question.type in _TEXT_TYPES:
-            return ["if _isinstance(v, _str):", f"    answered_add({k})", f"    kept[{k}] = v"]
-        read = self.constant(READERS[question.type], "r")
-        return [
-            f"{read}({self.constant(question, 'q')}, v, context, None)",
-            f"if {k} in answered:",
-            f"    kept[{k}] = v",
-        ]
+        kind = question.type
+        # The test of a usable answer, and where the reader stores it as what (None: only kept).
+        if kind in _CODE_TYPES:
+            # `in` is safe once `v` is known to be a str; "" (blank) is no code, unless a
+            # definition not checked by validation makes it one.
+            blank = "v and " if "" in question.choice_codes else ""
+            test = f"{blank}_isinstance(v, _str) and v in {self.constant(question.choice_codes)}"
+            store, value = "codes", "v"
+        elif kind in _TEXT_TYPES:
+            test, store, value = "v and _isinstance(v, _str)", None, "v"
+        elif kind == "multiple_choice":
+            # An empty list is blank; an empty tuple is an answer that ticks nothing.
+            codes = self.constant(question.choice_codes)
+            test = (
+                "_isinstance(v, _sequence) and v != [] and _all(_map(_is_str, v))"
+                f" and (m := _frozenset(v)) <= {codes}"
+            )
+            store, value = "ticked", "m"
+        elif kind == "date":
+            # Every falsy value is blank or refused (dates are written as strings).
+            test = f"v and (iv := _read_date({self.constant(question, 'q')}, v, submitted, None))"
+            store, value = "dates", "iv"
+        elif kind == "number":
+            # None, "" and [] (blank) are not numbers.
+            test, store, value = "_is_number(v)", "numbers", "v"
+        else:
+            raise ValueError(f"No reader for questions of type {kind!r}.")
+        lines = [f"v = get({k})", f"if {test}:"]
+        if store is not None:
+            lines.append(f"    {store}[{k}] = {value}")
+            held = self.answer(store, question.key)
+            if held is not None:
+                lines.append(f"    {held} = {value}")
+        return [*lines, f"    kept[{k}] = v"]
 
     def test_rules(self) -> list[str]:
         """The body of test_rules: every rule tested in order."""
@@ -394,6 +454,7 @@ class _Writer:
 
     def node(self, condition: Condition) -> str:
         """A call of the condition's node: its truth, 0, 1 or 2."""
+        self._calls_nodes = True
         return f"{self.constant(condition.evaluate, 'e')}(context)"
 
     def truth(self, condition: Condition) -> str:
@@ -469,7 +530,8 @@ class _Writer:
             return f"({self.node(condition)} == 2)"
         k = self.constant(condition.q, "k")
         if isinstance(condition, Answered):
-            return f"({k} in answered)"
+            # While answers are read, the keys answered so far are those kept so far.
+            return f"({k} in kept)" if self._reading else f"({k} in answered)"
         if isinstance(condition, CodeIn):
             code = self.answer("codes", condition.q) or f"codes_get({k})"
             if len(condition.codes) == 1:

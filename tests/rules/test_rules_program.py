@@ -1,5 +1,6 @@
 """The compiled program gives exactly what walking the condition nodes gives, for any answers."""
 
+import dataclasses
 import json
 import random
 from datetime import date, timedelta
@@ -17,7 +18,11 @@ from intake.rules.engine import _program, _read
 from intake.rules.program import _Writer
 
 SKINPEN = Path(__file__).resolve().parents[2] / "intake" / "question_sets" / "skinpen.json"
-JUNK: list[Any] = [None, "", [], 0, 1.5, False, True, {}, (), "nonsense", ["nonsense"], "not_sure"]
+JUNK: list[Any] = [
+    *(None, "", [], 0, 1.5, False, True, {}, (), "nonsense", ["nonsense"], "not_sure"),
+    # Lists that are not all codes, numbers that are not finite, dates that do not exist.
+    *([1], ["yes", 2], [["yes"]], ("no",), float("nan"), float("inf"), "2025-02-30", "2025-13"),
+]
 
 
 def reference(
@@ -56,7 +61,8 @@ def random_answers(
             continue
         codes = [choice.code for choice in question.choices]
         if question.type == "multiple_choice":
-            answers[key] = [code for code in codes if rng.random() < 0.4]
+            ticked = [code for code in codes if rng.random() < 0.4]
+            answers[key] = tuple(ticked) if rng.random() < 0.1 else ticked
         elif codes:
             answers[key] = rng.choice(codes)
         elif question.type == "date":
@@ -252,3 +258,21 @@ def test_nothing_from_the_document_reaches_the_generated_source():
 
     assert "os.system" not in source
     assert "treatment_areas" not in source and "forehead" not in source
+
+
+def test_a_blank_answer_is_no_answer_even_where_a_definition_makes_it_a_code():
+    # Validation refuses "" as a choice code; the compiled reader must not depend on that.
+    definition = load_definition(
+        factory.document(
+            questions=[factory.question("smoker", "yes_no")],
+            rules=[factory.rule("smokes", {"q": "smoker", "in": ["yes", "no"]})],
+        )
+    )
+    question = definition.questions["smoker"]
+    codes = question.choice_codes | {""}
+    definition.questions["smoker"] = dataclasses.replace(question, choice_codes=codes)
+
+    evaluation = evaluate(definition, {"smoker": ""}, submitted_on=date(2026, 3, 2))
+
+    assert evaluation.answers == {}
+    assert evaluation.flags == ()
