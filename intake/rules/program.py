@@ -11,8 +11,9 @@ the nodes themselves, once per pair of dates (see `_bounds_function`). Deeply ne
 are left to the nodes altogether.
 
 The functions do as little per evaluation as they can: an answer that several conditions read is
-fetched into a local once, the set of shown questions is built once per combination of
-follow-ups, and evidence is created as the tuples it is.
+fetched into a local once, a code answered is stored once (see `_Writer.__init__`), the set of
+shown questions is built once per combination of follow-ups, and evidence is created as the
+tuples it is.
 
 Nothing from the document is written into the generated source: question keys, choice codes,
 numbers and texts are passed in as named constants (`k3`, `c12`), so a definition cannot inject
@@ -154,7 +155,7 @@ _PREAMBLE = {
     "dates": "dates = context.dates",
     "dates_get": "dates_get = context.dates.get",
 }
-_PREAMBLE_NAMES = re.compile(r"\b(" + "|".join(_PREAMBLE) + r")\b")
+_PREAMBLE_NAMES = re.compile(r"(?<![.\w])(" + "|".join(_PREAMBLE) + r")\b")
 # Where each kind of leaf finds its answer in the context.
 _STORES: dict[type[Leaf], str] = {
     CodeIn: "codes",
@@ -189,6 +190,17 @@ class _Writer:
             "_is_number": _is_number,
         }
         self._names: dict[object, str] = {}
+        # Whether `is` and `in` test only code questions (as validation ensures): then the kept
+        # answers, which hold the same codes for those questions, serve as context.codes, and a
+        # code need not be stored twice.
+        questions = definition.questions
+        conditions = [q.show_if for q in questions.values() if q.show_if is not None]
+        conditions += [rule.when for rule in definition.rules]
+        self._codes_kept = all(
+            q in questions and questions[q].type in _CODE_TYPES
+            for store, q in _answer_reads(conditions)
+            if store == "codes"
+        )
         # One leaf per distinct date comparison (its kind and count, whatever the question).
         self._dates: dict[DateLeaf, int] = {}
         # The questions always shown, and each run of follow-ups shown together (see source).
@@ -278,6 +290,8 @@ class _Writer:
             else:
                 runs.append((question.show_if, [question]))
         lines = ["shown = []", "show = shown.append"]
+        if self._codes_kept:
+            lines.insert(0, "context.codes = kept")
         for condition, run in runs:
             indent = ""
             if condition is not None:
@@ -330,7 +344,8 @@ class _Writer:
             raise ValueError(f"No reader for questions of type {kind!r}.")
         lines = [f"v = get({k})", f"if {test}:"]
         if store is not None:
-            lines.append(f"    {store}[{k}] = {value}")
+            if store != "codes" or not self._codes_kept:
+                lines.append(f"    {store}[{k}] = {value}")
             held = self.answer(store, question.key)
             if held is not None:
                 lines.append(f"    {held} = {value}")

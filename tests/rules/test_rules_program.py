@@ -13,7 +13,7 @@ import rules_factory as factory
 from bench.rules_timing import synthetic_document
 from intake.rules import TIERS, Definition, Evidence, Flag, Rule, evaluate, load_definition
 from intake.rules.answers import is_unanswered, read_answer
-from intake.rules.conditions import FALSE, Context
+from intake.rules.conditions import FALSE, CodeIn, Context
 from intake.rules.engine import _program, _read
 from intake.rules.program import _Writer
 
@@ -182,6 +182,22 @@ def edge_cases() -> dict[str, Any]:
 )
 def test_the_compiled_program_agrees_with_the_condition_nodes(document, rounds, days):
     assert_agrees(load_definition(document), rounds, days)
+
+
+def test_codes_are_kept_apart_where_a_definition_tests_other_answers_with_is():
+    # Validation refuses "is" on a text question; the compiled program must not depend on that
+    # (it then keeps the codes answered in a dict of their own).
+    definition = load_definition(edge_cases())
+    text_is_yes = CodeIn("details", frozenset({"yes"}))
+    rules = [dataclasses.replace(rule, when=text_is_yes) for rule in definition.rules[:1]]
+    definition = dataclasses.replace(definition, rules=(*rules, *definition.rules[1:]))
+    assert "context.codes = kept" not in _Writer(definition).source()
+    evaluation = evaluate(
+        definition, {"taking": "yes", "details": "yes"}, submitted_on=date(2026, 3, 2)
+    )
+    assert "recent" not in [flag.code for flag in evaluation.flags]
+
+    assert_agrees(definition, 300, range(-400, 100))
 
 
 def assert_agrees(definition: Definition, rounds: int, days: range) -> None:
