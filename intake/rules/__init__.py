@@ -16,8 +16,9 @@ from intake.rules.definition import (
     Rule,
     Section,
 )
-from intake.rules.engine import Evaluation, Evidence, Flag, evaluate, visible_questions
+from intake.rules.engine import Evaluation, evaluate, visible_questions
 from intake.rules.problems import DefinitionError, Problem
+from intake.rules.results import Evidence, Flag
 from intake.rules.validation import load_definition, validate
 
 __all__ = [

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 from functools import lru_cache
+from typing import Any
 
 from intake.rules.calendar import add_months, add_years
 
@@ -49,7 +50,10 @@ class Context:
         self.submitted = submitted_on
         self.reference = reference_date
         self.answered: set[str] = set()
-        self.codes: dict[str, str] = {}
+        # The code answered to each yes/no, yes/no/not sure or single-choice question. Only those
+        # questions' codes are ever looked up here, so the compiled program (program.py) may put
+        # its dict of all kept answers here instead, which holds the same codes for them.
+        self.codes: dict[str, Any] = {}
         self.ticked: dict[str, frozenset[str]] = {}
         self.numbers: dict[str, Number] = {}
         self.dates: dict[str, Interval] = {}

@@ -3,75 +3,75 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any
 from weakref import WeakKeyDictionary
 
-from intake.rules.conditions import UNKNOWN, Context
-from intake.rules.definition import TIERS, Definition, Question
+from intake.rules.conditions import Context
+from intake.rules.definition import TIERS, Definition, Rule
 from intake.rules.program import Program, compile_definition
+from intake.rules.results import Flag
 
 _SEVERITY = {tier: rank for rank, tier in enumerate(TIERS)}
-_UNKNOWN = 1
+
+# A rule that is not false, as a candidate for its flag: (severity rank, provisional, position,
+# index in definition.rules). Among the rules raising one flag the lowest wins: the most severe,
+# then a true one over an unknown one, then the first.
+type _Candidate = tuple[int, bool, int, int]
+# Flags are listed by severity, then by their rule's position.
+_LISTED = itemgetter(0, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A definition made ready to evaluate: its program, and what each rule's flag says."""
+
+    program: Program
+    # By rule index, then by truth - 1 (unknown, true): the flag code and the rule as a candidate.
+    candidates: tuple[tuple[tuple[str, _Candidate], tuple[str, _Candidate]], ...]
+    # By rule index, then by provisional (False, True): the flag's fields before its evidence.
+    fields: tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...]
+
+
 # Each definition is compiled on its first evaluation; definitions never change.
-_PROGRAMS: WeakKeyDictionary[Definition, Program] = WeakKeyDictionary()
+_PLANS: WeakKeyDictionary[Definition, _Plan] = WeakKeyDictionary()
+
+
+def _plan(definition: Definition) -> _Plan:
+    plan = _PLANS.get(definition)
+    if plan is None:
+        rules = definition.rules
+        plan = _PLANS[definition] = _Plan(
+            program=compile_definition(definition),
+            candidates=tuple(
+                (
+                    (rule.flag, (_SEVERITY[rule.tier], True, rule.position, index)),
+                    (rule.flag, (_SEVERITY[rule.tier], False, rule.position, index)),
+                )
+                for index, rule in enumerate(rules)
+            ),
+            fields=tuple((_fields(rule, False), _fields(rule, True)) for rule in rules),
+        )
+    return plan
+
+
+def _fields(rule: Rule, provisional: bool) -> tuple[Any, ...]:
+    return (
+        rule.flag,
+        rule.tier,
+        provisional,
+        rule.temporary,
+        rule.id,
+        rule.practitioner_message,
+        rule.patient_guidance,
+        rule.sources,
+    )
 
 
 def _program(definition: Definition) -> Program:
-    program = _PROGRAMS.get(definition)
-    if program is None:
-        program = _PROGRAMS[definition] = compile_definition(definition)
-    return program
-
-
-# Evidence and Flag are named tuples rather than frozen dataclasses: as immutable, and several
-# times cheaper to create, which matters when a full questionnaire raises a handful of flags.
-class Evidence(NamedTuple):
-    """An answer that made a flag's condition true, or unknown (`uncertain`)."""
-
-    question_key: str
-    question_text: str
-    answer: Any
-    uncertain: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable copy."""
-        return {
-            "question_key": self.question_key,
-            "question_text": self.question_text,
-            "answer": self.answer,
-            "uncertain": self.uncertain,
-        }
-
-
-class Flag(NamedTuple):
-    """A raised flag: the winning rule among those sharing its code, with its evidence."""
-
-    code: str
-    tier: str
-    provisional: bool
-    temporary: bool
-    rule_id: str
-    practitioner_message: str
-    patient_guidance: str
-    sources: tuple[str, ...]
-    evidence: tuple[Evidence, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable copy."""
-        return {
-            "code": self.code,
-            "tier": self.tier,
-            "provisional": self.provisional,
-            "temporary": self.temporary,
-            "rule_id": self.rule_id,
-            "practitioner_message": self.practitioner_message,
-            "patient_guidance": self.patient_guidance,
-            "sources": list(self.sources),
-            "evidence": [item.as_dict() for item in self.evidence],
-        }
+    return _plan(definition).program
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,22 +104,30 @@ def evaluate(
     reference_date: datetime.date | None = None,
 ) -> Evaluation:
     """Run every rule on the answers to shown questions and return the flags raised."""
-    program = _program(definition)
+    plan = _plan(definition)
+    program = plan.program
     context, shown, kept = _read(program, answers, submitted_on, reference_date)
-    # Per flag code: (severity rank, provisional, position) of the best rule so far, and the rule.
-    best: dict[str, tuple[tuple[int, bool, int], int]] = {}
-    rules = definition.rules
+    # Per flag code, the best rule so far.
+    best: dict[str, _Candidate] = {}
+    candidates = plan.candidates
     for index, truth in program.test_rules(context):
-        rule = rules[index]
-        rank = (_SEVERITY[rule.tier], truth == _UNKNOWN, rule.position)
-        current = best.get(rule.flag)
-        if current is None or rank < current[0]:
-            best[rule.flag] = (rank, index)
-    winners = sorted(best.values(), key=lambda item: (item[0][0], rules[item[1]].position))
-    flags = tuple(
-        _flag(definition, program, index, provisional, context, kept)
-        for (_, provisional, _), index in winners
-    )
+        code, candidate = candidates[index][truth - 1]
+        current = best.get(code)
+        if current is None or candidate < current:
+            best[code] = candidate
+    flags: tuple[Flag, ...] = ()
+    if best:
+        evidence, fields, kept_get = program.evidence, plan.fields, kept.get
+        bounds = program.bounds(context.reference, context.submitted)
+        # Flags are built as the tuples they are (Flag(...) would go through a Python __new__).
+        flags = tuple(
+            [
+                tuple.__new__(
+                    Flag, fields[index][provisional] + (evidence[index](context, kept_get, bounds),)
+                )
+                for _, provisional, _, index in sorted(best.values(), key=_LISTED)
+            ]
+        )
     return Evaluation(
         flags=flags,
         outcome=flags[0].tier if flags else None,
@@ -146,54 +154,9 @@ def _read(
         submitted_on=submitted_on,
         reference_date=submitted_on if reference_date is None else reference_date,
     )
-    if not isinstance(answers, Mapping):
+    # Answers are nearly always a dict, which is checked without asking the Mapping ABC.
+    if not isinstance(answers, dict) and not isinstance(answers, Mapping):
         answers = {}
     kept: dict[str, Any] = {}
     shown = program.read_answers(answers.get, context, kept)
-    return context, frozenset(chain.from_iterable(shown)), kept
-
-
-def _by_position(questions: Mapping[str, Question]) -> Callable[[tuple[str, bool]], int]:
-    return lambda item: questions[item[0]].position
-
-
-def _flag(
-    definition: Definition,
-    program: Program,
-    index: int,
-    provisional: bool,
-    context: Context,
-    kept: dict[str, Any],
-) -> Flag:
-    rule = definition.rules[index]
-    plan = program.evidence[index]
-    # An answer the engine could not use is no evidence of anything: show it as unanswered.
-    if plan is not None:
-        evidence = tuple(
-            Evidence(
-                key,
-                text,
-                kept.get(key),
-                any(leaf.evaluate(context) is UNKNOWN for leaf in dates) if dates else False,
-            )
-            for key, text, dates in plan
-        )
-    else:
-        found: dict[str, bool] = {}
-        rule.when.collect_evidence(context, found)
-        questions = definition.questions
-        items = sorted(found.items(), key=_by_position(questions))
-        evidence = tuple(
-            Evidence(key, questions[key].text, kept.get(key), uncertain) for key, uncertain in items
-        )
-    return Flag(
-        code=rule.flag,
-        tier=rule.tier,
-        provisional=provisional,
-        temporary=rule.temporary,
-        rule_id=rule.id,
-        practitioner_message=rule.practitioner_message,
-        patient_guidance=rule.patient_guidance,
-        sources=rule.sources,
-        evidence=evidence,
-    )
+    return context, shown, kept

@@ -1,0 +1,53 @@
+"""What an evaluation raises: flags, each with the answers it rests on."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+# Evidence and Flag are named tuples rather than frozen dataclasses: as immutable, and several
+# times cheaper to create, which matters when a full questionnaire raises a handful of flags.
+class Evidence(NamedTuple):
+    """An answer that made a flag's condition true, or unknown (`uncertain`)."""
+
+    question_key: str
+    question_text: str
+    answer: Any
+    uncertain: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable copy."""
+        return {
+            "question_key": self.question_key,
+            "question_text": self.question_text,
+            "answer": self.answer,
+            "uncertain": self.uncertain,
+        }
+
+
+class Flag(NamedTuple):
+    """A raised flag: the winning rule among those sharing its code, with its evidence."""
+
+    code: str
+    tier: str
+    provisional: bool
+    temporary: bool
+    rule_id: str
+    practitioner_message: str
+    patient_guidance: str
+    sources: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable copy."""
+        return {
+            "code": self.code,
+            "tier": self.tier,
+            "provisional": self.provisional,
+            "temporary": self.temporary,
+            "rule_id": self.rule_id,
+            "practitioner_message": self.practitioner_message,
+            "patient_guidance": self.patient_guidance,
+            "sources": list(self.sources),
+            "evidence": [item.as_dict() for item in self.evidence],
+        }
