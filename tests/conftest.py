@@ -1,7 +1,5 @@
 import copy
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +13,6 @@ settings.register_profile("ci", max_examples=500, deadline=None, print_blob=True
 settings.register_profile("nightly", parent=settings.get_profile("ci"), max_examples=10_000)
 settings.register_profile("dev", parent=settings.get_profile("ci"), max_examples=30)
 settings.load_profile("ci")
-
-SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
 
 MINIMAL_DOCUMENT: dict[str, Any] = {
     "format": "consultation-intake/question-set/1",
@@ -101,8 +97,6 @@ def _plain_http_test_client() -> None:
 @pytest.fixture
 def version() -> Any:
     """The SkinPen question set, published."""
-    from intake.models import import_document
+    from recorded_rows import published_skinpen
 
-    version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
-    version.publish()
-    return version
+    return published_skinpen()
