@@ -5,9 +5,10 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-# "ci", the default, gives every property 500 examples: enough for the fuzzing tests to reach odd
-# corners on every run. "nightly" (pytest --hypothesis-profile=nightly) searches much longer, and
-# "dev" is a quick look while changing code.
+# "ci", the default, gives every property 500 examples (the fuzzing tests, whose examples are whole
+# requests, 300 each: tests/test_fuzzing.py): enough to reach odd corners on every run. "nightly"
+# (pytest --hypothesis-profile=nightly) searches much longer, and "dev" is a quick look while
+# changing code.
 # Requests and database work have no steady speed on a shared machine, so no deadline.
 settings.register_profile("ci", max_examples=500, deadline=None, print_blob=True)
 settings.register_profile("nightly", parent=settings.get_profile("ci"), max_examples=10_000)
