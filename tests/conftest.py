@@ -77,6 +77,35 @@ def make_document() -> Callable[..., dict[str, Any]]:
     return factory
 
 
+# pytest-django's fixtures that give a test the database; a test marked django_db has it too.
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `database` every test that can reach the database (before `-m` selects).
+
+    The others (the rules engine, settings, forms) give the same result whichever database is
+    configured, so CI runs them once, on PostgreSQL, and only the `database` tests on SQLite.
+    """
+    from django.test import TransactionTestCase
+
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        cls = getattr(item, "cls", None)
+        if (
+            item.get_closest_marker("django_db")
+            or fixtures & DATABASE_FIXTURES
+            or (cls is not None and issubclass(cls, TransactionTestCase))
+        ):
+            item.add_marker(pytest.mark.database)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _plain_http_test_client() -> None:
     # The test client and the browser tests' live server speak plain HTTP. Session-wide, because
