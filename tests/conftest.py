@@ -1,22 +1,19 @@
 import copy
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
 
-# "ci", the default, gives every property 500 examples: enough for the fuzzing tests to reach odd
-# corners on every run. "nightly" (pytest --hypothesis-profile=nightly) searches much longer, and
-# "dev" is a quick look while changing code.
+# "ci", the default, gives every property 500 examples (the fuzzing tests, whose examples are whole
+# requests, 300 each: tests/test_fuzzing.py): enough to reach odd corners on every run. "nightly"
+# (pytest --hypothesis-profile=nightly) searches much longer, and "dev" is a quick look while
+# changing code.
 # Requests and database work have no steady speed on a shared machine, so no deadline.
 settings.register_profile("ci", max_examples=500, deadline=None, print_blob=True)
 settings.register_profile("nightly", parent=settings.get_profile("ci"), max_examples=10_000)
 settings.register_profile("dev", parent=settings.get_profile("ci"), max_examples=30)
 settings.load_profile("ci")
-
-SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
 
 MINIMAL_DOCUMENT: dict[str, Any] = {
     "format": "consultation-intake/question-set/1",
@@ -80,6 +77,35 @@ def make_document() -> Callable[..., dict[str, Any]]:
     return factory
 
 
+# pytest-django's fixtures that give a test the database; a test marked django_db has it too.
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `database` every test that can reach the database (before `-m` selects).
+
+    The others (the rules engine, settings, forms) give the same result whichever database is
+    configured, so CI runs them once, on PostgreSQL, and only the `database` tests on SQLite.
+    """
+    from django.test import TransactionTestCase
+
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        cls = getattr(item, "cls", None)
+        if (
+            item.get_closest_marker("django_db")
+            or fixtures & DATABASE_FIXTURES
+            or (cls is not None and issubclass(cls, TransactionTestCase))
+        ):
+            item.add_marker(pytest.mark.database)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _plain_http_test_client() -> None:
     # The test client and the browser tests' live server speak plain HTTP. Session-wide, because
@@ -101,8 +127,6 @@ def _plain_http_test_client() -> None:
 @pytest.fixture
 def version() -> Any:
     """The SkinPen question set, published."""
-    from intake.models import import_document
+    from recorded_rows import published_skinpen
 
-    version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
-    version.publish()
-    return version
+    return published_skinpen()

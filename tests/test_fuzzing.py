@@ -1,10 +1,11 @@
 """Arbitrary and malformed form posts never give a server error, and a refused post changes nothing.
 
-Every endpoint that takes a form gets the active Hypothesis profile's number of examples
-(tests/conftest.py: 500 by default, more with `--hypothesis-profile=nightly`). To keep that quick,
-one set-up serves all the examples of a test: each example resolves the URL and calls its view
-(decorators included, the middleware left out) with a request from RequestFactory, inside a
-savepoint that is rolled back afterwards, so no example sees another's changes.
+Every endpoint that takes a form gets 300 examples in the default Hypothesis profile, `ci` (see
+FUZZ_EXAMPLES), and the profile's own number in the others (tests/conftest.py: 10,000 with
+`--hypothesis-profile=nightly`). To keep that quick, one set-up serves all the examples of a
+test: each example resolves the URL and calls its view (decorators included, the middleware left
+out) with a request from RequestFactory, inside a savepoint that is rolled back afterwards, so no
+example sees another's changes.
 
 Rendering a whole questionnaire page costs several times more than everything else an example
 does, so by default a patient page that would be rendered is reduced to its form's errors (the
@@ -69,8 +70,17 @@ STEPS = steps_for(load_definition(json.loads(SKINPEN.read_text(encoding="utf-8")
 FORM_STEPS = [step for step in STEPS if step.kind != CHECK]
 TODAY = datetime.date.today()
 
+# An example here is a whole request and its database work, hundreds of times dearer than an
+# example of a rules-engine property, so in the `ci` profile (500 examples a property) each form
+# gets 300: with 15 forms, still thousands of bodies on every run.
+FUZZ_EXAMPLES = {"ci": 300}
 # The set-up runs once per test, not once per example: each example rolls its own changes back.
-fuzz = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+fuzz = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    max_examples=FUZZ_EXAMPLES.get(
+        settings.get_current_profile_name(), settings.default.max_examples
+    ),
+)
 
 # --- What a client can send -----------------------------------------------------------------
 
@@ -310,7 +320,7 @@ def in_rolled_back_savepoint(example: Callable[[], None]) -> None:
 
 
 def database() -> dict[str, Any]:
-    """Every row a post could change, as plain values (three queries: it runs twice an example)."""
+    """Every row a post could change, as plain values (three queries)."""
     with connection.cursor() as cursor:
         cursor.execute(COUNTS)
         counts = dict(zip(COUNTED, cursor.fetchone(), strict=True))
@@ -319,6 +329,23 @@ def database() -> dict[str, Any]:
         "submissions": list(Submission.objects.order_by("pk").values()),
         **counts,
     }
+
+
+@pytest.fixture
+def at_start() -> Callable[[], dict[str, Any]]:
+    """database() as every example of the test starts, read by the first example only.
+
+    Each example rolls back what it wrote, so each starts from the same rows; comparing with the
+    first example's rows also fails an example that finds another's changes left behind.
+    """
+    rows: dict[str, Any] = {}
+
+    def read() -> dict[str, Any]:
+        if not rows:
+            rows.update(database())
+        return rows
+
+    return read
 
 
 # Rows that are only ever added (or, for invitations, changed by staff alone): counting will do.
@@ -382,14 +409,14 @@ def step_bodies(version: QuestionSetVersion, completed_draft: Draft, number: int
 @fuzz
 @given(data=st.data())
 def test_no_post_to_a_step_breaks_it_and_a_refused_one_saves_nothing(
-    version, completed_draft, quick_pages, step_bodies, number, data
+    version, completed_draft, quick_pages, step_bodies, at_start, number, data
 ):
     body = data.draw(step_bodies, label="body")
     step = STEPS[number - 1]
     definition = version.compiled()
 
     def example() -> None:
-        before = database()
+        before = at_start()
         draft_before = Draft.objects.get(pk=completed_draft.pk)
 
         sent = send(step_url(number), body, draft=completed_draft)
@@ -426,11 +453,11 @@ START_BODIES = bodies({"treatment_date": "14/3/2030"}, ["treatment_date"])
 @fuzz
 @given(body=START_BODIES)
 def test_no_post_to_the_start_page_breaks_it_and_a_refused_one_starts_nothing(
-    version, quick_pages, body
+    version, quick_pages, at_start, body
 ):
 
     def example() -> None:
-        before = database()
+        before = at_start()
 
         sent = send("/start/", body)
 
@@ -457,12 +484,12 @@ CHECK_BODIES = bodies(CONSENT, [*CONSENT, "action"])
 @fuzz
 @given(body=CHECK_BODIES)
 def test_no_post_to_the_check_page_breaks_it_and_a_refused_one_submits_nothing(
-    version, completed_draft, quick_pages, body
+    version, completed_draft, quick_pages, at_start, body
 ):
     check = STEPS[-1].number
 
     def example() -> None:
-        before = database()
+        before = at_start()
 
         sent = send(step_url(check), body, draft=completed_draft)
 
@@ -581,13 +608,13 @@ def review_form_bodies(reviewed, form: str):
 @fuzz
 @given(data=st.data())
 def test_no_post_to_a_review_form_breaks_it_and_a_refused_one_saves_nothing(
-    reviewed, review_form_bodies, form, data
+    reviewed, review_form_bodies, at_start, form, data
 ):
     submission, lead = reviewed
     body = data.draw(review_form_bodies, label="body")
 
     def example() -> None:
-        before = database()
+        before = at_start()
 
         sent = send(page(submission), body, user=lead)
 
