@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -345,6 +346,61 @@ def test_a_short_queue_gives_its_exact_count(client, version):
     logged_in(client, staff("p", "Practitioner"))
 
     assert "12 submissions" in client.get("/admin/intake/submission/").content.decode()
+
+
+def without_tokens(text: str) -> str:
+    """A page with its per-request CSRF tokens and CSP nonces taken out."""
+    text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
+    return re.sub(r'nonce="[^"]+"', "", text)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?review_status__exact=new&treatment=next_7_days", "?o=-6.1", "?q=Example&p=1"],
+)
+def test_the_queue_rows_are_the_same_html_as_the_admins_own(client, version, monkeypatch, query):
+    from intake.admin.queue_rows import QueueRows
+
+    make_submission(
+        version,
+        COLD_SORE,
+        patient_name='Zoë <O\'Brien> & "Co" Example',
+        treatment_date=TODAY + datetime.timedelta(days=2),
+    )
+    make_submission(version, PREGNANT, patient_name="  Ann Example  ")
+    unbooked = make_submission(version, patient_name="   ")
+    Submission.objects.filter(pk=unbooked.pk).update(treatment_date=None)
+    decided = make_submission(version, patient_name="Done Example", treatment_date=TODAY)
+    lead = staff("lead <b>", "Medical lead")
+    Submission.objects.filter(pk=decided.pk).update(
+        review_status="cleared", review_order=2, reviewer=lead, outcome="manageable"
+    )
+    old = make_submission(version, patient_name="Old Example")
+    Submission.objects.filter(pk=old.pk).update(outcome="a_tier_since_retired")
+    served = []
+    rows = QueueRows.__call__
+    monkeypatch.setattr(QueueRows, "__call__", lambda self, r: served.append(1) or rows(self, r))
+    url = "/admin/intake/submission/" + query
+
+    for user in (staff("boss", superuser=True), staff("p", "Practitioner")):
+        logged_in(client, user)
+        ours = client.get(url).content.decode()
+        with monkeypatch.context() as admin_own:
+            admin_own.setattr(QueueRows, "serves", staticmethod(lambda cl: False))
+            theirs = client.get(url).content.decode()
+
+        assert without_tokens(ours) == without_tokens(theirs)
+        assert "Example" in ours
+    assert len(served) == 2
+
+
+def test_a_popup_queue_is_left_to_the_admin(client, version):
+    make_submission(version, patient_name="Ann Example")
+    logged_in(client, staff("p", "Practitioner"))
+
+    text = client.get("/admin/intake/submission/?_popup=1").content.decode()
+
+    assert "data-popup-opener" in text and ">Ann Example<" in text
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL query plans")

@@ -51,6 +51,15 @@ from intake.reviews import (
 )
 
 OUTCOME_LABELS = dict(Tier.choices)
+
+
+def _outcome_badge(outcome: str) -> str:
+    label = OUTCOME_LABELS.get(outcome, "No flags")
+    return format_html('<span class="outcome outcome-{}">{}</span>', outcome or "none", label)
+
+
+# The queue's outcome badges, made once ("" is a submission without flags).
+OUTCOME_BADGES = {outcome: _outcome_badge(outcome) for outcome in [*Tier.values, ""]}
 # The largest primary key a database column holds (a signed 64-bit integer).
 LARGEST_ID = 2**63 - 1
 
@@ -243,9 +252,8 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_badge(self, submission: Submission) -> str:
-        label = OUTCOME_LABELS.get(submission.outcome, "No flags")
-        css = submission.outcome or "none"
-        return format_html('<span class="outcome outcome-{}">{}</span>', css, label)
+        badge = OUTCOME_BADGES.get(submission.outcome)
+        return _outcome_badge(submission.outcome) if badge is None else badge
 
     @admin.display(description="Flags")
     def flags_in_short(self, submission: Submission) -> str:
