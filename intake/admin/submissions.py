@@ -60,6 +60,18 @@ def _outcome_badge(outcome: str) -> str:
 
 # The queue's outcome badges, made once ("" is a submission without flags).
 OUTCOME_BADGES = {outcome: _outcome_badge(outcome) for outcome in [*Tier.values, ""]}
+# What the queue shows of a submission (SubmissionAdmin.list_display, and the reference its
+# selection box is labelled with); nothing else is loaded for it, the answers least of all.
+QUEUE_FIELDS = [
+    "reference",
+    "patient_name",
+    "submitted_at",
+    "treatment_date",
+    "outcome",
+    "flag_codes",
+    "review_status",
+    "reviewer__username",
+]
 # The largest primary key a database column holds (a signed 64-bit integer).
 LARGEST_ID = 2**63 - 1
 
@@ -85,11 +97,12 @@ class VersionFilter(admin.SimpleListFilter):
     parameter_name = "version"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        # One query for every version, without their (large) definitions.
+        # One query for every version, with only what their names need: a version's other
+        # columns (its definition and test cases above all) are tens of kilobytes of JSON each.
         versions = (
             QuestionSetVersion.objects.exclude(status="draft")
             .select_related("question_set")
-            .defer("definition", "question_set__description")
+            .only("number", "label", "question_set__title")
         )
         return [(str(version.pk), str(version)) for version in versions]
 
@@ -247,8 +260,9 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         css = {"all": ["intake/admin.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
-        # The queue never loads the answers: free-text health data stays off the list.
-        return super().get_queryset(request).defer("answers")
+        # The queue never loads the answers (free-text health data stays off the list), nor any
+        # other column it does not show: each one loaded costs time on every row of every page.
+        return super().get_queryset(request).select_related("reviewer").only(*QUEUE_FIELDS)
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_badge(self, submission: Submission) -> str:
