@@ -281,39 +281,58 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             *super().get_urls(),
         ]
 
-    def _submission(self, request: HttpRequest, object_id: str) -> Submission:
+    def _submission(
+        self, request: HttpRequest, object_id: str, *, whole_version: bool = False
+    ) -> Submission:
+        """The submission with everything its page shows, in a fixed number of queries.
+
+        Staff are shown by their username, and the version by its name, so that is all that is
+        loaded of them; `whole_version` loads the version entire (its definition included).
+        """
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
             pk = uuid.UUID(object_id)
         except ValueError:
             raise Http404("No such submission.") from None
-        # Everything the page shows, in a fixed number of queries; each queryset carries the
-        # fetch mode, as rows from a prefetch do not inherit it from their parent.
+        # Each queryset carries the fetch mode, as rows from a prefetch do not inherit it.
         mode = self.submission_fetch_mode
-        decisions = FlagDecision.objects.select_related("by").fetch_mode(mode)
-        flags = Flag.objects.prefetch_related(Prefetch("decisions", queryset=decisions))
-        assessments = Assessment.objects.select_related("by").prefetch_related(
-            Prefetch("flags", queryset=flags.fetch_mode(mode))
+        decisions = FlagDecision.objects.select_related("by").only(
+            *_fields(FlagDecision), "by__username"
         )
-        submission = (
-            Submission.objects.select_related("version__question_set", "reviewer", "invitation")
-            # The parsed definition is cached per process (QuestionSetVersion.compiled).
-            .defer("version__definition")
-            .prefetch_related(
-                Prefetch("assessments", queryset=assessments.fetch_mode(mode)),
-                Prefetch(
-                    "review_events",
-                    queryset=ReviewEvent.objects.select_related("by").fetch_mode(mode),
-                ),
+        # By position only: the model's order would join each flag's assessment to sort by it.
+        flags = Flag.objects.order_by("position").prefetch_related(
+            Prefetch("decisions", queryset=decisions.fetch_mode(mode))
+        )
+        assessments = (
+            Assessment.objects.select_related("by")
+            .only(*_fields(Assessment), "by__username")
+            .prefetch_related(Prefetch("flags", queryset=flags.fetch_mode(mode)))
+        )
+        events = ReviewEvent.objects.select_related("by").only(
+            *_fields(ReviewEvent), "by__username"
+        )
+        submissions = Submission.objects.select_related("version__question_set", "reviewer")
+        if not whole_version:
+            # The version's name, and its content hash for its parsed definition (cached per
+            # process by QuestionSetVersion.compiled), not its tens of kilobytes of JSON.
+            submissions = submissions.only(
+                *_fields(Submission),
+                *[f"version__{name}" for name in ("number", "label", "content_hash")],
+                "version__question_set__title",
+                "reviewer__username",
             )
-            .fetch_mode(mode)
-            .filter(pk=pk)
-            .first()
-        )
-        if submission is None:
-            raise Http404("No such submission.")
-        return submission
+        try:
+            return (
+                submissions.prefetch_related(
+                    Prefetch("assessments", queryset=assessments.fetch_mode(mode)),
+                    Prefetch("review_events", queryset=events.fetch_mode(mode)),
+                )
+                .fetch_mode(mode)
+                .get(pk=pk)
+            )
+        except Submission.DoesNotExist:
+            raise Http404("No such submission.") from None
 
     def change_view(
         self,
@@ -416,7 +435,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         """The submission as an HL7 FHIR R4 QuestionnaireResponse to its own version."""
         if not self.has_export_permission(request):
             raise PermissionDenied
-        submission = self._submission(request, object_id)
+        submission = self._submission(request, object_id, whole_version=True)
         AuditEntry.record(
             request.user, AuditAction.EXPORT, submission, references=[submission.reference]
         )
@@ -460,6 +479,11 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("intake.export_submission")
+
+
+def _fields(model: type[models.Model]) -> list[str]:
+    """A model's own columns, for `only()` beside some of a related row's."""
+    return [field.name for field in model._meta.concrete_fields]
 
 
 def _form_problem(form: Any) -> str:
