@@ -441,6 +441,32 @@ def test_the_submission_page_shows_flags_with_evidence_then_answers(client, vers
     assert 'Signed "Ann Example"' in text
 
 
+def test_answers_and_evidence_are_escaped_with_their_line_breaks_and_marks(client, version):
+    from django.utils.html import escape
+
+    from intake.models import Flag
+
+    submission = make_submission(version, COLD_SORE | {"other_medicines": "fish <oil>\nand zinc"})
+    flag = submission.current_flags().get(code="cold_sore_history")
+    # An answer the patient was unsure of, to a question no longer in the set.
+    gone = {"question_key": "gone", "question_text": "An <old> question", "answer": None}
+    Flag.objects.filter(pk=flag.pk).update(evidence=[*flag.evidence, gone | {"uncertain": True}])
+    questions = version.compiled().questions
+    logged_in(client, staff("p", "Practitioner"))
+
+    for url in (page(submission), f"/admin/intake/submission/{submission.pk}/print/"):
+        text = client.get(url).content.decode()
+
+        medicines = escape(questions["other_medicines"].text)
+        assert f"<tr><td>{medicines}</td><td>fish &lt;oil&gt;<br>and zinc</td></tr>" in text
+        cold_sore = escape(questions["cold_sore_ever"].text)
+        assert (
+            f'<tr class="flagged"><td>{cold_sore}</td><td>Yes '
+            '<strong class="flag-mark">(flagged)</strong></td></tr>'
+        ) in text
+        assert "<tr><td>An &lt;old&gt; question</td><td>Not answered <em>(uncertain)</em>" in text
+
+
 def test_questions_hidden_for_this_patient_are_not_shown(client, version):
     submission = make_submission(version, {"cold_sore_now": "no", "cold_sore_ever": "no"})
     logged_in(client, staff("p", "Practitioner"))

@@ -11,6 +11,7 @@ import datetime
 import itertools
 import json
 import uuid
+from html import escape
 from typing import Any
 
 from django.contrib import admin, messages
@@ -19,11 +20,13 @@ from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from clinic.logs import security_event
 from intake import fhir
@@ -43,6 +46,7 @@ from intake.models.reviews import DECIDED, REVIEW_ORDER
 from intake.questionnaire import display_answer, display_date
 from intake.review_forms import FlagDecisionForm, ReviewStatusForm, TreatmentDateForm
 from intake.reviews import (
+    COLD_SORE_FLAGS,
     DecisionRefused,
     change_review_status,
     change_treatment_date,
@@ -502,6 +506,30 @@ def current_flags(submission: Submission) -> list[Flag]:
     return []
 
 
+# Rows of the answers table (_answers.html) and of a flag's evidence (_flags.html): the
+# question as the patient saw it, and the answer in words. They are made here rather than in
+# the templates, as the page has dozens of them and the template engine's cost for each row
+# was several times that of the row itself. Every value is escaped (html.escape is what
+# Django's escape applies), an answer's line breaks kept as the linebreaksbr filter keeps them.
+
+
+def _answer_row(question: str, answer: str, *, flagged: bool) -> SafeString:
+    text = escape(answer)
+    if "\n" in text or "\r" in text:
+        text = linebreaksbr(answer, autoescape=True)
+    if flagged:
+        cells = (
+            f'<td>{escape(question)}</td><td>{text} <strong class="flag-mark">(flagged)</strong>'
+        )
+        return mark_safe(f'<tr class="flagged">{cells}</td></tr>')  # noqa: S308
+    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
+
+
+def _evidence_row(question: str, answer: str, *, uncertain: bool) -> SafeString:
+    text = escape(answer) + (" <em>(uncertain)</em>" if uncertain else "")
+    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
+
+
 def review_context(submission: Submission) -> dict[str, Any]:
     """What the submission page and its print view show, built from prefetched rows."""
     definition = submission.version.compiled()
@@ -517,19 +545,30 @@ def review_context(submission: Submission) -> dict[str, Any]:
             if question is not None and answer is not None:
                 shown = display_answer(question, answer)
             evidence.append(
-                {"question": item["question_text"], "answer": shown, "uncertain": item["uncertain"]}
+                _evidence_row(item["question_text"], shown, uncertain=item["uncertain"])
             )
-        flag_rows.append({"flag": flag, "evidence": evidence, "decisions": flag.decisions.all()})
+        flag_rows.append(
+            {
+                "flag": flag,
+                # Written into the decision form's ids and fields ten times over.
+                "id": str(flag.pk),
+                "overridable": flag.tier == Tier.NOT_POSSIBLE,
+                "cold_sore": flag.code in COLD_SORE_FLAGS,
+                "evidence": evidence,
+                "decisions": flag.decisions.all(),
+            }
+        )
     sections = []
+    answers = submission.answers
     for section in definition.sections:
         rows = [
-            {
-                "question": question.text,
-                "answer": display_answer(question, submission.answers[question.key]),
-                "flagged": question.key in flagged_keys,
-            }
+            _answer_row(
+                question.text,
+                display_answer(question, answers[question.key]),
+                flagged=question.key in flagged_keys,
+            )
             for question in section.questions
-            if question.key in submission.answers
+            if question.key in answers
         ]
         if rows:
             sections.append({"title": section.title, "rows": rows})
@@ -549,6 +588,7 @@ def review_context(submission: Submission) -> dict[str, Any]:
     ]
     return {
         "submission": submission,
+        "version_name": str(submission.version),
         "assessment_history": history[::-1],
         "flag_rows": flag_rows,
         "sections": sections,
