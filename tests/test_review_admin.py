@@ -394,6 +394,18 @@ def test_the_queue_rows_are_the_same_html_as_the_admins_own(client, version, mon
     assert len(served) == 2
 
 
+def test_the_queue_writes_its_dates_in_the_time_zone_of_the_day(client, version, settings):
+    submission = make_submission(version, patient_name="Ann Example")
+    late = datetime.datetime(2026, 6, 1, 23, 30, tzinfo=datetime.UTC)
+    Submission.objects.filter(pk=submission.pk).update(submitted_at=late)
+    logged_in(client, staff("p", "Practitioner"))
+
+    # British Summer Time, then UTC: a date written once is not reused for another zone.
+    assert "2 Jun 2026, 12:30 a.m." in client.get("/admin/intake/submission/").content.decode()
+    settings.TIME_ZONE = "UTC"
+    assert "1 Jun 2026, 11:30 p.m." in client.get("/admin/intake/submission/").content.decode()
+
+
 def test_a_popup_queue_is_left_to_the_admin(client, version):
     make_submission(version, patient_name="Ann Example")
     logged_in(client, staff("p", "Practitioner"))

@@ -4,8 +4,8 @@ The admin builds every cell of a changelist on its own: it looks the column up, 
 function by field type, formats the cell with `format_html`, and renders each row's selection box
 as a form widget through three templates. For the queue's 50 rows that was most of the page's
 time. The queue's columns are known, so `QueueRows` makes the same HTML directly: the change link,
-the selection box's label and the empty value are prepared once per page, and each row only
-escapes its own values.
+the selection box's label and the empty value are prepared once per page, each date's text
+once per process (`_date_text`), and each row only escapes its own values.
 
 `QueueRows.serves` leaves anything it was not written for (another set of columns, a popup, an
 editable list) to the admin's own rendering, and `tests/test_review_admin.py` checks that both
@@ -15,6 +15,7 @@ give the same page.
 from __future__ import annotations
 
 import datetime
+import functools
 from html import escape
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,12 +23,13 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import ResultList
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from intake.models import Submission
 
@@ -87,8 +89,8 @@ class QueueRows:
             value: escape(str(label))
             for value, label in Submission._meta.get_field("review_status").flatchoices
         }
-        # Dates repeat down the queue, which is sorted by treatment date; each is formatted once.
-        self.dates: dict[datetime.date, str] = {}
+        # All that the dates' text depends on besides the dates themselves.
+        self.locale = (get_language(), timezone.get_current_timezone())
 
     def row(self, submission: Submission) -> SafeString:
         """One row's cells, as one string."""
@@ -132,14 +134,31 @@ class QueueRows:
 
     def date(self, value: datetime.date) -> str:
         """A date, or a date and time in the current time zone, as the admin shows it."""
-        text = self.dates.get(value)
-        if text is None:
-            text = self.dates[value] = escape(formats.localize(template_localtime(value)))
-        return text
+        return _date_text(value, *self.locale)
 
     def __call__(self, results: Any) -> list[ResultList]:
         """The rows for `change_list_results.html`, each one string where it expects cells."""
         return [ResultList(None, [self.row(submission)]) for submission in results]
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: datetime.date, language: str, zone: datetime.tzinfo) -> str:
+    """A date, or a date and time in `zone`, as the admin shows it in `language`, escaped.
+
+    Formatting one costs more than the rest of its row (the month's name and "a.m." or "p.m."
+    each go through the translation machinery), and the first pages of the queue show the same
+    dates on every view, so each is formatted once per process. Only a date goes in, with the
+    language and time zone it is written for (those of the request: the caller passes the
+    active ones), and only the text anyone would see for it comes out; settings changing empty
+    the cache, as they do Django's own format cache.
+    """
+    local = timezone.template_localtime(value)  # type: ignore[attr-defined]
+    return escape(formats.localize(local))
+
+
+@receiver(setting_changed)
+def _forget_date_texts(**kwargs: Any) -> None:
+    _date_text.cache_clear()
 
 
 def _shown(value: str, empty: str) -> str:
