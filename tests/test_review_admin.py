@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -347,6 +348,73 @@ def test_a_short_queue_gives_its_exact_count(client, version):
     assert "12 submissions" in client.get("/admin/intake/submission/").content.decode()
 
 
+def without_tokens(text: str) -> str:
+    """A page with its per-request CSRF tokens and CSP nonces taken out."""
+    text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
+    return re.sub(r'nonce="[^"]+"', "", text)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?review_status__exact=new&treatment=next_7_days", "?o=-6.1", "?q=Example&p=1"],
+)
+def test_the_queue_rows_are_the_same_html_as_the_admins_own(client, version, monkeypatch, query):
+    from intake.admin.queue_rows import QueueRows
+
+    make_submission(
+        version,
+        COLD_SORE,
+        patient_name='Zoë <O\'Brien> & "Co" Example',
+        treatment_date=TODAY + datetime.timedelta(days=2),
+    )
+    make_submission(version, PREGNANT, patient_name="  Ann Example  ")
+    unbooked = make_submission(version, patient_name="   ")
+    Submission.objects.filter(pk=unbooked.pk).update(treatment_date=None)
+    decided = make_submission(version, patient_name="Done Example", treatment_date=TODAY)
+    lead = staff("lead <b>", "Medical lead")
+    Submission.objects.filter(pk=decided.pk).update(
+        review_status="cleared", review_order=2, reviewer=lead, outcome="manageable"
+    )
+    old = make_submission(version, patient_name="Old Example")
+    Submission.objects.filter(pk=old.pk).update(outcome="a_tier_since_retired")
+    served = []
+    rows = QueueRows.__call__
+    monkeypatch.setattr(QueueRows, "__call__", lambda self, r: served.append(1) or rows(self, r))
+    url = "/admin/intake/submission/" + query
+
+    for user in (staff("boss", superuser=True), staff("p", "Practitioner")):
+        logged_in(client, user)
+        ours = client.get(url).content.decode()
+        with monkeypatch.context() as admin_own:
+            admin_own.setattr(QueueRows, "serves", staticmethod(lambda cl: False))
+            theirs = client.get(url).content.decode()
+
+        assert without_tokens(ours) == without_tokens(theirs)
+        assert "Example" in ours
+    assert len(served) == 2
+
+
+def test_the_queue_writes_its_dates_in_the_time_zone_of_the_day(client, version, settings):
+    submission = make_submission(version, patient_name="Ann Example")
+    late = datetime.datetime(2026, 6, 1, 23, 30, tzinfo=datetime.UTC)
+    Submission.objects.filter(pk=submission.pk).update(submitted_at=late)
+    logged_in(client, staff("p", "Practitioner"))
+
+    # British Summer Time, then UTC: a date written once is not reused for another zone.
+    assert "2 Jun 2026, 12:30 a.m." in client.get("/admin/intake/submission/").content.decode()
+    settings.TIME_ZONE = "UTC"
+    assert "1 Jun 2026, 11:30 p.m." in client.get("/admin/intake/submission/").content.decode()
+
+
+def test_a_popup_queue_is_left_to_the_admin(client, version):
+    make_submission(version, patient_name="Ann Example")
+    logged_in(client, staff("p", "Practitioner"))
+
+    text = client.get("/admin/intake/submission/?_popup=1").content.decode()
+
+    assert "data-popup-opener" in text and ">Ann Example<" in text
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL query plans")
 @pytest.mark.parametrize("url", ["/admin/intake/submission/", UNREVIEWED_THIS_WEEK])
 def test_the_queue_reads_its_index_in_order_without_sorting(client, version, url):
@@ -383,6 +451,32 @@ def test_the_submission_page_shows_flags_with_evidence_then_answers(client, vers
     assert 'class="flagged"' in text
     assert NOTE in text
     assert 'Signed "Ann Example"' in text
+
+
+def test_answers_and_evidence_are_escaped_with_their_line_breaks_and_marks(client, version):
+    from django.utils.html import escape
+
+    from intake.models import Flag
+
+    submission = make_submission(version, COLD_SORE | {"other_medicines": "fish <oil>\nand zinc"})
+    flag = submission.current_flags().get(code="cold_sore_history")
+    # An answer the patient was unsure of, to a question no longer in the set.
+    gone = {"question_key": "gone", "question_text": "An <old> question", "answer": None}
+    Flag.objects.filter(pk=flag.pk).update(evidence=[*flag.evidence, gone | {"uncertain": True}])
+    questions = version.compiled().questions
+    logged_in(client, staff("p", "Practitioner"))
+
+    for url in (page(submission), f"/admin/intake/submission/{submission.pk}/print/"):
+        text = client.get(url).content.decode()
+
+        medicines = escape(questions["other_medicines"].text)
+        assert f"<tr><td>{medicines}</td><td>fish &lt;oil&gt;<br>and zinc</td></tr>" in text
+        cold_sore = escape(questions["cold_sore_ever"].text)
+        assert (
+            f'<tr class="flagged"><td>{cold_sore}</td><td>Yes '
+            '<strong class="flag-mark">(flagged)</strong></td></tr>'
+        ) in text
+        assert "<tr><td>An &lt;old&gt; question</td><td>Not answered <em>(uncertain)</em>" in text
 
 
 def test_questions_hidden_for_this_patient_are_not_shown(client, version):

@@ -11,6 +11,7 @@ import datetime
 import itertools
 import json
 import uuid
+from html import escape
 from typing import Any
 
 from django.contrib import admin, messages
@@ -19,11 +20,13 @@ from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from clinic.logs import security_event
 from intake import fhir
@@ -43,6 +46,7 @@ from intake.models.reviews import DECIDED, REVIEW_ORDER
 from intake.questionnaire import display_answer, display_date
 from intake.review_forms import FlagDecisionForm, ReviewStatusForm, TreatmentDateForm
 from intake.reviews import (
+    COLD_SORE_FLAGS,
     DecisionRefused,
     change_review_status,
     change_treatment_date,
@@ -51,6 +55,27 @@ from intake.reviews import (
 )
 
 OUTCOME_LABELS = dict(Tier.choices)
+
+
+def _outcome_badge(outcome: str) -> str:
+    label = OUTCOME_LABELS.get(outcome, "No flags")
+    return format_html('<span class="outcome outcome-{}">{}</span>', outcome or "none", label)
+
+
+# The queue's outcome badges, made once ("" is a submission without flags).
+OUTCOME_BADGES = {outcome: _outcome_badge(outcome) for outcome in [*Tier.values, ""]}
+# What the queue shows of a submission (SubmissionAdmin.list_display, and the reference its
+# selection box is labelled with); nothing else is loaded for it, the answers least of all.
+QUEUE_FIELDS = [
+    "reference",
+    "patient_name",
+    "submitted_at",
+    "treatment_date",
+    "outcome",
+    "flag_codes",
+    "review_status",
+    "reviewer__username",
+]
 # The largest primary key a database column holds (a signed 64-bit integer).
 LARGEST_ID = 2**63 - 1
 
@@ -76,11 +101,12 @@ class VersionFilter(admin.SimpleListFilter):
     parameter_name = "version"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        # One query for every version, without their (large) definitions.
+        # One query for every version, with only what their names need: a version's other
+        # columns (its definition and test cases above all) are tens of kilobytes of JSON each.
         versions = (
             QuestionSetVersion.objects.exclude(status="draft")
             .select_related("question_set")
-            .defer("definition", "question_set__description")
+            .only("number", "label", "question_set__title")
         )
         return [(str(version.pk), str(version)) for version in versions]
 
@@ -238,14 +264,14 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         css = {"all": ["intake/admin.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
-        # The queue never loads the answers: free-text health data stays off the list.
-        return super().get_queryset(request).defer("answers")
+        # The queue never loads the answers (free-text health data stays off the list), nor any
+        # other column it does not show: each one loaded costs time on every row of every page.
+        return super().get_queryset(request).select_related("reviewer").only(*QUEUE_FIELDS)
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_badge(self, submission: Submission) -> str:
-        label = OUTCOME_LABELS.get(submission.outcome, "No flags")
-        css = submission.outcome or "none"
-        return format_html('<span class="outcome outcome-{}">{}</span>', css, label)
+        badge = OUTCOME_BADGES.get(submission.outcome)
+        return _outcome_badge(submission.outcome) if badge is None else badge
 
     @admin.display(description="Flags")
     def flags_in_short(self, submission: Submission) -> str:
@@ -259,39 +285,58 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             *super().get_urls(),
         ]
 
-    def _submission(self, request: HttpRequest, object_id: str) -> Submission:
+    def _submission(
+        self, request: HttpRequest, object_id: str, *, whole_version: bool = False
+    ) -> Submission:
+        """The submission with everything its page shows, in a fixed number of queries.
+
+        Staff are shown by their username, and the version by its name, so that is all that is
+        loaded of them; `whole_version` loads the version entire (its definition included).
+        """
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
             pk = uuid.UUID(object_id)
         except ValueError:
             raise Http404("No such submission.") from None
-        # Everything the page shows, in a fixed number of queries; each queryset carries the
-        # fetch mode, as rows from a prefetch do not inherit it from their parent.
+        # Each queryset carries the fetch mode, as rows from a prefetch do not inherit it.
         mode = self.submission_fetch_mode
-        decisions = FlagDecision.objects.select_related("by").fetch_mode(mode)
-        flags = Flag.objects.prefetch_related(Prefetch("decisions", queryset=decisions))
-        assessments = Assessment.objects.select_related("by").prefetch_related(
-            Prefetch("flags", queryset=flags.fetch_mode(mode))
+        decisions = FlagDecision.objects.select_related("by").only(
+            *_fields(FlagDecision), "by__username"
         )
-        submission = (
-            Submission.objects.select_related("version__question_set", "reviewer", "invitation")
-            # The parsed definition is cached per process (QuestionSetVersion.compiled).
-            .defer("version__definition")
-            .prefetch_related(
-                Prefetch("assessments", queryset=assessments.fetch_mode(mode)),
-                Prefetch(
-                    "review_events",
-                    queryset=ReviewEvent.objects.select_related("by").fetch_mode(mode),
-                ),
+        # By position only: the model's order would join each flag's assessment to sort by it.
+        flags = Flag.objects.order_by("position").prefetch_related(
+            Prefetch("decisions", queryset=decisions.fetch_mode(mode))
+        )
+        assessments = (
+            Assessment.objects.select_related("by")
+            .only(*_fields(Assessment), "by__username")
+            .prefetch_related(Prefetch("flags", queryset=flags.fetch_mode(mode)))
+        )
+        events = ReviewEvent.objects.select_related("by").only(
+            *_fields(ReviewEvent), "by__username"
+        )
+        submissions = Submission.objects.select_related("version__question_set", "reviewer")
+        if not whole_version:
+            # The version's name, and its content hash for its parsed definition (cached per
+            # process by QuestionSetVersion.compiled), not its tens of kilobytes of JSON.
+            submissions = submissions.only(
+                *_fields(Submission),
+                *[f"version__{name}" for name in ("number", "label", "content_hash")],
+                "version__question_set__title",
+                "reviewer__username",
             )
-            .fetch_mode(mode)
-            .filter(pk=pk)
-            .first()
-        )
-        if submission is None:
-            raise Http404("No such submission.")
-        return submission
+        try:
+            return (
+                submissions.prefetch_related(
+                    Prefetch("assessments", queryset=assessments.fetch_mode(mode)),
+                    Prefetch("review_events", queryset=events.fetch_mode(mode)),
+                )
+                .fetch_mode(mode)
+                .get(pk=pk)
+            )
+        except Submission.DoesNotExist:
+            raise Http404("No such submission.") from None
 
     def change_view(
         self,
@@ -394,7 +439,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         """The submission as an HL7 FHIR R4 QuestionnaireResponse to its own version."""
         if not self.has_export_permission(request):
             raise PermissionDenied
-        submission = self._submission(request, object_id)
+        submission = self._submission(request, object_id, whole_version=True)
         AuditEntry.record(
             request.user, AuditAction.EXPORT, submission, references=[submission.reference]
         )
@@ -440,6 +485,11 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         return request.user.has_perm("intake.export_submission")
 
 
+def _fields(model: type[models.Model]) -> list[str]:
+    """A model's own columns, for `only()` beside some of a related row's."""
+    return [field.name for field in model._meta.concrete_fields]
+
+
 def _form_problem(form: Any) -> str:
     """The first problem with a decision form, with the field it concerns, as one sentence."""
     for name, errors in form.errors.items():
@@ -454,6 +504,30 @@ def current_flags(submission: Submission) -> list[Flag]:
         if assessment.is_current:
             return sorted(assessment.flags.all(), key=lambda flag: flag.position)
     return []
+
+
+# Rows of the answers table (_answers.html) and of a flag's evidence (_flags.html): the
+# question as the patient saw it, and the answer in words. They are made here rather than in
+# the templates, as the page has dozens of them and the template engine's cost for each row
+# was several times that of the row itself. Every value is escaped (html.escape is what
+# Django's escape applies), an answer's line breaks kept as the linebreaksbr filter keeps them.
+
+
+def _answer_row(question: str, answer: str, *, flagged: bool) -> SafeString:
+    text = escape(answer)
+    if "\n" in text or "\r" in text:
+        text = linebreaksbr(answer, autoescape=True)
+    if flagged:
+        cells = (
+            f'<td>{escape(question)}</td><td>{text} <strong class="flag-mark">(flagged)</strong>'
+        )
+        return mark_safe(f'<tr class="flagged">{cells}</td></tr>')  # noqa: S308
+    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
+
+
+def _evidence_row(question: str, answer: str, *, uncertain: bool) -> SafeString:
+    text = escape(answer) + (" <em>(uncertain)</em>" if uncertain else "")
+    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
 
 
 def review_context(submission: Submission) -> dict[str, Any]:
@@ -471,19 +545,30 @@ def review_context(submission: Submission) -> dict[str, Any]:
             if question is not None and answer is not None:
                 shown = display_answer(question, answer)
             evidence.append(
-                {"question": item["question_text"], "answer": shown, "uncertain": item["uncertain"]}
+                _evidence_row(item["question_text"], shown, uncertain=item["uncertain"])
             )
-        flag_rows.append({"flag": flag, "evidence": evidence, "decisions": flag.decisions.all()})
+        flag_rows.append(
+            {
+                "flag": flag,
+                # Written into the decision form's ids and fields ten times over.
+                "id": str(flag.pk),
+                "overridable": flag.tier == Tier.NOT_POSSIBLE,
+                "cold_sore": flag.code in COLD_SORE_FLAGS,
+                "evidence": evidence,
+                "decisions": flag.decisions.all(),
+            }
+        )
     sections = []
+    answers = submission.answers
     for section in definition.sections:
         rows = [
-            {
-                "question": question.text,
-                "answer": display_answer(question, submission.answers[question.key]),
-                "flagged": question.key in flagged_keys,
-            }
+            _answer_row(
+                question.text,
+                display_answer(question, answers[question.key]),
+                flagged=question.key in flagged_keys,
+            )
             for question in section.questions
-            if question.key in submission.answers
+            if question.key in answers
         ]
         if rows:
             sections.append({"title": section.title, "rows": rows})
@@ -503,6 +588,7 @@ def review_context(submission: Submission) -> dict[str, Any]:
     ]
     return {
         "submission": submission,
+        "version_name": str(submission.version),
         "assessment_history": history[::-1],
         "flag_rows": flag_rows,
         "sections": sections,
