@@ -30,6 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from clinic.logs import security_event
 from intake import fhir
+from intake.admin import queue_rows
 from intake.models import (
     Assessment,
     AuditAction,
@@ -223,15 +224,8 @@ class RecordOnly:
 
 @admin.register(Submission)
 class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
-    list_display = [
-        "patient_name",
-        "submitted_at",
-        "treatment_date",
-        "outcome_badge",
-        "flags_in_short",
-        "review_status",
-        "reviewer",
-    ]
+    # The columns are defined beside QueueRows, which writes them in one pass.
+    list_display = list(queue_rows.COLUMNS)
     list_filter = [
         OutcomeFilter,
         ("review_status", ReviewStatusFilter),
