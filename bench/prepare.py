@@ -37,10 +37,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from intake.management.commands.seed_submissions import _Answers  # noqa: E402
 from intake.models import Draft, QuestionSet, Submission, User, token_digest  # noqa: E402
+from intake.patient.views import SESSION_DRAFT  # noqa: E402
 from intake.questionnaire import CHECK, SECTION, steps_for  # noqa: E402
 from intake.rules import Definition, Question, evaluate  # noqa: E402
 from intake.staff_access import LAST_SEEN_AT, SIGNED_IN_AT  # noqa: E402
-from intake.views import SESSION_DRAFT  # noqa: E402
 
 CSRF = "benchmarkcsrftoken0123456789abcd"  # 32 characters, as Django's CSRF secret
 

@@ -185,7 +185,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "intake.context_processors.clinic",
+                "clinic.context_processors.clinic",
             ],
         },
     },

@@ -12,5 +12,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("staff/two-factor/", two_factor, name="two_factor"),
-    path("", include("intake.urls")),
+    path("", include("intake.patient.urls")),
 ]

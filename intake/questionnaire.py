@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from intake.forms import DATE_OF_BIRTH
+from intake.patient.forms import DATE_OF_BIRTH
 from intake.rules import Definition, Question
 
 DETAILS = "details"

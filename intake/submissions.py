@@ -11,13 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 
-from intake.forms import DATE_OF_BIRTH
 from intake.models import (
     Draft,
     Invitation,
     QuestionSetVersion,
     Submission,
 )
+from intake.patient.forms import DATE_OF_BIRTH
 from intake.questionnaire import Step, step_of_question
 from intake.rules import check_answers, evaluate
 from intake.tasks import NOTIFY_TIERS, notify_practitioners

@@ -8,7 +8,7 @@ from django.tasks import task
 from django.urls import reverse
 
 from intake.models import Submission, User
-from intake.retention import purge_expired
+from intake.records.retention import purge_expired
 
 NOTIFY_TIERS = ("not_possible", "need_to_know")
 REVIEWER_ROLES = ("Practitioner", "Clinic admin", "Medical lead")

@@ -114,7 +114,8 @@ def test_codes_and_answers_are_kept_out_of_error_reports(rf, version):
     from django.contrib.messages.storage.fallback import FallbackStorage
     from django.contrib.sessions.backends.db import SessionStore
 
-    from intake import staff_access, views
+    from intake import staff_access
+    from intake.patient import views
 
     def post(url: str, data: dict):
         request = rf.post(url, data)

@@ -23,7 +23,7 @@ from intake.models import (
     new_token,
     token_digest,
 )
-from intake.retention import purge_expired, years_before
+from intake.records.retention import purge_expired, years_before
 from intake.tasks import purge_expired_records
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
-from intake.forms import StepForm, blank_step_key, conditions_from_document
+from intake.patient.forms import StepForm, blank_step_key, conditions_from_document
 from intake.rules import Definition, load_definition
 
 SUBMITTED = date(2025, 6, 15)
@@ -783,7 +783,7 @@ def plausible(question: Any, birth_dates: set[str]) -> dict[str, Any]:
 def test_every_section_of_the_skinpen_set_renders_and_accepts_a_plausible_post():
     if not SKINPEN.exists():
         pytest.skip("The SkinPen question set is not there yet.")
-    from intake.forms import birth_date_keys
+    from intake.patient.forms import birth_date_keys
 
     doc = json.loads(SKINPEN.read_text(encoding="utf-8"))
     definition = load_definition(doc)

@@ -46,7 +46,6 @@ from test_intake_views import (
 )
 from test_review_admin import COLD_SORE, PREGNANT, make_submission, page, staff
 
-from intake import views
 from intake.models import (
     Assessment,
     AuditEntry,
@@ -58,9 +57,10 @@ from intake.models import (
     ReviewEvent,
     Submission,
 )
+from intake.patient import views
+from intake.patient.views import SESSION_DRAFT
 from intake.questionnaire import CHECK, DETAILS, steps_for
 from intake.rules import check_answers, load_definition
-from intake.views import SESSION_DRAFT
 
 # CI runs these once, on PostgreSQL (where NUL characters in text fail), not again on SQLite.
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]

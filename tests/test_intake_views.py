@@ -783,7 +783,7 @@ def test_a_nul_character_in_the_signature_is_refused_in_plain_words(client, vers
 def test_question_help_text_is_escaped(version):
     from django.template import Context, Template
 
-    from intake.forms import PatientDetailsForm
+    from intake.patient.forms import PatientDetailsForm
 
     form = PatientDetailsForm(definition=version.compiled(), today=TODAY)
     form.fields["email"].help_text = "<script>alert(1)</script>"

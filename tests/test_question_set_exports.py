@@ -14,8 +14,8 @@ from django.urls import reverse
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from intake import fhir
 from intake.models import AuditAction, AuditEntry, QuestionSetVersion, import_document
+from intake.records import fhir
 
 pytestmark = pytest.mark.django_db
 

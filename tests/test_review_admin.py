@@ -21,7 +21,12 @@ from intake.models import (
     Submission,
     User,
 )
-from intake.reviews import ConcurrentChange, DecisionRefused, change_review_status, decide_flag
+from intake.review.decisions import (
+    ConcurrentChange,
+    DecisionRefused,
+    change_review_status,
+    decide_flag,
+)
 from intake.rules import evaluate
 
 pytestmark = pytest.mark.django_db
@@ -359,7 +364,7 @@ def without_tokens(text: str) -> str:
     ["", "?review_status__exact=new&treatment=next_7_days", "?o=-6.1", "?q=Example&p=1"],
 )
 def test_the_queue_rows_are_the_same_html_as_the_admins_own(client, version, monkeypatch, query):
-    from intake.admin.queue_rows import QueueRows
+    from intake.review.queue import QueueRows
 
     make_submission(
         version,
@@ -823,7 +828,7 @@ def test_the_submission_page_loads_nothing_lazily(client, version, monkeypatch):
     from django.db.models import FETCH_RAISE
 
     from intake.admin.submissions import SubmissionAdmin
-    from intake.reviews import change_treatment_date
+    from intake.review.decisions import change_treatment_date
 
     submission = make_submission(version, COLD_SORE | PREGNANT)
     user = staff("lead", "Medical lead")
@@ -957,7 +962,7 @@ def test_a_date_change_that_changes_the_flags_reopens_a_decided_review(version):
     decide_flag(flag, kind="acknowledged", note="Discussed", by=user, revision=0)
     change_review_status(submission, status="cleared", reason="fine", by=user, revision=1)
 
-    from intake.reviews import change_treatment_date
+    from intake.review.decisions import change_treatment_date
 
     change_treatment_date(
         submission,
@@ -1055,7 +1060,7 @@ def test_implausible_dates_are_refused(client, version, data):
 
 
 def test_decisions_on_flags_superseded_by_a_date_change_stay_on_the_page(client, version):
-    from intake.reviews import change_treatment_date
+    from intake.review.decisions import change_treatment_date
 
     submission = make_submission(version, COLD_SORE)
     user = staff("p", "Practitioner")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from intake import rules
-from intake.cases import parse_cases, run_case
+from intake.rules.cases import parse_cases, run_case
 
 FOLDER = Path(__file__).resolve().parent.parent / "intake" / "question_sets"
 DOCUMENT = json.loads((FOLDER / "skinpen.json").read_text(encoding="utf-8"))

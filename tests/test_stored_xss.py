@@ -30,7 +30,7 @@ from test_review_admin import (
 from intake.admin.submissions import csv_safe
 from intake.models import AuditEntry, Invitation, QuestionSetVersion, Submission
 from intake.questionnaire import steps_for
-from intake.reviews import change_review_status, decide_flag
+from intake.review.decisions import change_review_status, decide_flag
 
 pytestmark = pytest.mark.django_db
 

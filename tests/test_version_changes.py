@@ -10,8 +10,8 @@ from authoring_factory import logged_in, staff
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.authoring.changes import FieldChange, compare_documents, publishing_impact
 from intake.models import Draft, Invitation, import_document, new_token, token_digest
-from intake.version_changes import FieldChange, compare_documents, publishing_impact
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from intake.models import (
     ErasureDecision,
     Submission,
 )
-from intake.subject_access import patient_data
+from intake.records.subject_access import patient_data
 
 
 class DataRequestForm(forms.ModelForm[DataRequest]):

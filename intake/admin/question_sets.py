@@ -29,8 +29,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from intake import fhir
-from intake.authoring_forms import (
+from intake.authoring.changes import compare_documents, publishing_impact
+from intake.authoring.forms import (
     ImportForm,
     QuestionForm,
     QuestionRowForm,
@@ -38,7 +38,7 @@ from intake.authoring_forms import (
     VersionForm,
     condition_text,
 )
-from intake.data_dictionary import data_dictionary_csv
+from intake.authoring.preview import preview_step
 from intake.models import (
     Choice,
     FrozenVersionError,
@@ -53,9 +53,9 @@ from intake.models import (
     import_document,
 )
 from intake.models.question_sets import case_failure
-from intake.preview import preview_step
+from intake.records import fhir
+from intake.records.data_dictionary import data_dictionary_csv
 from intake.rules import Problem
-from intake.version_changes import compare_documents, publishing_impact
 
 # Problems that mean a mistake in what was just written, rather than a draft not finished yet.
 _UNFINISHED = frozenset(("missing_field",))

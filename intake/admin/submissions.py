@@ -29,8 +29,6 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from clinic.logs import security_event
-from intake import fhir
-from intake.admin import queue_rows
 from intake.models import (
     Assessment,
     AuditAction,
@@ -45,8 +43,9 @@ from intake.models import (
 )
 from intake.models.reviews import DECIDED, REVIEW_ORDER
 from intake.questionnaire import display_answer, display_date
-from intake.review_forms import FlagDecisionForm, ReviewStatusForm, TreatmentDateForm
-from intake.reviews import (
+from intake.records import fhir
+from intake.review import queue as queue_rows
+from intake.review.decisions import (
     COLD_SORE_FLAGS,
     DecisionRefused,
     change_review_status,
@@ -54,6 +53,7 @@ from intake.reviews import (
     decide_flag,
     flag_changes,
 )
+from intake.review.forms import FlagDecisionForm, ReviewStatusForm, TreatmentDateForm
 
 OUTCOME_LABELS = dict(Tier.choices)
 

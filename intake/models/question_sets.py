@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from intake.cases import CaseFileError, CaseResult, parse_cases, run_case
 from intake.models.accounts import User
 from intake.rules import Definition, DefinitionError, Problem, load_definition, validate
+from intake.rules.cases import CaseFileError, CaseResult, parse_cases, run_case
 
 DOCUMENT_FORMAT = "consultation-intake/question-set/1"
 

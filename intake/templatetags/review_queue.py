@@ -9,7 +9,7 @@ from django.contrib.admin.templatetags.admin_list import result_headers, result_
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 from django.contrib.admin.views.main import ChangeList
 
-from intake.admin.queue_rows import QueueRows
+from intake.review.queue import QueueRows
 
 register = template.Library()
 

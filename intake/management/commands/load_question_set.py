@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from intake.cases import CaseFileError, parse_cases
 from intake.models import PublishError, QuestionSet, content_hash, import_document
+from intake.rules.cases import CaseFileError, parse_cases
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from intake.retention import purge_expired
+from intake.records.retention import purge_expired
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from intake.cases import CaseFileError, parse_cases, run_case
 from intake.models import QuestionSet
+from intake.rules.cases import CaseFileError, parse_cases, run_case
 
 
 class Command(BaseCommand):

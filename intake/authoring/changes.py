@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from intake.authoring_forms import condition_text
+from intake.authoring.forms import condition_text
 from intake.models import Draft, Invitation, QuestionSetVersion
 
 

@@ -11,7 +11,10 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from intake import rules
+from intake.rules.answers import check_answers
+from intake.rules.definition import Definition
+from intake.rules.engine import evaluate
+from intake.rules.problems import Problem
 
 
 class CaseFileError(ValueError):
@@ -32,7 +35,7 @@ class CaseResult:
     case: Case
     missing: tuple[str, ...]
     unexpected: tuple[str, ...]
-    problems: tuple[rules.Problem, ...]
+    problems: tuple[Problem, ...]
 
     @property
     def passed(self) -> bool:
@@ -89,10 +92,10 @@ def parse_cases(data: Any) -> list[Case]:
     return cases
 
 
-def run_case(definition: rules.Definition, case: Case) -> CaseResult:
+def run_case(definition: Definition, case: Case) -> CaseResult:
     """Evaluate one case and compare the flags raised with the ones expected."""
-    problems = rules.check_answers(definition, case.answers, submitted_on=case.submitted_on)
-    evaluation = rules.evaluate(
+    problems = check_answers(definition, case.answers, submitted_on=case.submitted_on)
+    evaluation = evaluate(
         definition,
         case.answers,
         submitted_on=case.submitted_on,

@@ -14,8 +14,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from intake.cases import CaseFileError, parse_cases
 from intake.models import Question, QuestionSetVersion, QuestionType, Rule
+from intake.rules.cases import CaseFileError, parse_cases
 from intake.rules.expressions import ExpressionError, parse, show
 
 CONDITION_HELP = (

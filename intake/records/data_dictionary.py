@@ -8,7 +8,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from intake.authoring_forms import condition_text
+from intake.authoring.forms import condition_text
 from intake.rules.definition import IMPLICIT_CHOICES
 
 COLUMNS = [

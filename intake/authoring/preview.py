@@ -16,12 +16,17 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from intake.forms import DATE_OF_BIRTH, PatientDetailsForm, StepForm, conditions_from_document
 from intake.models import QuestionSetVersion
+from intake.patient.forms import (
+    DATE_OF_BIRTH,
+    PatientDetailsForm,
+    StepForm,
+    conditions_from_document,
+)
 from intake.questionnaire import CHECK, DETAILS, answer_summary, steps_for
 from intake.rules import Definition, DefinitionError, evaluate, load_definition, visible_questions
 
-_SALT = "intake.preview"
+_SALT = "intake.authoring.preview"
 # The state of a preview page is valid for a working day, then the preview starts again.
 _MAX_AGE = 12 * 60 * 60
 

@@ -27,15 +27,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from intake.forms import (
-    DATE_OF_BIRTH,
-    ConsentForm,
-    PatientDetailsForm,
-    StartForm,
-    StepForm,
-    blank_step_key,
-    conditions_from_document,
-)
 from intake.models import (
     Draft,
     Invitation,
@@ -44,6 +35,17 @@ from intake.models import (
     Submission,
     token_digest,
 )
+from intake.patient.forms import (
+    DATE_OF_BIRTH,
+    ConsentForm,
+    PatientDetailsForm,
+    StartForm,
+    StepForm,
+    blank_step_key,
+    conditions_from_document,
+)
+from intake.patient.pages import can_share, shared_page
+from intake.patient.rate_limits import over_limit
 from intake.questionnaire import (
     CHECK,
     DETAILS,
@@ -53,9 +55,7 @@ from intake.questionnaire import (
     display_date,
     steps_for,
 )
-from intake.rate_limits import over_limit
 from intake.rules import Definition
-from intake.shared_pages import can_share, shared_page
 from intake.submissions import (
     IncompleteQuestionnaire,
     InvitationAlreadyUsed,

@@ -1,0 +1,1 @@
+"""Patients' records: retention, subject access, and the FHIR and CSV exports."""

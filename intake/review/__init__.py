@@ -1,0 +1,1 @@
+"""The practitioners' side: the review queue, the submission page, decisions and notifications."""
