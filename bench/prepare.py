@@ -35,11 +35,12 @@ from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
+from intake import published  # noqa: E402
 from intake.management.commands.seed_submissions import _Answers  # noqa: E402
 from intake.models import Draft, QuestionSet, Submission, User, token_digest  # noqa: E402
 from intake.patient.views import SESSION_DRAFT  # noqa: E402
 from intake.questionnaire import CHECK, SECTION, steps_for  # noqa: E402
-from intake.rules import Definition, Question, evaluate  # noqa: E402
+from intake.rules import Definition, QuestionSpec, evaluate  # noqa: E402
 from intake.staff_access import LAST_SEEN_AT, SIGNED_IN_AT  # noqa: E402
 
 CSRF = "benchmarkcsrftoken0123456789abcd"  # 32 characters, as Django's CSRF secret
@@ -48,7 +49,7 @@ CSRF = "benchmarkcsrftoken0123456789abcd"  # 32 characters, as Django's CSRF sec
 def main(output: Path, scenario: str, count: int) -> None:
     version = QuestionSet.objects.get(slug=settings.DEFAULT_QUESTION_SET).latest_published()
     assert version is not None  # noqa: S101
-    definition = version.compiled()
+    definition = published.questionnaire(version).definition
     steps = steps_for(definition)
     heaviest = max(
         (step for step in steps if step.kind == SECTION),
@@ -117,7 +118,7 @@ def main(output: Path, scenario: str, count: int) -> None:
             file.write("\t".join(line) + "\n")
 
 
-def _section(definition: Definition, key: str) -> tuple[Question, ...]:
+def _section(definition: Definition, key: str) -> tuple[QuestionSpec, ...]:
     return next(section.questions for section in definition.sections if section.key == key)
 
 

@@ -118,6 +118,10 @@ TASKS = {
     }
 }
 
+# What each process keeps of published versions (their parsed questionnaires and the step pages
+# every patient sees the same): at most this many entries, the least recently used going first.
+PUBLISHED_CACHE_SIZE = env_int("PUBLISHED_CACHE_SIZE", 256)
+
 # How long an invitation link and an unfinished questionnaire stay usable.
 INVITATION_DAYS = env_int("INVITATION_DAYS", 30)
 DRAFT_DAYS = env_int("DRAFT_DAYS", 14)

@@ -1,7 +1,9 @@
-"""The steps a patient goes through for one question-set version.
+"""What the patient's pages and the staff's pages share about a question-set version.
 
-Step 1 is the patient's details (with the date of birth question), then one step per section,
-then a last step to check the answers and give consent.
+A patient goes through a version in steps: step 1 is their details (with the date of birth
+question), then one step per section, then a last step to check the answers and give consent.
+This module says what the steps are, what the patient's details are, and how an answer reads in
+words. It imports no forms, so the write path, the review pages and the exports use it too.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from intake.patient.forms import DATE_OF_BIRTH
-from intake.rules import Definition, Question
+from intake.rules import NOT_SURE, Definition, QuestionSpec, load_definition
+from intake.rules.conditions import AgeUnder, And, Condition, Not, Or
+
+# The question-set question asked with the patient's details rather than in its own section.
+DATE_OF_BIRTH = "date_of_birth"
 
 DETAILS = "details"
 SECTION = "section"
@@ -27,30 +32,108 @@ class Step:
     section_key: str = ""
 
 
+@dataclass(frozen=True)
+class PatientDetails:
+    """Who the patient is and how to reach them, as stored with a submission."""
+
+    full_name: str
+    date_of_birth: datetime.date
+    email: str
+    phone: str
+
+    def stored(self) -> dict[str, str]:
+        """The details as a draft keeps them (JSON)."""
+        return {
+            "full_name": self.full_name,
+            DATE_OF_BIRTH: self.date_of_birth.isoformat(),
+            "email": self.email,
+            "phone": self.phone,
+        }
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> PatientDetails | None:
+        """The details a draft keeps, or None while any of them is missing."""
+        values = [data.get(name) for name in ("full_name", DATE_OF_BIRTH, "email", "phone")]
+        texts = [value for value in values if isinstance(value, str) and value]
+        if len(texts) != len(values):
+            return None
+        full_name, birth, email, phone = texts
+        try:
+            date_of_birth = datetime.date.fromisoformat(birth)
+        except ValueError:
+            return None
+        return cls(full_name, date_of_birth, email, phone)
+
+
+@dataclass(frozen=True, eq=False)
+class Questionnaire:
+    """A version as patients go through it: its definition, its steps, and what the page script
+    needs to show follow-ups as the patient answers."""
+
+    definition: Definition
+    steps: tuple[Step, ...]
+    # Each follow-up's show_if as the document writes it (JSON), by question key.
+    show_if: Mapping[str, Any]
+    # Date questions whose answer is a date of birth: its own key and those an age rule reads.
+    birth_date_keys: frozenset[str]
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> Questionnaire:
+        """Read a version's document; raises DefinitionError listing every problem found."""
+        show_if = {
+            item["key"]: item["show_if"]
+            for section in document["sections"]
+            for item in section["questions"]
+            if item.get("show_if") is not None
+        }
+        return cls.from_definition(load_definition(document), show_if)
+
+    @classmethod
+    def from_definition(
+        cls, definition: Definition, show_if: Mapping[str, Any] | None = None
+    ) -> Questionnaire:
+        """A definition's questionnaire; without `show_if`, follow-ups are left to the server."""
+        return cls(definition, steps_for(definition), show_if or {}, _birth_date_keys(definition))
+
+    def step_of_question(self, key: str) -> Step:
+        """The step on which a question is asked."""
+        if key == DATE_OF_BIRTH:
+            return self.steps[0]
+        section_key = self.definition.questions[key].section_key
+        return next(step for step in self.steps if step.section_key == section_key)
+
+
 def steps_for(definition: Definition) -> tuple[Step, ...]:
     """Every step of the questionnaire, numbered from 1."""
     steps = [Step(1, DETAILS, "Your details")]
     for section in definition.sections:
-        keys = [question.key for question in section.questions if question.key != DATE_OF_BIRTH]
-        if keys:
+        if any(question.key != DATE_OF_BIRTH for question in section.questions):
             steps.append(Step(len(steps) + 1, SECTION, section.title, section.key))
     steps.append(Step(len(steps) + 1, CHECK, "Check your answers"))
     return tuple(steps)
 
 
-def step_of_question(definition: Definition, key: str) -> Step:
-    """The step on which a question is asked."""
-    steps = steps_for(definition)
-    if key == DATE_OF_BIRTH:
-        return steps[0]
-    section_key = definition.questions[key].section_key
-    return next(step for step in steps if step.section_key == section_key)
+def _birth_date_keys(definition: Definition) -> frozenset[str]:
+    """Date questions that ask for a date of birth: this one, and those an `age_under` reads."""
+    found = {DATE_OF_BIRTH}
+    conditions: list[Condition] = [rule.when for rule in definition.rules]
+    conditions += [q.show_if for q in definition.questions.values() if q.show_if is not None]
+    while conditions:
+        condition = conditions.pop()
+        if isinstance(condition, AgeUnder):
+            found.add(condition.q)
+        elif isinstance(condition, And | Or):
+            conditions.extend(condition.parts)
+        elif isinstance(condition, Not):
+            conditions.append(condition.part)
+    questions = definition.questions
+    return frozenset(key for key in found if key in questions and questions[key].type == "date")
 
 
 @dataclass(frozen=True)
 class AnsweredSection:
     step: Step
-    rows: tuple[tuple[Question, str], ...]
+    rows: tuple[tuple[QuestionSpec, str], ...]
 
 
 def answer_summary(
@@ -61,7 +144,7 @@ def answer_summary(
     for step in steps:
         if step.kind != SECTION:
             continue
-        section = next(s for s in definition.sections if s.key == step.section_key)
+        section = definition.section(step.section_key)
         rows = tuple(
             (question, display_answer(question, answers[question.key]))
             for question in section.questions
@@ -71,7 +154,7 @@ def answer_summary(
     return summary
 
 
-def display_answer(question: Question, value: Any) -> str:
+def display_answer(question: QuestionSpec, value: Any) -> str:
     """An answer in words: choice labels, dates written out, "Not sure" as the question puts it."""
     labels = {choice.code: choice.label for choice in question.choices}
     if question.type == "multiple_choice" and isinstance(value, list):
@@ -85,7 +168,7 @@ def display_answer(question: Question, value: Any) -> str:
 
 def display_date(value: str, *, not_sure_label: str = "") -> str:
     """ "2024-03-14" → "14 March 2024", "2024-03" → "March 2024", "not_sure" → "Not sure"."""
-    if value == "not_sure":
+    if value == NOT_SURE:
         return not_sure_label or "Not sure"
     try:
         if len(value) == 7:

@@ -11,16 +11,17 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 
+from intake import published
 from intake.models import (
     Draft,
     Invitation,
     QuestionSetVersion,
     Submission,
 )
-from intake.patient.forms import DATE_OF_BIRTH
-from intake.questionnaire import Step, step_of_question
+from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Step
+from intake.review.notifications import NOTIFY_TIERS
 from intake.rules import check_answers, evaluate
-from intake.tasks import NOTIFY_TIERS, notify_practitioners
+from intake.tasks import notify_practitioners
 
 
 class IncompleteQuestionnaire(Exception):
@@ -50,6 +51,7 @@ def start_draft(
         expires_at=now + datetime.timedelta(days=settings.DRAFT_DAYS),
     )
     if invitation is not None:
+        # What the clinic already knows, for the patient to confirm on the details step.
         draft.details = {"full_name": invitation.patient_name, "email": invitation.email}
     token = draft.issue_resume_token()
     draft.save()
@@ -103,7 +105,8 @@ def _submit(draft: Draft, *, consent_name: str, now: datetime.datetime, locked: 
         invitation = Invitation.objects.select_for_update().get(pk=draft.invitation_id)
         if invitation.submissions.exists():
             raise InvitationAlreadyUsed
-    definition = draft.version.compiled()
+    questionnaire = published.questionnaire(draft.version)
+    definition = questionnaire.definition
     submitted_on = timezone.localdate(now)
     problems = check_answers(definition, draft.answers, submitted_on=submitted_on)
     evaluation = evaluate(
@@ -113,33 +116,30 @@ def _submit(draft: Draft, *, consent_name: str, now: datetime.datetime, locked: 
         reference_date=draft.treatment_date,
     )
     for problem in problems:
-        key = problem.where.removeprefix("question ")
-        if key in definition.questions:
-            raise IncompleteQuestionnaire(step_of_question(definition, key))
+        if problem.kind == "question" and problem.key in definition.questions:
+            raise IncompleteQuestionnaire(questionnaire.step_of_question(problem.key))
     for key, question in definition.questions.items():
         if question.required and key in evaluation.visible and key not in evaluation.answers:
-            raise IncompleteQuestionnaire(step_of_question(definition, key))
-    details = draft.details
-    if not all(details.get(name) for name in ("full_name", DATE_OF_BIRTH, "email", "phone")):
-        raise IncompleteQuestionnaire(step_of_question(definition, DATE_OF_BIRTH))
+            raise IncompleteQuestionnaire(questionnaire.step_of_question(key))
+    details = PatientDetails.from_stored(draft.details)
+    if details is None:
+        raise IncompleteQuestionnaire(questionnaire.step_of_question(DATE_OF_BIRTH))
 
-    submission = Submission.objects.create(
+    submission = Submission(
         version=draft.version,
         invitation_id=draft.invitation_id,
-        patient_name=details["full_name"],
-        date_of_birth=datetime.date.fromisoformat(details[DATE_OF_BIRTH]),
-        email=details["email"],
-        phone=details["phone"],
+        patient_name=details.full_name,
+        date_of_birth=details.date_of_birth,
+        email=details.email,
+        phone=details.phone,
         answers=evaluation.answers,
         submitted_at=now,
         treatment_date=draft.treatment_date,
         consent_name=consent_name,
         consented_at=now,
-        outcome=evaluation.outcome or "",
-        flag_codes=" ".join(flag.code for flag in evaluation.flags),
     )
     submission.record_assessment(
-        evaluation, reference_date=draft.treatment_date or submitted_on, at=now, first=True
+        evaluation, reference_date=draft.treatment_date or submitted_on, at=now
     )
     # The submission now holds the answers; the draft keeps only what idempotency needs. It is
     # marked only if not submitted meanwhile and, unless locked, only as it was read: otherwise

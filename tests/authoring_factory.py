@@ -68,12 +68,18 @@ def submission_for(version: Any, answers: dict[str, Any], **fields: Any) -> Any:
 
     from django.utils import timezone
 
+    from intake import published
     from intake.models import Submission
     from intake.rules import evaluate
 
     today = timezone.localdate()
-    evaluation = evaluate(version.compiled(), answers, submitted_on=today, reference_date=None)
-    submission = Submission.objects.create(
+    evaluation = evaluate(
+        published.questionnaire(version).definition,
+        answers,
+        submitted_on=today,
+        reference_date=None,
+    )
+    submission = Submission(
         version=version,
         patient_name="Ann Example",
         date_of_birth=datetime.date(1990, 4, 3),
@@ -82,8 +88,6 @@ def submission_for(version: Any, answers: dict[str, Any], **fields: Any) -> Any:
         answers=evaluation.answers,
         consent_name="Ann Example",
         consented_at=timezone.now(),
-        outcome=evaluation.outcome or "",
-        flag_codes=" ".join(flag.code for flag in evaluation.flags),
         **fields,
     )
     submission.record_assessment(evaluation, reference_date=today)

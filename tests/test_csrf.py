@@ -18,6 +18,7 @@ from test_intake_views import (
 )
 from test_review_admin import COLD_SORE, logged_in, make_submission, page, staff
 
+from intake import published
 from intake.models import (
     Draft,
     FlagDecision,
@@ -25,7 +26,6 @@ from intake.models import (
     ReviewEvent,
     Submission,
 )
-from intake.questionnaire import steps_for
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def patient(client, version) -> Client:
 
 
 def patient_posts(version) -> dict[str, tuple[str, dict]]:
-    steps = steps_for(version.compiled())
+    steps = published.questionnaire(version).steps
     first_section = steps[1]
     section = section_post(version, first_section.section_key)
     return {

@@ -1,6 +1,7 @@
 """The step form: one section's questions, validated and returned in the engine's answer format."""
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ from django import forms
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
-from intake.patient.forms import StepForm, blank_step_key, conditions_from_document
+from intake.patient.forms import StepForm
+from intake.patient.pages import blank_step_key
+from intake.questionnaire import Questionnaire
 from intake.rules import Definition, load_definition
 
 SUBMITTED = date(2025, 6, 15)
@@ -67,7 +70,7 @@ def one_step(*questions: dict[str, Any], **kwargs: Any) -> Definition:
 
 
 def step(
-    definition: Definition,
+    definition: Definition | Questionnaire,
     data: Any = None,
     *,
     section_key: str = "about_you",
@@ -76,7 +79,14 @@ def step(
 ) -> StepForm:
     """A step form for a section, submitted on SUBMITTED unless told otherwise."""
     kwargs.setdefault("submitted_on", SUBMITTED)
+    if isinstance(definition, Definition):
+        definition = Questionnaire.from_definition(definition)
     return StepForm(definition, section_key, answers=answers or {}, data=data, **kwargs)
+
+
+def on_page(form: StepForm) -> list[str]:
+    """The questions a page of this form shows, in order."""
+    return re.findall(r'data-question="([^"]+)"', str(form.questions_html()))
 
 
 def error_codes(form: StepForm, key: str) -> list[str]:
@@ -291,7 +301,7 @@ def test_an_unbound_form_marks_visibility_from_the_stored_answers():
     hidden = step(definition, section_key="details", answers={"smoker": "no"})
     assert shown.visible_keys == {"per_day", "notes"}
     assert hidden.visible_keys == {"notes"}
-    assert [field.name for field in hidden.fields_on_page()] == ["notes"]
+    assert on_page(hidden) == ["notes"]
 
 
 def test_a_follow_up_its_trigger_on_this_page_can_reveal_is_on_the_page_while_hidden():
@@ -299,7 +309,7 @@ def test_a_follow_up_its_trigger_on_this_page_can_reveal_is_on_the_page_while_hi
     assert form.live_keys == {"per_day"}
     assert "per_day" in form.hidden_keys
     assert not form.fields["per_day"].required
-    assert [field.name for field in form.fields_on_page()] == ["smoker", "per_day", "notes"]
+    assert on_page(form) == ["smoker", "per_day", "notes"]
 
 
 def test_the_condition_of_a_follow_up_on_this_page_is_in_its_widget_for_the_script():
@@ -310,7 +320,7 @@ def test_the_condition_of_a_follow_up_on_this_page_is_in_its_widget_for_the_scri
             date_question("quit", show_if={"q": "smoker", "is": "no"}),
         )
     )
-    form = step(load_definition(doc), conditions=conditions_from_document(doc))
+    form = step(Questionnaire.from_document(doc))
     html = str(form)
     assert form.fields["quit"].widget.attrs["data-show-if"] == '{"q":"smoker","is":"no"}'
     assert html.count('data-show-if="{&quot;q&quot;:&quot;smoker&quot;') == 4  # 3 boxes, 1 tick
@@ -322,10 +332,9 @@ def test_a_condition_decided_by_an_earlier_step_is_not_left_to_the_script():
         section("details", question("per_day", "number", show_if={"q": "smoker", "is": "yes"})),
     )
     form = step(
-        load_definition(doc),
+        Questionnaire.from_document(doc),
         section_key="details",
         answers={"smoker": "yes"},
-        conditions=conditions_from_document(doc),
     )
     assert "data-show-if" not in str(form)
 
@@ -783,21 +792,18 @@ def plausible(question: Any, birth_dates: set[str]) -> dict[str, Any]:
 def test_every_section_of_the_skinpen_set_renders_and_accepts_a_plausible_post():
     if not SKINPEN.exists():
         pytest.skip("The SkinPen question set is not there yet.")
-    from intake.patient.forms import birth_date_keys
-
     doc = json.loads(SKINPEN.read_text(encoding="utf-8"))
-    definition = load_definition(doc)
-    conditions = conditions_from_document(doc)
-    birth_dates = set(birth_date_keys(definition))
+    questionnaire = Questionnaire.from_document(doc)
+    definition = questionnaire.definition
+    birth_dates = set(questionnaire.birth_date_keys)
     assert birth_dates == {"date_of_birth"}
     answers: dict[str, Any] = {}
     seen_types = set()
     for section_ in definition.sections:
         blank = step(
-            definition,
+            questionnaire,
             section_key=section_.key,
             answers=answers,
-            conditions=conditions,
             reference_date=SUBMITTED + timedelta(days=30),
         )
         assert str(blank)
@@ -808,11 +814,10 @@ def test_every_section_of_the_skinpen_set_renders_and_accepts_a_plausible_post()
             for name, value in plausible(item, birth_dates).items():
                 data.setlist(name, value if isinstance(value, list) else [value])
         form = step(
-            definition,
+            questionnaire,
             data,
             section_key=section_.key,
             answers=answers,
-            conditions=conditions,
             reference_date=SUBMITTED + timedelta(days=30),
         )
         answers |= valid_answers(form)
@@ -824,25 +829,32 @@ def test_every_section_of_the_skinpen_set_renders_and_accepts_a_plausible_post()
 SKINPEN_CASES = SKINPEN.with_name("skinpen.cases.json")
 
 
-def test_a_page_shared_by_patients_is_keyed_by_what_the_form_would_show():
-    definition = load_definition(json.loads(SKINPEN.read_text()))
+def test_a_page_shared_by_patients_is_keyed_by_what_it_shows():
+    questionnaire = Questionnaire.from_document(json.loads(SKINPEN.read_text()))
+    definition = questionnaire.definition
     patients = [{}] + [case["answers"] for case in json.loads(SKINPEN_CASES.read_text())]
     keys = set()
-    for section in definition.sections:
+    for section_step in questionnaire.steps:
+        if section_step.kind != "section":
+            continue
+        section = definition.section(section_step.section_key)
         for answers in patients:
             # Each step as a patient sees it when they arrive there: this step not yet answered.
             mine = {q.key for q in section.questions}
             earlier = {key: value for key, value in answers.items() if key not in mine}
-            form = StepForm(definition, section.key, submitted_on=SUBMITTED, answers=earlier)
-            key = blank_step_key(definition, section.key, earlier, submitted_on=SUBMITTED)
-            assert key == form.blank_page_key()
+            key = blank_step_key(
+                questionnaire, section_step, earlier, today=SUBMITTED, treatment_date=None
+            )
+            assert key is not None
             keys.add(key)
             # Once the patient has answered the step, its page is theirs alone.
-            answered = StepForm(definition, section.key, submitted_on=SUBMITTED, answers=answers)
-            if answered.initial:
+            answered = StepForm(questionnaire, section.key, submitted_on=SUBMITTED, answers=answers)
+            if answered.initial.keys() - {"date_of_birth"}:
                 assert (
-                    blank_step_key(definition, section.key, answers, submitted_on=SUBMITTED) is None
+                    blank_step_key(
+                        questionnaire, section_step, answers, today=SUBMITTED, treatment_date=None
+                    )
+                    is None
                 )
-                assert answered.blank_page_key() is None
     # Earlier answers that show or hide follow-ups give pages of their own.
     assert len(keys) > len(definition.sections)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from intake import published
 from intake.models import (
     Draft,
     Flag,
@@ -20,7 +21,6 @@ from intake.models import (
     QuestionSetVersion,
     Submission,
 )
-from intake.questionnaire import steps_for
 from intake.rules import visible_questions
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def section_post(
 
     Follow-ups that the answers reveal get a default answer too, so the section is complete.
     """
-    definition = version.compiled()
+    definition = published.questionnaire(version).definition
     section = next(s for s in definition.sections if s.key == section_key)
     draft = Draft.objects.first()
     earlier = dict(draft.answers) if draft else {}
@@ -119,7 +119,7 @@ def start(client: Client, treatment_date: datetime.date | None = APPOINTMENT) ->
 
 def complete_until_check(client: Client, version: QuestionSetVersion, **answers: Any) -> int:
     """Fill in every step up to the check page; returns the check step's number."""
-    steps = steps_for(version.compiled())
+    steps = published.questionnaire(version).steps
     assert client.post(step_url(1), DETAILS | {"treatment_date": ""}).status_code == 302
     for step in steps[1:-1]:
         response = client.post(
@@ -241,7 +241,7 @@ def test_an_invitation_cannot_start_a_second_submission(client, version):
 
 def test_each_step_shows_its_number_and_a_progress_bar(client, version):
     start(client)
-    steps = steps_for(version.compiled())
+    steps = published.questionnaire(version).steps
 
     page = client.get(step_url(1)).content.decode()
 
@@ -309,7 +309,9 @@ def test_steps_need_a_started_questionnaire(client, version):
 
 
 def medicines_step(version: QuestionSetVersion) -> int:
-    return next(s.number for s in steps_for(version.compiled()) if s.section_key == "medicines")
+    return next(
+        s.number for s in published.questionnaire(version).steps if s.section_key == "medicines"
+    )
 
 
 def test_follow_ups_are_kept_when_their_trigger_applies(client, version):
@@ -358,7 +360,9 @@ def test_a_required_follow_up_is_asked_for_when_its_trigger_applies(client, vers
 def test_changing_an_earlier_answer_discards_follow_ups_it_hides_on_later_steps(client, version):
     draft = start(client)
     complete_steps_before(client, version, "medicines")
-    first_step = next(s for s in steps_for(version.compiled()) if s.section_key == "about_you")
+    first_step = next(
+        s for s in published.questionnaire(version).steps if s.section_key == "about_you"
+    )
     scar = section_post(
         version,
         "about_you",
@@ -421,7 +425,7 @@ def test_leaving_an_unfinished_page_keeps_its_valid_answers_but_not_the_step(cli
 
 def complete_steps_before(client: Client, version: QuestionSetVersion, section_key: str) -> None:
     client.post(step_url(1), DETAILS | {"treatment_date": APPOINTMENT.strftime("%d/%m/%Y")})
-    for step in steps_for(version.compiled())[1:]:
+    for step in published.questionnaire(version).steps[1:]:
         if step.section_key == section_key:
             return
         response = client.post(step_url(step.number), section_post(version, step.section_key))
@@ -583,7 +587,7 @@ def test_the_check_page_lists_every_answer_by_section_with_change_links(client, 
 
     page = client.get(step_url(check)).content.decode()
 
-    for step in steps_for(version.compiled())[:-1]:
+    for step in published.questionnaire(version).steps[:-1]:
         assert f'href="{step_url(step.number)}"' in page
     assert "Ann Example" in page
     assert "3 April 1990" in page
@@ -785,7 +789,7 @@ def test_question_help_text_is_escaped(version):
 
     from intake.patient.forms import PatientDetailsForm
 
-    form = PatientDetailsForm(definition=version.compiled(), today=TODAY)
+    form = PatientDetailsForm(definition=published.questionnaire(version).definition, today=TODAY)
     form.fields["email"].help_text = "<script>alert(1)</script>"
     template = Template("{% load crispy_forms_filters %}{{ form.email|as_crispy_field }}")
 
@@ -886,7 +890,9 @@ def test_an_empty_question_is_rendered_once_and_never_holds_an_answer(client, ve
 
 
 def cold_sores_step(version: QuestionSetVersion) -> int:
-    return next(s.number for s in steps_for(version.compiled()) if s.section_key == "cold_sores")
+    return next(
+        s.number for s in published.questionnaire(version).steps if s.section_key == "cold_sores"
+    )
 
 
 def another_patient(version: QuestionSetVersion, before: str) -> Client:
@@ -927,7 +933,9 @@ def test_a_step_not_yet_answered_gives_each_patient_their_own_form_token(version
 
 def test_a_follow_up_revealed_by_an_earlier_step_is_shown_only_to_whom_it_applies(version):
     step = cold_sores_step(version)
-    about_you = next(s for s in steps_for(version.compiled()) if s.section_key == "about_you")
+    about_you = next(
+        s for s in published.questionnaire(version).steps if s.section_key == "about_you"
+    )
     face = Client()
     start(face)
     complete_steps_before(face, version, "cold_sores")
@@ -935,7 +943,7 @@ def test_a_follow_up_revealed_by_an_earlier_step_is_shown_only_to_whom_it_applie
     neck = another_patient(version, "cold_sores")
     areas = section_post(version, "about_you", treatment_areas=["neck"])
     assert neck.post(step_url(about_you.number), areas).status_code == 302
-    for earlier in steps_for(version.compiled())[about_you.number : step - 1]:
+    for earlier in published.questionnaire(version).steps[about_you.number : step - 1]:
         neck.post(step_url(earlier.number), section_post(version, earlier.section_key))
 
     neck_page = neck.get(step_url(step)).content.decode()
@@ -1065,6 +1073,11 @@ def test_a_step_saved_in_another_tab_keeps_the_latest_continue_later_link(client
     token = giving_link.issue_resume_token()
     giving_link.save(update_fields=["resume_digest", "updated_at"])
 
-    saving_step.record_step(medicines_step(version), answers={}, replaces=set(), submitted_on=TODAY)
+    saving_step.record_step(
+        medicines_step(version),
+        details=saving_step.details,
+        answers=saving_step.answers,
+        treatment_date=saving_step.treatment_date,
+    )
 
     assert Client().get(f"/continue/{token}/").status_code == 302

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from intake import published
 from intake.models import (
     AuditEntry,
     AuditLogIsAppendOnly,
@@ -39,8 +40,13 @@ def make_submission(version, answers: dict[str, Any] | None = None, **fields: An
     """A stored submission with the flags the real rules engine raises for its answers."""
     answers = {"date_of_birth": "1990-04-03"} | (answers or {})
     treatment = fields.pop("treatment_date", TODAY + datetime.timedelta(days=10))
-    evaluation = evaluate(version.compiled(), answers, submitted_on=TODAY, reference_date=treatment)
-    submission = Submission.objects.create(
+    evaluation = evaluate(
+        published.questionnaire(version).definition,
+        answers,
+        submitted_on=TODAY,
+        reference_date=treatment,
+    )
+    submission = Submission(
         version=version,
         patient_name=fields.pop("patient_name", "Ann Example"),
         date_of_birth=datetime.date(1990, 4, 3),
@@ -50,11 +56,9 @@ def make_submission(version, answers: dict[str, Any] | None = None, **fields: An
         treatment_date=treatment,
         consent_name="Ann Example",
         consented_at=timezone.now(),
-        outcome=evaluation.outcome or "",
-        flag_codes=" ".join(flag.code for flag in evaluation.flags),
         **fields,
     )
-    submission.record_assessment(evaluation, reference_date=treatment)
+    submission.record_assessment(evaluation, reference_date=treatment or TODAY)
     return submission
 
 
@@ -163,7 +167,7 @@ def test_the_queue_lists_unreviewed_first_then_soonest_treatment(client, version
         version, patient_name="Sooner", treatment_date=TODAY + datetime.timedelta(days=2)
     )
     done = make_submission(version, patient_name="Done", treatment_date=TODAY)
-    Submission.objects.filter(pk=done.pk).update(review_status="cleared", review_order=2)
+    Submission.objects.filter(pk=done.pk).update(review_status="cleared")
     logged_in(client, staff("p", "Practitioner"))
 
     text = client.get("/admin/intake/submission/").content.decode()
@@ -378,7 +382,7 @@ def test_the_queue_rows_are_the_same_html_as_the_admins_own(client, version, mon
     decided = make_submission(version, patient_name="Done Example", treatment_date=TODAY)
     lead = staff("lead <b>", "Medical lead")
     Submission.objects.filter(pk=decided.pk).update(
-        review_status="cleared", review_order=2, reviewer=lead, outcome="manageable"
+        review_status="cleared", reviewer=lead, outcome="manageable"
     )
     old = make_submission(version, patient_name="Old Example")
     Submission.objects.filter(pk=old.pk).update(outcome="a_tier_since_retired")
@@ -468,7 +472,7 @@ def test_answers_and_evidence_are_escaped_with_their_line_breaks_and_marks(clien
     # An answer the patient was unsure of, to a question no longer in the set.
     gone = {"question_key": "gone", "question_text": "An <old> question", "answer": None}
     Flag.objects.filter(pk=flag.pk).update(evidence=[*flag.evidence, gone | {"uncertain": True}])
-    questions = version.compiled().questions
+    questions = published.questionnaire(version).definition.questions
     logged_in(client, staff("p", "Practitioner"))
 
     for url in (page(submission), f"/admin/intake/submission/{submission.pk}/print/"):
@@ -842,7 +846,7 @@ def test_the_submission_page_loads_nothing_lazily(client, version, monkeypatch):
         by=user,
         revision=2,
     )
-    version.compiled()  # the parsed definition is cached per process, as on a running server
+    published.questionnaire(version)  # kept per process, as on a running server
     # Any access to a row or field the page did not fetch up front now fails the request.
     monkeypatch.setattr(SubmissionAdmin, "submission_fetch_mode", FETCH_RAISE)
     logged_in(client, user)

@@ -27,9 +27,9 @@ from test_review_admin import (
     staff,
 )
 
-from intake.admin.submissions import csv_safe
+from intake import published
 from intake.models import AuditEntry, Invitation, QuestionSetVersion, Submission
-from intake.questionnaire import steps_for
+from intake.records.exports import spreadsheet_safe as csv_safe
 from intake.review.decisions import change_review_status, decide_flag
 
 pytestmark = pytest.mark.django_db
@@ -185,7 +185,7 @@ def test_ordinary_cells_are_written_as_they_are(cell):
 def test_the_patients_check_page_shows_their_name_and_answers_as_text(client, version, attack):
     start(client)
     assert client.post(step_url(1), DETAILS | {"full_name": attack}).status_code == 302
-    steps = steps_for(version.compiled())
+    steps = published.questionnaire(version).steps
     for step in steps[1:-1]:
         data = section_post(version, step.section_key, other_medicines=attack, gp_name=attack)
         assert client.post(step_url(step.number), data).status_code == 302
@@ -199,7 +199,7 @@ def test_the_patients_check_page_shows_their_name_and_answers_as_text(client, ve
 def test_the_confirmation_page_shows_no_patient_text(client, version, attack):
     start(client)
     assert client.post(step_url(1), DETAILS | {"full_name": attack}).status_code == 302
-    steps = steps_for(version.compiled())
+    steps = published.questionnaire(version).steps
     for step in steps[1:-1]:
         data = section_post(version, step.section_key, other_medicines=attack)
         client.post(step_url(step.number), data)

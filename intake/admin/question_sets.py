@@ -36,7 +36,6 @@ from intake.authoring.forms import (
     QuestionRowForm,
     RuleForm,
     VersionForm,
-    condition_text,
 )
 from intake.authoring.preview import preview_step
 from intake.models import (
@@ -55,7 +54,7 @@ from intake.models import (
 from intake.models.question_sets import case_failure
 from intake.records import fhir
 from intake.records.data_dictionary import data_dictionary_csv
-from intake.rules import Problem
+from intake.rules import Problem, condition_text
 
 # Problems that mean a mistake in what was just written, rather than a draft not finished yet.
 _UNFINISHED = frozenset(("missing_field",))
@@ -63,7 +62,7 @@ _UNFINISHED = frozenset(("missing_field",))
 
 def _is_mistake(problem: Problem) -> bool:
     # An empty sections list is where every new draft starts.
-    return problem.code not in _UNFINISHED and problem.where != "document"
+    return problem.code not in _UNFINISHED and problem.kind != "document"
 
 
 class DraftRejected(Exception):
@@ -163,7 +162,7 @@ class DraftContentInline:
                         continue
                     key = getattr(form, "cleaned_data", {}).get(key_field)
                     for problem in mistakes:
-                        if key and problem.where == f"{kind} {key}":
+                        if key and (problem.kind, problem.key) == (kind, key):
                             form.add_error(None, problem.message)
 
         return WithMistakes

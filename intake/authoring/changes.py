@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from intake.authoring.forms import condition_text
 from intake.models import Draft, Invitation, QuestionSetVersion
+from intake.rules import condition_text
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 
 from intake.models import Question, QuestionSetVersion, QuestionType, Rule
 from intake.rules.cases import CaseFileError, parse_cases
-from intake.rules.expressions import ExpressionError, parse, show
+from intake.rules.expressions import ExpressionError, condition_text, parse
 
 CONDITION_HELP = (
     "For example: <code>cold_sores in (yes, not_sure) and last_cold_sore within 28 days</code>. "
@@ -57,16 +57,6 @@ class ConditionField(forms.CharField):
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         return " ".join(str(initial or "").split()) != " ".join(str(data or "").split())
-
-
-def condition_text(condition: Any) -> str:
-    """A stored condition as the text an admin edits (JSON if it has no readable form)."""
-    if condition is None:
-        return ""
-    try:
-        return show(condition)
-    except ExpressionError:
-        return json.dumps(condition)
 
 
 class CodesField(forms.CharField):

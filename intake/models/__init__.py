@@ -8,7 +8,7 @@ from intake.models.data_requests import (
     PatientRecords,
 )
 from intake.models.question_sets import (
-    DOCUMENT_FORMAT,
+    TIER_CHOICES,
     Choice,
     FrozenVersionError,
     Parameter,
@@ -19,7 +19,6 @@ from intake.models.question_sets import (
     QuestionType,
     Rule,
     Section,
-    Tier,
     VersionStatus,
     content_hash,
     import_document,
@@ -43,7 +42,7 @@ from intake.models.submissions import (
 )
 
 __all__ = [
-    "DOCUMENT_FORMAT",
+    "TIER_CHOICES",
     "Assessment",
     "AuditAction",
     "AuditEntry",
@@ -69,7 +68,6 @@ __all__ = [
     "Rule",
     "Section",
     "Submission",
-    "Tier",
     "User",
     "VersionStatus",
     "content_hash",

@@ -17,10 +17,11 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from intake.models.accounts import User
-from intake.rules import Definition, DefinitionError, Problem, load_definition, validate
+from intake.rules import DOCUMENT_FORMAT, DefinitionError, Problem, Tier, load_definition, validate
 from intake.rules.cases import CaseFileError, CaseResult, parse_cases, run_case
 
-DOCUMENT_FORMAT = "consultation-intake/question-set/1"
+# A flag's tier is stored as the value of the engine's tier scale (intake.rules.Tier).
+TIER_CHOICES = [(tier.value, tier.label) for tier in Tier]
 
 
 class FrozenVersionError(Exception):
@@ -165,7 +166,7 @@ class QuestionSetVersion(models.Model):
         if self.definition is not None:
             frozen: dict[str, Any] = self.definition
             return frozen
-        return _document_from_rows(self)
+        return _whole_documentfrom_rows(self)
 
     def problems(self) -> list[Problem]:
         """Every publishing check that the version currently fails."""
@@ -174,15 +175,12 @@ class QuestionSetVersion(models.Model):
     def run_cases(self, document: dict[str, Any] | None = None) -> list[CaseResult]:
         """Evaluate every test case; raises PublishError if the version or its cases are invalid."""
         try:
-            if document is None and self.definition is not None:
-                definition = self.compiled()
-            else:
-                definition = load_definition(document or self.to_document())
+            definition = load_definition(document or self.to_document())
             cases = parse_cases(self.test_cases)
         except DefinitionError as error:
             raise PublishError(error.problems) from None
         except CaseFileError as error:
-            raise PublishError([Problem("invalid_cases", "test cases", str(error))]) from None
+            raise PublishError([Problem("invalid_cases", "cases", "", str(error))]) from None
         return [run_case(definition, case) for case in cases]
 
     def publish(self, *, by: User | None = None) -> None:
@@ -222,21 +220,6 @@ class QuestionSetVersion(models.Model):
         current = self.question_set.latest_published()
         return None if current is None or current.pk == self.pk else current
 
-    def compiled(self) -> Definition:
-        """The published definition parsed for the rules engine (cached: it never changes).
-
-        Looked up by content hash first, so that a version loaded without its (large)
-        definition, as the patient's pages load it, costs no query once the process has it.
-        """
-        compiled = _COMPILED.get(self.content_hash) if self.content_hash else None
-        if compiled is None:
-            if self.definition is None:
-                raise FrozenVersionError(
-                    f"{self} is a draft; only published versions are evaluated."
-                )
-            compiled = _COMPILED[self.content_hash] = load_definition(self.definition)
-        return compiled
-
 
 def case_failure(result: CaseResult) -> Problem:
     """A failed test case as a publishing problem, naming the case and what went wrong."""
@@ -251,12 +234,8 @@ def case_failure(result: CaseResult) -> Problem:
         details.append("unexpected flags: " + ", ".join(result.unexpected))
     name = result.case.name
     return Problem(
-        "case_failed", f"case {name}", f'Test case "{name}" fails: ' + "; ".join(details) + "."
+        "case_failed", "case", name, f'Test case "{name}" fails: ' + "; ".join(details) + "."
     )
-
-
-# Published definitions never change, so each is parsed once per process, keyed by content hash.
-_COMPILED: dict[str, Definition] = {}
 
 
 class VersionContentQuerySet(models.QuerySet[Any]):
@@ -412,12 +391,6 @@ class Choice(VersionContent):
         return self.question.version
 
 
-class Tier(models.TextChoices):
-    NOT_POSSIBLE = "not_possible", "Not possible"
-    NEED_TO_KNOW = "need_to_know", "Need to know"
-    MANAGEABLE = "manageable", "Manageable"
-
-
 class Rule(VersionContent):
     version = models.ForeignKey(QuestionSetVersion, models.CASCADE, related_name="rules")
     position = models.PositiveIntegerField(default=0)
@@ -425,7 +398,7 @@ class Rule(VersionContent):
     flag = models.SlugField(
         max_length=80, help_text="Flag code raised; several rules may share one."
     )
-    tier = models.CharField(max_length=20, choices=Tier.choices)
+    tier = models.CharField(max_length=20, choices=TIER_CHOICES)
     temporary = models.BooleanField(
         default=False, help_text="A not-possible flag that clears with time."
     )
@@ -444,7 +417,7 @@ class Rule(VersionContent):
         return f"{self.rule_id} → {self.flag} ({self.tier})"
 
 
-def _document_from_rows(version: QuestionSetVersion) -> dict[str, Any]:
+def _whole_documentfrom_rows(version: QuestionSetVersion) -> dict[str, Any]:
     question_set = version.question_set
     sections = list(version.sections.all())
     questions = list(version.questions.prefetch_related("choices").all())
@@ -508,34 +481,38 @@ def _too_long(document: dict[str, Any]) -> list[Problem]:
     """Texts and identifiers longer than their database columns hold, each named."""
     problems = []
 
-    def check(model: type[models.Model], field: str, value: Any, where: str, what: str) -> None:
+    def check(
+        model: type[models.Model], field: str, value: Any, where: tuple[str, str], what: str
+    ) -> None:
         column = model._meta.get_field(field)
         limit = column.max_length if isinstance(column, models.Field) else None
         if isinstance(value, str) and limit is not None and len(value) > limit:
             message = f"{what} is {len(value)} characters long; at most {limit} are allowed."
-            problems.append(Problem("too_long", where, message))
+            problems.append(Problem("too_long", *where, message))
+
+    whole_document: tuple[str, str] = ("document", "")
 
     meta = document["question_set"]
-    check(QuestionSet, "slug", meta.get("slug"), "document", "The question set's slug")
-    check(QuestionSet, "title", meta.get("title"), "document", "The question set's title")
+    check(QuestionSet, "slug", meta.get("slug"), whole_document, "The question set's slug")
+    check(QuestionSet, "title", meta.get("title"), whole_document, "The question set's title")
     label = (document.get("version") or {}).get("label")
-    check(QuestionSetVersion, "label", label, "document", "The version label")
+    check(QuestionSetVersion, "label", label, whole_document, "The version label")
     for name in document.get("parameters") or {}:
-        check(Parameter, "name", name, f"parameter {name}", f'Parameter name "{name[:20]}…"')
+        check(Parameter, "name", name, ("parameter", name), f'Parameter name "{name[:20]}…"')
     for section in document["sections"]:
-        where = f"section {section['key']}"
+        where = ("section", section["key"])
         check(Section, "key", section["key"], where, f'Section key "{section["key"][:20]}…"')
         check(Section, "title", section["title"], where, f'The title of section "{section["key"]}"')
         for question in section["questions"]:
             key = question["key"]
-            where = f"question {key}"
+            where = ("question", key)
             check(Question, "key", key, where, f'Question key "{key[:20]}…"')
             for choice in question.get("choices") or ():
                 code = choice["code"]
                 check(Choice, "code", code, where, f'A choice code of question "{key}"')
                 check(Choice, "label", choice["label"], where, f'Choice "{code}" of "{key}"')
     for rule in document["rules"]:
-        where = f"rule {rule['id']}"
+        where = ("rule", rule["id"])
         check(Rule, "rule_id", rule["id"], where, f'Rule id "{rule["id"][:20]}…"')
         check(Rule, "flag", rule["flag"], where, f'The flag of rule "{rule["id"]}"')
     return problems

@@ -24,9 +24,25 @@ class ReviewStatus(models.TextChoices):
 
 
 # The queue lists unreviewed submissions first: new, then in review, then decided.
-REVIEW_ORDER = {ReviewStatus.NEW: 0, ReviewStatus.IN_REVIEW: 1}
-DECIDED = 2
+_REVIEW_ORDER = {ReviewStatus.NEW: 0, ReviewStatus.IN_REVIEW: 1}
+_DECIDED = 2
 CLEARING = {ReviewStatus.CLEARED, ReviewStatus.CLEARED_WITH_CONDITIONS}
+
+
+def review_order(status: str) -> int:
+    """Where the queue lists a submission with this review status (lower comes first)."""
+    return _REVIEW_ORDER.get(ReviewStatus(status), _DECIDED)
+
+
+def review_order_expression() -> models.Case:
+    """`review_order` as the database works it out, for the column generated from the status."""
+    return models.Case(
+        *(
+            models.When(review_status=status, then=models.Value(order))
+            for status, order in _REVIEW_ORDER.items()
+        ),
+        default=models.Value(_DECIDED),
+    )
 
 
 class ReviewEvent(models.Model):

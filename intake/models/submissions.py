@@ -10,17 +10,16 @@ import datetime
 import hashlib
 import secrets
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, models
 from django.utils import timezone
 
-from intake.models.question_sets import QuestionSet, QuestionSetVersion, Tier
-from intake.models.reviews import ReviewStatus
-from intake.rules import Evaluation, visible_questions
-from intake.rules import Flag as RaisedFlag
+from intake.models.question_sets import TIER_CHOICES, QuestionSet, QuestionSetVersion
+from intake.models.reviews import ReviewStatus, review_order_expression
+from intake.rules import Evaluation, RaisedFlag
 
 
 def new_token() -> str:
@@ -86,7 +85,7 @@ class Invitation(models.Model):
 
 class DraftQuerySet(models.QuerySet["Draft"]):
     def with_version_hash(self) -> DraftQuerySet:
-        """Drafts with their version's content hash only, all `version.compiled()` needs.
+        """Drafts with their version's content hash only, all `published.questionnaire()` needs.
 
         The patient's pages load a draft on every request; the version's other columns (its
         large definition above all) would cost more to fetch and build than the whole query.
@@ -180,31 +179,26 @@ class Draft(models.Model):
         self,
         number: int,
         *,
+        details: Mapping[str, str],
         answers: Mapping[str, Any],
-        replaces: Collection[str],
-        submitted_on: datetime.date,
+        treatment_date: datetime.date | None,
         complete: bool = True,
-        also: Collection[str] = (),
     ) -> None:
-        """Save one step: its answers replace `replaces`, hidden answers are dropped.
+        """Save the progress a step left (intake.patient.steps.take_step works it out).
 
-        An incomplete step (the patient left a page with errors) keeps its valid answers but
-        does not count as done, so the patient cannot skip past it. Only the answers, progress
-        and the fields named in `also` are written: a new "continue later" link issued in
-        another tab meanwhile stays the one that works.
+        An incomplete step (the patient left a page with mistakes) keeps its valid answers but
+        does not count as done, so the patient cannot skip past it. Only the progress is
+        written: a new "continue later" link issued in another tab meanwhile stays the one that
+        works.
         """
-        merged = {k: v for k, v in self.answers.items() if k not in replaces} | dict(answers)
-        shown = visible_questions(
-            self.version.compiled(),
-            merged,
-            submitted_on=submitted_on,
-            reference_date=self.treatment_date,
-        )
-        # A changed answer can hide follow-ups on other steps: what they held is discarded.
-        self.answers = {key: value for key, value in merged.items() if key in shown}
+        self.details = dict(details)
+        self.answers = dict(answers)
+        self.treatment_date = treatment_date
         if complete:
             self.steps_done = max(self.steps_done, number)
-        self.save(update_fields=["answers", "steps_done", "updated_at", *also])
+        self.save(
+            update_fields=["details", "answers", "treatment_date", "steps_done", "updated_at"]
+        )
 
     def issue_resume_token(self) -> str:
         """A new "continue later" token (the previous link stops working); returns it."""
@@ -234,14 +228,20 @@ class Submission(models.Model):
     treatment_date = models.DateField(null=True, blank=True)
     consent_name = models.CharField(max_length=200, help_text="Full name typed as a signature.")
     consented_at = models.DateTimeField()
-    outcome = models.CharField(max_length=20, choices=Tier.choices, blank=True)
-    # The current flags' codes, space-separated, for the review queue (no query per row).
+    # The current assessment's outcome and flag codes (space-separated), for the review queue;
+    # written only by record_assessment.
+    outcome = models.CharField(max_length=20, choices=TIER_CHOICES, blank=True)
     flag_codes = models.CharField(max_length=1000, blank=True)
     review_status = models.CharField(
         max_length=30, choices=ReviewStatus.choices, default=ReviewStatus.NEW
     )
-    # 0 new, 1 in review, 2 decided: the queue shows unreviewed submissions first.
-    review_order = models.PositiveSmallIntegerField(default=0)
+    # Where the queue lists a submission, worked out by the database from the review status:
+    # 0 new, 1 in review, 2 decided, so that unreviewed submissions come first.
+    review_order = models.GeneratedField(
+        expression=review_order_expression(),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -294,18 +294,24 @@ class Submission(models.Model):
         at: datetime.datetime | None = None,
         by: Any = None,
         reason: str = "",
-        first: bool = False,
     ) -> Assessment:
         """Store the rules' result as the current assessment; any earlier one becomes history.
 
-        `first`: the submission was created just now and has no assessment yet to retire.
+        The submission's outcome and flag codes follow the new assessment. A submission not yet
+        saved is stored here, with them, as the first assessment's.
         """
-        if not first:
+        self.outcome, self.flag_codes = queue_summary(evaluation.flags)
+        if self._state.adding:
+            self.save()
+        else:
             self.assessments.filter(is_current=True).update(is_current=False)
+            Submission.objects.filter(pk=self.pk).update(
+                outcome=self.outcome, flag_codes=self.flag_codes
+            )
         assessment = Assessment.objects.create(
             submission=self,
             reference_date=reference_date,
-            outcome=evaluation.outcome or "",
+            outcome=self.outcome,
             created_at=at or timezone.now(),
             by=by,
             reason=reason,
@@ -317,12 +323,17 @@ class Submission(models.Model):
         return assessment
 
 
+def queue_summary(flags: Sequence[RaisedFlag]) -> tuple[str, str]:
+    """The outcome and the space-separated flag codes that the queue shows for these flags."""
+    return (flags[0].tier.value if flags else ""), " ".join(flag.code for flag in flags)
+
+
 class Assessment(models.Model):
     """One run of the rules for a submission; a date change adds a new one and keeps the old."""
 
     submission = models.ForeignKey(Submission, models.CASCADE, related_name="assessments")
     reference_date = models.DateField()
-    outcome = models.CharField(max_length=20, choices=Tier.choices, blank=True)
+    outcome = models.CharField(max_length=20, choices=TIER_CHOICES, blank=True)
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Empty for the assessment made at submission; set when staff change the treatment date.
@@ -351,7 +362,7 @@ class Flag(models.Model):
     assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="flags")
     position = models.PositiveSmallIntegerField()
     code = models.CharField(max_length=80)
-    tier = models.CharField(max_length=20, choices=Tier.choices)
+    tier = models.CharField(max_length=20, choices=TIER_CHOICES)
     provisional = models.BooleanField(default=False)
     temporary = models.BooleanField(default=False)
     rule_id = models.CharField(max_length=80)

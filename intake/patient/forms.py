@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import functools
 import json
 import re
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
@@ -27,14 +25,21 @@ from django.forms.renderers import BaseRenderer, get_default_renderer
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from intake.rules import Definition, Question, Section, age_on, visible_questions
-from intake.rules.conditions import AgeUnder, And, Condition, Not, Or
+from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Questionnaire
+from intake.rules import (
+    CHOICE_TYPES,
+    DEFAULT_MAX_LENGTH,
+    NOT_SURE,
+    Definition,
+    QuestionSpec,
+    age_on,
+    is_unanswered,
+    visible_questions,
+)
 
-NOT_SURE = "not_sure"
 NOT_SURE_LABEL = "I'm not sure"
 EARLIEST_YEAR = 1900
 OLDEST_AGE = 120
-DEFAULT_MAX_LENGTH = {"short_text": 200, "long_text": 2000}
 # More digits than any sensible answer; it also stops "1e999" from becoming a 1000-digit integer.
 NUMBER_MAX_DIGITS = 15
 
@@ -47,18 +52,6 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
            "october", "november", "december")  # fmt: skip
 _MONTH_NAMES = {name: number for number, name in enumerate(_MONTHS, start=1)}
 _MONTH_NAMES |= {name[:3]: number for name, number in _MONTH_NAMES.items()} | {"sept": 9}
-
-CHOICE_TYPES = ("yes_no", "yes_no_not_sure", "single_choice")
-
-
-def conditions_from_document(document: Mapping[str, Any]) -> dict[str, Any]:
-    """Each question's raw `show_if` JSON from a question-set document, by question key."""
-    found: dict[str, Any] = {}
-    for section in document.get("sections") or ():
-        for item in section.get("questions") or ():
-            if item.get("show_if") is not None:
-                found[item["key"]] = item["show_if"]
-    return found
 
 
 class PartialDateWidget(forms.MultiWidget):
@@ -359,7 +352,7 @@ _CHOICE_MESSAGES = {
 
 
 def question_field(
-    question: Question, *, submitted_on: datetime.date, birth_date: bool = False
+    question: QuestionSpec, *, submitted_on: datetime.date, birth_date: bool = False
 ) -> forms.Field:
     """The form field for one question, cleaning to the engine's value format."""
     common: dict[str, Any] = {
@@ -418,57 +411,6 @@ def question_field(
     )
 
 
-@functools.lru_cache(maxsize=16)
-def birth_date_keys(definition: Definition) -> frozenset[str]:
-    """Date questions that ask for a date of birth: those an `age_under` condition reads."""
-    found = {"date_of_birth"}
-    conditions: list[Condition] = [rule.when for rule in definition.rules]
-    conditions += [q.show_if for q in definition.questions.values() if q.show_if is not None]
-    while conditions:
-        condition = conditions.pop()
-        if isinstance(condition, AgeUnder):
-            found.add(condition.q)
-        elif isinstance(condition, And | Or):
-            conditions.extend(condition.parts)
-        elif isinstance(condition, Not):
-            conditions.append(condition.part)
-    questions = definition.questions
-    return frozenset(key for key in found if key in questions and questions[key].type == "date")
-
-
-# A published definition never changes, so a question shown empty (no answer, no error) looks the
-# same to every patient: its HTML is rendered once per definition and process, then reused. Only
-# such questions are kept, so no answer ever enters this cache; the CSRF token and anything else
-# per request live outside the questions' HTML. Entries go with their definition.
-_EMPTY_QUESTIONS: WeakKeyDictionary[Definition, dict[tuple[Any, ...], SafeString]] = (
-    WeakKeyDictionary()
-)
-
-
-# Fields other than dates depend only on their question: each is built once per definition and
-# copied for every form (the copy has its own widget attributes and `required`).
-_PROTOTYPES: WeakKeyDictionary[Definition, dict[str, forms.Field]] = WeakKeyDictionary()
-
-
-def _copy_field(prototype: forms.Field) -> forms.Field:
-    """A field to use in one form: what a form changes (required, widget attributes) is its own.
-
-    Cheaper than the deep copy Django makes of declared fields; choices, validators and messages
-    are shared, and nothing changes them.
-    """
-    field = _shallow_copy(prototype)
-    field.widget = _shallow_copy(prototype.widget)
-    field.widget.attrs = dict(prototype.widget.attrs)
-    return field
-
-
-def _shallow_copy[T](original: T) -> T:
-    # copy.copy, without the pickling protocol's detour (several times slower, per field).
-    duplicate: T = object.__new__(type(original))
-    duplicate.__dict__.update(original.__dict__)
-    return duplicate
-
-
 def _question_html(field: BoundField, *, live: bool, hidden: bool) -> SafeString:
     """One question as the page shows it: the field, in a wrapper the page script reads."""
     return format_html(
@@ -487,8 +429,7 @@ class StepForm(forms.Form):
     (posted, or the initial ones); `hidden_keys` are the rest, whose posted values are neither
     validated nor returned. `live_keys` are follow-ups whose visibility an answer on this page can
     change: a page without JavaScript shows them (they are optional until their trigger is
-    answered), and their widgets carry `data-show-if` for the progressive-enhancement script;
-    `fields_on_page()` lists the visible and live fields, in order, for the page to render.
+    answered), and their widgets carry `data-show-if` for the progressive-enhancement script.
     """
 
     # The server is the one judge of required answers: a follow-up revealed or hidden on the page
@@ -498,46 +439,40 @@ class StepForm(forms.Form):
 
     def __init__(
         self,
-        definition: Definition,
+        questionnaire: Questionnaire,
         section_key: str,
         *,
         submitted_on: datetime.date,
         reference_date: datetime.date | None = None,
         answers: Mapping[str, Any] = _NO_ANSWERS,
         data: Mapping[str, Any] | None = None,
-        conditions: Mapping[str, Any] | None = None,
         exclude: Collection[str] = (),
     ) -> None:
+        definition = questionnaire.definition
         self.definition = definition
-        self.section: Section = _section(definition, section_key)
-        self.submitted_on = submitted_on
-        self.reference_date = reference_date
+        self.section = definition.section(section_key)
         # `exclude`: questions asked on another page (the date of birth, with the details).
         self.questions = {
             question.key: question
             for question in self.section.questions
             if question.key not in exclude
         }
-        initial = {key: answers[key] for key in self.questions if not _blank(answers.get(key))}
+        initial = {
+            key: answers[key] for key in self.questions if not is_unanswered(answers.get(key))
+        }
         super().__init__(data=data, initial=initial)
-        birth_dates = birth_date_keys(definition)
-        prototypes = _PROTOTYPES.setdefault(definition, {})
         for key, question in self.questions.items():
-            if question.type == "date":
-                # A date field checks against the submission date: made for each form.
-                self.fields[key] = question_field(
-                    question, submitted_on=submitted_on, birth_date=key in birth_dates
-                )
-                continue
-            prototype = prototypes.get(key)
-            if prototype is None:
-                prototype = prototypes[key] = question_field(question, submitted_on=submitted_on)
-            self.fields[key] = _copy_field(prototype)
-        self.live_keys = _live_keys(self.questions)
+            self.fields[key] = question_field(
+                question,
+                submitted_on=submitted_on,
+                birth_date=key in questionnaire.birth_date_keys,
+            )
+        self.live_keys = live_keys(self.questions)
         for key in self.live_keys:
-            if conditions is not None and conditions.get(key) is not None:
+            condition = questionnaire.show_if.get(key)
+            if condition is not None:
                 self.fields[key].widget.attrs["data-show-if"] = json.dumps(
-                    conditions[key], separators=(",", ":")
+                    condition, separators=(",", ":")
                 )
         step_values = self._posted_values() if self.is_bound else initial
         others = {key: value for key, value in answers.items() if key not in self.questions}
@@ -560,7 +495,7 @@ class StepForm(forms.Form):
                 value = field.clean(self[key].data)
             except ValidationError:
                 continue
-            if not _blank(value):
+            if not is_unanswered(value):
                 values[key] = value
         return values
 
@@ -580,7 +515,7 @@ class StepForm(forms.Form):
         return {
             key: self.cleaned_data[key]
             for key in self.questions
-            if key in self.visible_keys and not _blank(self.cleaned_data.get(key))
+            if key in self.visible_keys and not is_unanswered(self.cleaned_data.get(key))
         }
 
     def partial_answers(self) -> dict[str, Any]:
@@ -588,76 +523,22 @@ class StepForm(forms.Form):
         valid = self._posted_values()
         return {key: value for key, value in valid.items() if key in self.visible_keys}
 
-    def fields_on_page(self) -> list[BoundField]:
-        """The fields a page shows: visible questions and follow-ups this page can reveal."""
-        return [self[key] for key in self.questions if key in self.visible_keys | self.live_keys]
-
-    def blank_page_key(self) -> tuple[Any, ...] | None:
-        """What a page of these questions depends on when none has an answer, else None.
-
-        With nothing posted and nothing answered, every question's HTML follows from the
-        definition and which questions are shown or live (see `questions_html`).
-        """
-        if self.is_bound or self.initial:
-            return None
-        return (self.section.key, self.visible_keys, self.live_keys)
-
     def questions_html(self) -> SafeString:
-        """The page's questions, each in its wrapper; empty ones from the per-definition cache."""
-        cache = _EMPTY_QUESTIONS.setdefault(self.definition, {})
+        """The page's questions: the visible ones and the follow-ups this page can reveal."""
         on_page = self.visible_keys | self.live_keys
-        parts = []
-        for key in self.questions:
-            if key not in on_page:
-                continue
-            live = key in self.live_keys
-            hidden = live and key not in self.visible_keys
-            if self.is_bound or not _blank(self.initial.get(key)):
-                parts.append(_question_html(self[key], live=live, hidden=hidden))
-                continue
-            field = self.fields[key]
-            # Everything an empty question's HTML depends on besides the definition.
-            cache_key = (
-                key,
-                field.required,
-                field.widget.attrs.get("data-show-if"),
-                live,
-                hidden,
-                self.auto_id,
-                self.prefix,
+        parts = [
+            _question_html(
+                self[key],
+                live=key in self.live_keys,
+                hidden=key in self.live_keys and key not in self.visible_keys,
             )
-            html = cache.get(cache_key)
-            if html is None:
-                html = cache[cache_key] = _question_html(self[key], live=live, hidden=hidden)
-            parts.append(html)
+            for key in self.questions
+            if key in on_page
+        ]
         return mark_safe("\n".join(parts))  # noqa: S308 - each part is escaped by format_html
 
 
-def blank_step_key(
-    definition: Definition,
-    section_key: str,
-    answers: Mapping[str, Any],
-    *,
-    submitted_on: datetime.date,
-    reference_date: datetime.date | None = None,
-    exclude: Collection[str] = (),
-) -> tuple[Any, ...] | None:
-    """`StepForm(…).blank_page_key()` for an unposted form, without building the form."""
-    questions = {
-        question.key: question
-        for question in _section(definition, section_key).questions
-        if question.key not in exclude
-    }
-    if any(not _blank(answers.get(key)) for key in questions):
-        return None
-    others = {key: value for key, value in answers.items() if key not in questions}
-    shown = visible_questions(
-        definition, others, submitted_on=submitted_on, reference_date=reference_date
-    )
-    return (section_key, frozenset(key for key in questions if key in shown), _live_keys(questions))
-
-
-def _live_keys(questions: Mapping[str, Question]) -> frozenset[str]:
+def live_keys(questions: Mapping[str, QuestionSpec]) -> frozenset[str]:
     """Follow-ups that an answer to one of these questions (on the same page) shows or hides."""
     return frozenset(
         key
@@ -667,21 +548,6 @@ def _live_keys(questions: Mapping[str, Question]) -> frozenset[str]:
     )
 
 
-def _section(definition: Definition, section_key: str) -> Section:
-    """The section with this key; an unknown key is a programming error, not a patient's."""
-    for section in definition.sections:
-        if section.key == section_key:
-            return section
-    raise KeyError(f"The question set has no section {section_key!r}.")
-
-
-def _blank(value: Any) -> bool:
-    """Whether a value means "no answer", as the engine reads it."""
-    return value is None or value == "" or value == []
-
-
-# The question-set question asked on the patient-details page rather than in its own section.
-DATE_OF_BIRTH = "date_of_birth"
 # Django refuses NUL characters in text (PostgreSQL cannot store them); say so in plain words.
 UNUSUAL_CHARACTERS = "Please remove the unusual characters from what you typed."
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{6,18}[0-9]")
@@ -776,6 +642,9 @@ class PatientDetailsForm(StartForm):
             # The clinic booked it with the invitation; the patient sees it but cannot change it.
             del self.fields["treatment_date"]
 
+    def clean_full_name(self) -> str:
+        return " ".join(self.cleaned_data["full_name"].split())
+
     def clean_phone(self) -> str:
         phone: str = self.cleaned_data["phone"]
         if not _PHONE.fullmatch(phone):
@@ -784,6 +653,12 @@ class PatientDetailsForm(StartForm):
                 code="invalid_phone",
             )
         return " ".join(phone.split())
+
+    def details(self) -> PatientDetails:
+        """The patient's details, from a valid form."""
+        data = self.cleaned_data
+        birth = datetime.date.fromisoformat(data[DATE_OF_BIRTH])
+        return PatientDetails(data["full_name"], birth, data["email"], data["phone"])
 
 
 class ConsentForm(forms.Form):

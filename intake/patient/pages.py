@@ -1,37 +1,31 @@
-"""Whole patient pages that are the same for every patient at the same point of a version.
+"""Step pages that look the same to every patient at the same point of a published version.
 
-A step whose questions are all unanswered looks the same to every patient of a published version
-who sees the same questions (which follow-ups show depends on earlier answers, so that is part of
-the key). Such a page is rendered once per process and served again with this request's CSRF token
-and CSP nonce put in place of stand-ins: no answer, token or nonce is ever kept. Published
-versions never change, and a version's content hash is in every key, so an entry never goes stale;
-the cache is bounded, and entries go oldest first.
+A step none of whose questions has an answer looks the same to every patient of a published
+version who is shown the same questions there (which follow-ups show depends on earlier answers,
+so they are part of the key). Such a page is rendered once per process, kept with the version's
+other computed data (intake.published), and served again with this request's CSRF token put in
+place of a stand-in: no answer and no token is ever kept.
 """
 
 from __future__ import annotations
 
+import datetime
 import secrets
-import threading
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from django.contrib import messages
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
-# Stand-ins made afresh in each process: nothing a patient or an author writes can contain them.
-_CSRF_TOKEN = f"csrf{secrets.token_hex(16)}"
-_CSP_NONCE = f"nonce{secrets.token_hex(16)}"
-PER_REQUEST: Mapping[str, str] = {"csrf_token": _CSRF_TOKEN, "csp_nonce": _CSP_NONCE}
+from intake import published
+from intake.models import QuestionSetVersion
+from intake.patient.forms import live_keys
+from intake.questionnaire import DATE_OF_BIRTH, Questionnaire, Step
+from intake.rules import is_unanswered, visible_questions
 
-# Steps × the follow-ups shown on them, over the versions in use: a few hundred pages at most
-# in practice, each some tens of kB.
-MAX_PAGES = 256
-
-_pages: dict[Hashable, str] = {}
-_lock = threading.Lock()
+# Made afresh in each process: nothing a patient or an author writes can contain it.
+CSRF_STAND_IN = f"csrf{secrets.token_hex(16)}"
 
 
 def can_share(request: HttpRequest) -> bool:
@@ -39,28 +33,40 @@ def can_share(request: HttpRequest) -> bool:
     return request.method in ("GET", "HEAD") and not len(messages.get_messages(request))
 
 
+def blank_step_key(
+    questionnaire: Questionnaire,
+    step: Step,
+    answers: Mapping[str, Any],
+    *,
+    today: datetime.date,
+    treatment_date: datetime.date | None,
+) -> Hashable | None:
+    """What a section step's page shows when none of its questions has an answer yet, or None
+    when one has: the step, its questions shown, and those this page itself can reveal."""
+    questions = {
+        question.key: question
+        for question in questionnaire.definition.section(step.section_key).questions
+        if question.key != DATE_OF_BIRTH
+    }
+    if any(not is_unanswered(answers.get(key)) for key in questions):
+        return None
+    others = {key: value for key, value in answers.items() if key not in questions}
+    shown = visible_questions(
+        questionnaire.definition, others, submitted_on=today, reference_date=treatment_date
+    )
+    visible = frozenset(key for key in questions if key in shown)
+    return ("step", step.number, visible, live_keys(questions))
+
+
 def shared_page(
-    request: HttpRequest, key: Hashable, render: Callable[[Mapping[str, Any]], str]
+    request: HttpRequest,
+    version: QuestionSetVersion,
+    key: Hashable,
+    render: Callable[[Mapping[str, Any]], str],
 ) -> HttpResponse:
     """The page for `key`, rendered by `render(extra_context)` the first time it is asked for.
 
-    `render` is given the stand-ins to render with in place of the CSRF token and the nonce.
+    `render` is given the stand-in to render in place of the CSRF token.
     """
-    html = _pages.get(key)
-    if html is None:
-        html = render(PER_REQUEST)
-        with _lock:
-            while len(_pages) >= MAX_PAGES:
-                _pages.pop(next(iter(_pages)))
-            _pages[key] = html
-    html = html.replace(_CSRF_TOKEN, get_token(request))
-    if _CSP_NONCE in html:
-        html = html.replace(_CSP_NONCE, str(getattr(request, "_csp_nonce", "")))
-    return HttpResponse(html)
-
-
-@receiver(setting_changed)
-def forget_pages(**kwargs: Any) -> None:
-    """Empty the cache when a setting changes (as tests do): pages may show settings."""
-    with _lock:
-        _pages.clear()
+    html = published.remember(version, key, lambda: render({"csrf_token": CSRF_STAND_IN}))
+    return HttpResponse(html.replace(CSRF_STAND_IN, get_token(request)))

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.mail import send_mail
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from intake import published
 from intake.models import (
     Draft,
     Invitation,
@@ -35,27 +36,20 @@ from intake.models import (
     Submission,
     token_digest,
 )
-from intake.patient.forms import (
-    DATE_OF_BIRTH,
-    ConsentForm,
-    PatientDetailsForm,
-    StartForm,
-    StepForm,
-    blank_step_key,
-    conditions_from_document,
-)
-from intake.patient.pages import can_share, shared_page
+from intake.patient.forms import ConsentForm, StartForm
+from intake.patient.pages import blank_step_key, can_share, shared_page
 from intake.patient.rate_limits import over_limit
+from intake.patient.steps import Progress, step_form, take_step
 from intake.questionnaire import (
     CHECK,
-    DETAILS,
+    DATE_OF_BIRTH,
     SECTION,
+    Questionnaire,
     Step,
     answer_summary,
     display_date,
-    steps_for,
 )
-from intake.rules import Definition
+from intake.rules import Tier
 from intake.submissions import (
     IncompleteQuestionnaire,
     InvitationAlreadyUsed,
@@ -189,7 +183,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                 return _too_many(request, retry_after, "new questionnaires")
             draft, _ = start_draft(version, now=timezone.now(), invitation=invite)
         _begin(request, draft)
-        steps = steps_for(draft.version.compiled())
+        steps = published.questionnaire(draft.version).steps
         return redirect("intake:step", number=min(draft.steps_done + 1, len(steps)))
     context = {"version": version, "invitation": invite, "token": token}
     return render(request, "intake/start.html", context)
@@ -208,7 +202,7 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
     if draft.is_expired():
         return _draft_expired(request, "This link has expired")
     _begin(request, draft)
-    steps = steps_for(draft.version.compiled())
+    steps = published.questionnaire(draft.version).steps
     return redirect("intake:step", number=min(draft.steps_done + 1, len(steps)))
 
 
@@ -234,8 +228,8 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         return redirect("intake:done")
     if draft.is_expired():
         return _draft_expired(request, "This questionnaire has expired")
-    definition = draft.version.compiled()
-    steps = steps_for(definition)
+    questionnaire = published.questionnaire(draft.version)
+    steps = questionnaire.steps
     if not 1 <= number <= len(steps):
         raise Http404("No such step.")
     if number > draft.steps_done + 1:
@@ -243,129 +237,71 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         return redirect("intake:step", number=draft.steps_done + 1)
     current = steps[number - 1]
     if current.kind == CHECK:
-        return _check(request, draft, steps)
+        return _check(request, draft, questionnaire)
 
     today = timezone.localdate()
-    data = request.POST if request.method == "POST" else None
-    if data is None and current.kind == SECTION and can_share(request):
-        blank = blank_step_key(
-            definition,
-            current.section_key,
-            draft.answers,
-            submitted_on=today,
-            reference_date=draft.treatment_date,
-            exclude={DATE_OF_BIRTH},
-        )
-        if blank is not None:
-            # A step not yet answered looks the same to every patient shown its questions.
-            key = ("step", draft.version.content_hash, number, blank)
-            return shared_page(
-                request, key, lambda extra: _render_step(request, draft, steps, current, extra)
+    progress = _progress(draft)
+    if request.method != "POST":
+        if current.kind == SECTION and can_share(request):
+            key = blank_step_key(
+                questionnaire,
+                current,
+                draft.answers,
+                today=today,
+                treatment_date=draft.treatment_date,
             )
-    form = _step_form(draft, current, definition, data, today=today)
-    action = request.POST.get("action")
-    if data is not None and form.is_valid():
-        if isinstance(form, PatientDetailsForm):
-            _save_details(draft, form, today=today)
-        else:
-            draft.record_step(
-                number, answers=form.answers(), replaces=form.questions, submitted_on=today
-            )
-        if action == "save":
-            return _saved(request, draft)
-        return redirect("intake:step", number=number - 1 if action == "back" else number + 1)
-    if data is not None and action in ("back", "save") and isinstance(form, StepForm):
-        # Leaving a page with errors keeps its valid answers; the step stays to be finished.
+            if key is not None:
+                # A step not yet answered looks the same to every patient shown its questions.
+                return shared_page(
+                    request,
+                    draft.version,
+                    key,
+                    lambda extra: _render_step(request, draft, questionnaire, current, extra),
+                )
+        form = step_form(questionnaire, current, progress, None, today=today)
+        context = {"draft": draft, "form": form, "step": current, "steps": steps}
+        return render(request, "intake/step.html", context)
+
+    action = request.POST.get("action", "")
+    taken = take_step(questionnaire, current, progress, request.POST, action=action, today=today)
+    if taken.progress is not None:
+        kept = taken.progress
         draft.record_step(
             number,
-            answers=form.partial_answers(),
-            replaces=form.questions,
-            submitted_on=today,
-            complete=False,
+            details=kept.details,
+            answers=kept.answers,
+            treatment_date=kept.treatment_date,
+            complete=taken.complete,
         )
         if action == "save":
             return _saved(request, draft)
-        return redirect("intake:step", number=number - 1)
-    if data is not None and action == "back" and number > 1:
-        return redirect("intake:step", number=number - 1)
-
-    context = {"draft": draft, "form": form, "step": current, "steps": steps}
-    return render(request, "intake/step.html", context, status=400 if data is not None else 200)
+    if taken.go_to is not None:
+        return redirect("intake:step", number=taken.go_to)
+    context = {"draft": draft, "form": taken.form, "step": current, "steps": steps}
+    return render(request, "intake/step.html", context, status=400)
 
 
-def _step_form(
-    draft: Draft,
-    current: Step,
-    definition: Definition,
-    data: QueryDict | None,
-    *,
-    today: datetime.date,
-) -> PatientDetailsForm | StepForm:
-    if current.kind == DETAILS:
-        return PatientDetailsForm(
-            data,
-            initial={**draft.details, "treatment_date": draft.treatment_date},
-            definition=definition,
-            today=today,
-            treatment_date_fixed=draft.invitation_id is not None,
-        )
-    return StepForm(
-        definition,
-        current.section_key,
-        submitted_on=today,
-        reference_date=draft.treatment_date,
+def _progress(draft: Draft) -> Progress:
+    return Progress(
+        details=draft.details,
         answers=draft.answers,
-        data=data,
-        conditions=_show_if_conditions(draft.version),
-        exclude={DATE_OF_BIRTH},
+        treatment_date=draft.treatment_date,
+        treatment_date_fixed=draft.invitation_id is not None,
     )
 
 
 def _render_step(
     request: HttpRequest,
     draft: Draft,
-    steps: tuple[Step, ...],
+    questionnaire: Questionnaire,
     current: Step,
     extra: Mapping[str, Any],
 ) -> str:
-    """A step page with nothing posted (for the shared pages: the stand-ins are in `extra`)."""
-    form = _step_form(draft, current, draft.version.compiled(), None, today=timezone.localdate())
+    """A step page with nothing posted (for the shared pages: the stand-in is in `extra`)."""
+    form = step_form(questionnaire, current, _progress(draft), None, today=timezone.localdate())
+    steps = questionnaire.steps
     context = {"draft": draft, "form": form, "step": current, "steps": steps, **extra}
     return render_to_string("intake/step.html", context, request)
-
-
-# Each published version's show_if conditions as JSON, for the page script, by content hash.
-_SHOW_IF: dict[str, dict[str, object]] = {}
-
-
-def _show_if_conditions(version: QuestionSetVersion) -> dict[str, object]:
-    found = _SHOW_IF.get(version.content_hash)
-    if found is None:
-        found = _SHOW_IF[version.content_hash] = conditions_from_document(version.to_document())
-    return found
-
-
-def _save_details(draft: Draft, form: PatientDetailsForm, *, today: datetime.date) -> None:
-    cleaned = form.cleaned_data
-    draft.details = {
-        "full_name": " ".join(cleaned["full_name"].split()),
-        DATE_OF_BIRTH: cleaned[DATE_OF_BIRTH],
-        "email": cleaned["email"],
-        "phone": cleaned["phone"],
-    }
-    if "treatment_date" in form.fields:
-        draft.treatment_date = cleaned["treatment_date"]
-    definition = draft.version.compiled()
-    answers = (
-        {DATE_OF_BIRTH: cleaned[DATE_OF_BIRTH]} if DATE_OF_BIRTH in definition.questions else {}
-    )
-    draft.record_step(
-        1,
-        answers=answers,
-        replaces={DATE_OF_BIRTH},
-        submitted_on=today,
-        also=("details", "treatment_date"),
-    )
 
 
 def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -405,9 +341,9 @@ def _send_resume_link(email: str, link: str, draft: Draft) -> bool:
     return True
 
 
-def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpResponse:
+def _check(request: HttpRequest, draft: Draft, questionnaire: Questionnaire) -> HttpResponse:
     """The last step: every answer for a final check, then consent and submit."""
-    definition = draft.version.compiled()
+    steps = questionnaire.steps
     full_name = draft.details.get("full_name", "")
     # Bound on every POST, even an empty one, so that a post with no fields is told what is missing.
     data = request.POST if request.method == "POST" else None
@@ -439,7 +375,7 @@ def _check(request: HttpRequest, draft: Draft, steps: tuple[Step, ...]) -> HttpR
         "form": form,
         "step": steps[-1],
         "steps": steps,
-        "summary": answer_summary(definition, draft.answers, steps),
+        "summary": answer_summary(questionnaire.definition, draft.answers, steps),
         "date_of_birth": display_date(draft.details.get(DATE_OF_BIRTH, "")),
     }
     status = 400 if request.method == "POST" else 200
@@ -461,9 +397,9 @@ def done(request: HttpRequest) -> HttpResponse:
     context = {
         "submission": submission,
         "advice": (submission.version.definition or {}).get("advice", []),
-        "not_possible": [f for f in flags if f.tier == "not_possible"],
-        "need_to_know": [f for f in flags if f.tier == "need_to_know"],
-        "manageable": [f for f in flags if f.tier == "manageable"],
+        "not_possible": [f for f in flags if f.tier == Tier.NOT_POSSIBLE],
+        "need_to_know": [f for f in flags if f.tier == Tier.NEED_TO_KNOW],
+        "manageable": [f for f in flags if f.tier == Tier.MANAGEABLE],
     }
     return render(request, "intake/done.html", context)
 

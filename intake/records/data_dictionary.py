@@ -8,8 +8,8 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from intake.authoring.forms import condition_text
-from intake.rules.definition import IMPLICIT_CHOICES
+from intake.records.exports import spreadsheet_safe
+from intake.rules import IMPLICIT_CHOICES, condition_text
 
 COLUMNS = [
     "key",
@@ -22,11 +22,6 @@ COLUMNS = [
     "choices",
     "follow_up_condition",
 ]
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Text that a spreadsheet shows as text rather than running it as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def data_dictionary_csv(document: Mapping[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from intake.models import QuestionSetVersion, Submission
-from intake.rules.definition import IMPLICIT_CHOICES
+from intake.rules import IMPLICIT_CHOICES
 
 _ITEM_TYPES = {
     "yes_no": "choice",

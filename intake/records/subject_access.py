@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from intake import published
 from intake.models import Draft, Invitation, PatientRecords, Submission
 from intake.questionnaire import display_answer
 
@@ -23,7 +24,7 @@ def _when(value: datetime.datetime | datetime.date | None) -> str | None:
 
 
 def _answers(version: Any, answers: dict[str, Any]) -> list[dict[str, str]]:
-    definition = version.compiled()
+    definition = published.questionnaire(version).definition
     return [
         {
             "section": section.title,

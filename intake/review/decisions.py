@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from intake import published
 from intake.models import (
     Assessment,
     AuditAction,
@@ -25,8 +26,8 @@ from intake.models import (
     Submission,
     User,
 )
-from intake.models.reviews import CLEARING, DECIDED, REVIEW_ORDER
-from intake.rules import evaluate
+from intake.models.reviews import CLEARING
+from intake.rules import Tier, evaluate
 
 COLD_SORE_FLAGS = frozenset({"cold_sore_history", "cold_sore_active"})
 
@@ -49,7 +50,7 @@ def standing_not_possible(submission: Submission) -> list[Flag]:
     """Current not-possible flags that no one with the authority has overridden."""
     return list(
         submission.current_flags()
-        .filter(tier="not_possible")
+        .filter(tier=Tier.NOT_POSSIBLE)
         .exclude(decisions__kind=FlagDecision.OVERRIDDEN)
     )
 
@@ -93,7 +94,7 @@ def change_review_status(
             )
         undecided = (
             submission.current_flags()
-            .filter(code__in=COLD_SORE_FLAGS, tier__in=["need_to_know", "manageable"])
+            .filter(code__in=COLD_SORE_FLAGS, tier__in=[Tier.NEED_TO_KNOW, Tier.MANAGEABLE])
             .exclude(decisions__isnull=False)
         )
         if undecided.exists():
@@ -104,7 +105,6 @@ def change_review_status(
         submission,
         revision,
         review_status=status,
-        review_order=REVIEW_ORDER.get(ReviewStatus(status), DECIDED),
         reviewer=by,
         rebook_after=rebook_after if status == ReviewStatus.DEFERRED else None,
     )
@@ -130,7 +130,7 @@ def decide_flag(
     if not note.strip():
         raise DecisionRefused("Please write a note (for an override, the reason).")
     if kind == FlagDecision.OVERRIDDEN:
-        if flag.tier != "not_possible":
+        if flag.tier != Tier.NOT_POSSIBLE:
             raise DecisionRefused("Only not-possible flags are overridden; acknowledge this one.")
         if not by.has_perm("intake.override_not_possible"):
             raise DecisionRefused("Only the medical lead can override a not-possible flag.")
@@ -204,18 +204,12 @@ def change_treatment_date(
     if treatment_date == submission.treatment_date:
         raise DecisionRefused("That is already the treatment date.")
     evaluation = evaluate(
-        submission.version.compiled(),
+        published.questionnaire(submission.version).definition,
         submission.answers,
         submitted_on=submission.submitted_on,
         reference_date=treatment_date,
     )
-    _claim(
-        submission,
-        revision,
-        treatment_date=treatment_date,
-        outcome=evaluation.outcome or "",
-        flag_codes=" ".join(flag.code for flag in evaluation.flags),
-    )
+    _claim(submission, revision, treatment_date=treatment_date)
     before = list(submission.current_flags())
     assessment = submission.record_assessment(
         evaluation,
@@ -232,10 +226,7 @@ def change_treatment_date(
     decided = submission.review_status not in (ReviewStatus.NEW, ReviewStatus.IN_REVIEW)
     if decided and flag_changes(before, list(assessment.flags.all())):
         # A decision made on other flags no longer stands: the review opens again.
-        Submission.objects.filter(pk=submission.pk).update(
-            review_status=ReviewStatus.IN_REVIEW,
-            review_order=REVIEW_ORDER[ReviewStatus.IN_REVIEW],
-        )
+        Submission.objects.filter(pk=submission.pk).update(review_status=ReviewStatus.IN_REVIEW)
         ReviewEvent.objects.create(
             submission=submission,
             status=ReviewStatus.IN_REVIEW,

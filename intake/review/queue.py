@@ -1,15 +1,14 @@
-"""The review queue's rows, each built as one string from parts worked out once per page.
+"""The review queue: what it lists, its filters, how it counts, and its rows.
 
-The admin builds every cell of a changelist on its own: it looks the column up, picks a display
-function by field type, formats the cell with `format_html`, and renders each row's selection box
-as a form widget through three templates. For the queue's 50 rows that was most of the page's
-time. The queue's columns are known, so `QueueRows` makes the same HTML directly: the change link,
-the selection box's label and the empty value are prepared once per page, each date's text
-once per process (`_date_text`), and each row only escapes its own values.
-
-`QueueRows.serves` leaves anything it was not written for (another set of columns, a popup, an
-editable list) to the admin's own rendering, and `tests/test_review_admin.py` checks that both
-give the same page.
+The queue never loads a submission's answers (free-text health data stays off the list), only the
+columns it shows. Its rows are made by `QueueRows` rather than by the admin cell by cell: the
+admin looks every column up, picks a display function by field type, formats the cell with
+`format_html`, and renders each row's selection box as a form widget through three templates,
+which for 50 rows was most of the page's time (bench/notes.md). The change link, the selection
+box's label and the empty value are prepared once per page, and each row only escapes its own
+values. `QueueRows.serves` leaves anything it was not written for (another set of columns, a
+popup, an editable list) to the admin's own rendering, and `tests/test_review_admin.py` checks
+that both give the same page.
 """
 
 from __future__ import annotations
@@ -19,22 +18,179 @@ import functools
 from html import escape
 from typing import TYPE_CHECKING, Any, cast
 
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import ResultList
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Page, Paginator
 from django.core.signals import setting_changed
+from django.db.models import QuerySet
 from django.dispatch import receiver
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape
+from django.utils.functional import cached_property
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
-from intake.models import Submission
+from intake.models import QuestionSetVersion, ReviewStatus, Submission
+from intake.models.reviews import review_order
+from intake.rules import Tier
 
 if TYPE_CHECKING:
     from intake.admin.submissions import SubmissionAdmin
+
+# What the queue shows of a submission (SubmissionAdmin.list_display, and the reference its
+# selection box is labelled with); nothing else is loaded for it, the answers least of all.
+QUEUE_FIELDS = [
+    "reference",
+    "patient_name",
+    "submitted_at",
+    "treatment_date",
+    "outcome",
+    "flag_codes",
+    "review_status",
+    "reviewer__username",
+]
+# The largest primary key a database column holds (a signed 64-bit integer).
+LARGEST_ID = 2**63 - 1
+
+
+def outcome_label(outcome: str) -> str:
+    """A submission's outcome in words: the tier of its most severe flag, or "No flags"."""
+    return Tier(outcome).label if outcome in Tier else "No flags"
+
+
+def outcome_badge(outcome: str) -> str:
+    """The outcome as a labelled badge (its colour comes from intake/admin.css)."""
+    return format_html(
+        '<span class="outcome outcome-{}">{}</span>', outcome or "none", outcome_label(outcome)
+    )
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*((tier.value, tier.label) for tier in Tier), ("none", "No flags")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(outcome="")
+        if value in Tier:
+            return queryset.filter(outcome=value)
+        return queryset
+
+
+class VersionFilter(admin.SimpleListFilter):
+    title = "question set version"
+    parameter_name = "version"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        # One query for every version, with only what their names need: a version's other
+        # columns (its definition and test cases above all) are tens of kilobytes of JSON each.
+        versions = (
+            QuestionSetVersion.objects.exclude(status="draft")
+            .select_related("question_set")
+            .only("number", "label", "question_set__title")
+        )
+        return [(str(version.pk), str(version)) for version in versions]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        # A tampered link ("²" passes isdigit() but not int(); 30 digits overflow the column)
+        # lists nothing rather than failing.
+        if not value.isdecimal() or int(value) > LARGEST_ID:
+            return queryset.none()
+        return queryset.filter(version_id=int(value))
+
+
+class ReviewStatusFilter(admin.ChoicesFieldListFilter):
+    """Review status, also narrowed by the queue's order column so the queue index serves it."""
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        filtered = super().queryset(request, queryset)
+        queryset = queryset if filtered is None else filtered
+        status = self.lookup_val[-1] if self.lookup_val else None
+        if status in ReviewStatus.values:
+            # review_order follows from the status: saying so lets "new, treated this week"
+            # read one narrow range of queue_order_idx instead of every new submission.
+            queryset = queryset.filter(review_order=review_order(status))
+        return queryset
+
+
+class CappedCountPaginator(Paginator):  # type: ignore[type-arg]
+    """Counts at most CAP rows: the queue never counts a whole table on every page view.
+
+    Beyond the cap the page links stop, but later pages can still be opened by number.
+    """
+
+    CAP = 1000
+
+    @cached_property
+    def count(self) -> int:
+        rows: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        return int(rows.order_by()[: self.CAP + 1].count())
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.CAP
+
+    def validate_number(self, number: Any) -> int:
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            return max(1, int(number))
+        except (TypeError, ValueError):
+            return 1
+
+    def page(self, number: Any) -> Any:
+        if not self.capped:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return Page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+
+class ColdSoreFilter(admin.SimpleListFilter):
+    title = "cold-sore flag"
+    parameter_name = "cold_sore"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Has a cold-sore flag"), ("no", "No cold-sore flag")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(flag_codes__contains="cold_sore_")
+        if self.value() == "no":
+            return queryset.exclude(flag_codes__contains="cold_sore_")
+        return queryset
+
+
+class TreatmentDateFilter(admin.SimpleListFilter):
+    title = "treatment date"
+    parameter_name = "treatment"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("today", "Today"), ("next_7_days", "Next 7 days"), ("past", "Past")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        today = timezone.localdate()
+        if self.value() == "today":
+            return queryset.filter(treatment_date=today)
+        if self.value() == "next_7_days":
+            week = today + datetime.timedelta(days=7)
+            return queryset.filter(treatment_date__gte=today, treatment_date__lte=week)
+        if self.value() == "past":
+            return queryset.filter(treatment_date__lt=today)
+        return queryset
+
 
 # The queue's columns (SubmissionAdmin.list_display), after the selection box when there is one.
 COLUMNS = (

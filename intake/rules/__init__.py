@@ -4,42 +4,57 @@ Pure Python with no Django imports, so it can be tested and reasoned about on it
 document format and the condition language are described in docs/question-sets.md.
 """
 
-from intake.rules.answers import check_answers
+from intake.rules.answers import check_answers, is_number, is_unanswered, is_whole_number
 from intake.rules.calendar import add_months, add_years, age_on
 from intake.rules.definition import (
+    CHOICE_TYPES,
+    DEFAULT_MAX_LENGTH,
+    DOCUMENT_FORMAT,
+    IMPLICIT_CHOICES,
+    NOT_SURE,
     QUESTION_TYPES,
-    TIERS,
     Advice,
-    Choice,
+    ChoiceSpec,
     Definition,
-    Question,
-    Rule,
-    Section,
+    QuestionSpec,
+    RuleSpec,
+    SectionSpec,
+    Tier,
 )
 from intake.rules.engine import Evaluation, evaluate, visible_questions
+from intake.rules.expressions import condition_text
 from intake.rules.problems import DefinitionError, Problem
-from intake.rules.results import Evidence, Flag
+from intake.rules.results import Evidence, RaisedFlag
 from intake.rules.validation import load_definition, validate
 
 __all__ = [
+    "CHOICE_TYPES",
+    "DEFAULT_MAX_LENGTH",
+    "DOCUMENT_FORMAT",
+    "IMPLICIT_CHOICES",
+    "NOT_SURE",
     "QUESTION_TYPES",
-    "TIERS",
     "Advice",
-    "Choice",
+    "ChoiceSpec",
     "Definition",
     "DefinitionError",
     "Evaluation",
     "Evidence",
-    "Flag",
     "Problem",
-    "Question",
-    "Rule",
-    "Section",
+    "QuestionSpec",
+    "RaisedFlag",
+    "RuleSpec",
+    "SectionSpec",
+    "Tier",
     "add_months",
     "add_years",
     "age_on",
     "check_answers",
+    "condition_text",
     "evaluate",
+    "is_number",
+    "is_unanswered",
+    "is_whole_number",
     "load_definition",
     "validate",
     "visible_questions",

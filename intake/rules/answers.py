@@ -7,18 +7,16 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from intake.rules.calendar import month_bounds
 from intake.rules.conditions import NEG_INFINITY, POS_INFINITY, Context, Interval
-from intake.rules.definition import Definition, Question
+from intake.rules.definition import NOT_SURE, Definition, QuestionSpec
 from intake.rules.problems import Problem
 from intake.rules.problems import show_value as _show
 
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"\d{4}-\d{2}")
-NOT_SURE = "not_sure"
 
 
 def check_answers(
@@ -30,6 +28,7 @@ def check_answers(
             Problem(
                 "type_mismatch",
                 "answers",
+                "",
                 f"The answers must be an object of question key to answer, not {_show(answers)}.",
             )
         ]
@@ -41,7 +40,8 @@ def check_answers(
             problems.append(
                 Problem(
                     "unknown_question",
-                    f"question {key}",
+                    "question",
+                    str(key),
                     f"The answers include unknown question {_show(key)}.",
                 )
             )
@@ -57,7 +57,7 @@ def is_unanswered(value: Any) -> bool:
 
 
 def read_answer(
-    question: Question, value: Any, context: Context, problems: list[Problem] | None
+    question: QuestionSpec, value: Any, context: Context, problems: list[Problem] | None
 ) -> None:
     """Store a usable answer in `context`; report what is wrong with it to `problems`, if given.
 
@@ -70,7 +70,7 @@ def read_answer(
 
 
 def _read_code(
-    question: Question, value: Any, context: Context, problems: list[Problem] | None
+    question: QuestionSpec, value: Any, context: Context, problems: list[Problem] | None
 ) -> None:
     if not isinstance(value, str):
         _report(problems, "type_mismatch", question, f"must be a choice code, not {_show(value)}")
@@ -82,7 +82,7 @@ def _read_code(
 
 
 def _read_ticked(
-    question: Question, value: Any, context: Context, problems: list[Problem] | None
+    question: QuestionSpec, value: Any, context: Context, problems: list[Problem] | None
 ) -> None:
     if not isinstance(value, list | tuple) or not all(isinstance(c, str) for c in value):
         _report(problems, "type_mismatch", question, f"must be a list of codes, not {_show(value)}")
@@ -102,7 +102,7 @@ def _read_ticked(
 
 
 def _read_day(
-    question: Question, value: Any, context: Context, problems: list[Problem] | None
+    question: QuestionSpec, value: Any, context: Context, problems: list[Problem] | None
 ) -> None:
     interval = _read_date(question, value, context.submitted, problems)
     if interval is not None:
@@ -111,9 +111,9 @@ def _read_day(
 
 
 def _read_number(
-    question: Question, value: Any, context: Context, problems: list[Problem] | None
+    question: QuestionSpec, value: Any, context: Context, problems: list[Problem] | None
 ) -> None:
-    if not _is_number(value):
+    if not is_number(value):
         _report(problems, "type_mismatch", question, f"must be a number, not {_show(value)}")
         return
     if question.min is not None and value < question.min:
@@ -125,7 +125,7 @@ def _read_number(
 
 
 def _read_text(
-    question: Question, value: Any, context: Context, problems: list[Problem] | None
+    question: QuestionSpec, value: Any, context: Context, problems: list[Problem] | None
 ) -> None:
     if not isinstance(value, str):
         _report(problems, "type_mismatch", question, f"must be text, not {_show(value)}")
@@ -139,7 +139,7 @@ def _read_text(
 
 
 def _read_date(
-    question: Question, value: Any, submitted_on: datetime.date, problems: list[Problem] | None
+    question: QuestionSpec, value: Any, submitted_on: datetime.date, problems: list[Problem] | None
 ) -> Interval | None:
     if not isinstance(value, str):
         _report(problems, "type_mismatch", question, f"must be a date, not {_show(value)}")
@@ -183,8 +183,6 @@ def _read_date(
     return None
 
 
-# Patients' date answers repeat (the same months, "not_sure"), and parsing is the costly part.
-@lru_cache(maxsize=4096)
 def _parse_date_text(value: str) -> tuple[str, int, int]:
     """("day" | "month" | "not_sure" | "invalid" | "malformed", first ordinal, last ordinal)."""
     if value == NOT_SURE:
@@ -204,7 +202,7 @@ def _parse_date_text(value: str) -> tuple[str, int, int]:
     return "malformed", 0, 0
 
 
-def _clip(question: Question, interval: Interval, s: int) -> Interval:
+def _clip(question: QuestionSpec, interval: Interval, s: int) -> Interval:
     """Clip a month answer to the question's range, unless nothing of it would remain."""
     low, high = interval
     if question.date_range == "past" and low <= s < high:
@@ -215,7 +213,7 @@ def _clip(question: Question, interval: Interval, s: int) -> Interval:
 
 
 def _check_range(
-    question: Question,
+    question: QuestionSpec,
     value: str,
     interval: Interval,
     submitted_on: datetime.date,
@@ -240,7 +238,8 @@ def _check_range(
         )
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """Whether a value is a finite number (an int, float or Decimal; a bool is not a number)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -250,19 +249,22 @@ def _is_number(value: Any) -> bool:
     return False
 
 
-def _report(problems: list[Problem] | None, code: str, question: Question, detail: str) -> None:
+def is_whole_number(value: Any) -> bool:
+    """Whether a value is an int (a bool is not)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _report(problems: list[Problem] | None, code: str, question: QuestionSpec, detail: str) -> None:
     if problems is not None:
         problems.append(
             Problem(
-                code,
-                f"question {question.key}",
-                f'The answer to question "{question.key}" {detail}.',
+                code, "question", question.key, f'The answer to question "{question.key}" {detail}.'
             )
         )
 
 
 # Each question type's reader; the engine calls these directly for every answer it reads.
-READERS: dict[str, Callable[[Question, Any, Context, list[Problem] | None], None]] = {
+READERS: dict[str, Callable[[QuestionSpec, Any, Context, list[Problem] | None], None]] = {
     "yes_no": _read_code,
     "yes_no_not_sure": _read_code,
     "single_choice": _read_code,

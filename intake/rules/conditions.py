@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
-from functools import lru_cache
 from typing import Any
 
 from intake.rules.calendar import add_months, add_years
@@ -44,19 +43,29 @@ _NEGATION = (TRUE, UNKNOWN, FALSE)
 class Context:
     """The usable answers of one evaluation, already parsed by type, with its dates."""
 
-    __slots__ = ("answered", "codes", "dates", "numbers", "reference", "submitted", "ticked")
+    __slots__ = (
+        "answered",
+        "codes",
+        "dates",
+        "numbers",
+        "ranges",
+        "reference",
+        "submitted",
+        "ticked",
+    )
 
     def __init__(self, *, submitted_on: datetime.date, reference_date: datetime.date) -> None:
         self.submitted = submitted_on
         self.reference = reference_date
         self.answered: set[str] = set()
-        # The code answered to each yes/no, yes/no/not sure or single-choice question. Only those
-        # questions' codes are ever looked up here, so the compiled program (program.py) may put
-        # its dict of all kept answers here instead, which holds the same codes for them.
+        # The code answered to each yes/no, yes/no/not sure or single-choice question.
         self.codes: dict[str, Any] = {}
         self.ticked: dict[str, frozenset[str]] = {}
         self.numbers: dict[str, Number] = {}
         self.dates: dict[str, Interval] = {}
+        # Satisfying ranges of calendar comparisons, worked out once per evaluation: several
+        # rules and follow-ups ask "within 6 months", and the rules are tested, then cited.
+        self.ranges: dict[tuple[type[DateLeaf], int], Interval] = {}
 
 
 class Condition:
@@ -234,18 +243,6 @@ class Compare(Leaf):
         return _truth(number is not None and self.test(number, self.value))
 
 
-def compare_interval(answer: Interval, satisfying: Interval) -> Truth:
-    """True if every day of `answer` satisfies, false if none does, else unknown."""
-    low, high = satisfying
-    if low > high:
-        return FALSE
-    if low <= answer[0] and answer[1] <= high:
-        return TRUE
-    if answer[1] < low or answer[0] > high:
-        return FALSE
-    return UNKNOWN
-
-
 @dataclass(frozen=True, slots=True)
 class DateLeaf(Leaf):
     """A date comparison, held as the range of event days that satisfy it."""
@@ -255,7 +252,7 @@ class DateLeaf(Leaf):
         if answer is None:
             return FALSE
         low, high = self.satisfying(context)
-        # compare_interval, inlined: this is the engine's innermost loop.
+        # True if every day of the answer satisfies, false if none does, else unknown.
         if low > high or answer[1] < low or answer[0] > high:
             return FALSE
         if low <= answer[0] and answer[1] <= high:
@@ -281,7 +278,12 @@ class WithinMonthsBefore(DateLeaf):
     n: int
 
     def satisfying(self, context: Context) -> Interval:
-        return _months_before(context.reference, self.n)
+        found = context.ranges.get((WithinMonthsBefore, self.n))
+        if found is None:
+            found = context.ranges[WithinMonthsBefore, self.n] = _months_before(
+                context.reference, self.n
+            )
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,14 +314,15 @@ class AgeUnder(DateLeaf):
     n: int
 
     def satisfying(self, context: Context) -> Interval:
-        return _born_under_age(context.reference, self.n)
+        found = context.ranges.get((AgeUnder, self.n))
+        if found is None:
+            found = context.ranges[AgeUnder, self.n] = _born_under_age(context.reference, self.n)
+        return found
 
 
 _ONE_DAY = datetime.timedelta(days=1)
 
 
-# The satisfying ranges depend only on R and N, so repeated evaluations reuse them.
-@lru_cache(maxsize=4096)
 def _months_before(reference: datetime.date, n: int) -> Interval:
     """Events with event <= R < add_months(event, n)."""
     if n == 0:
@@ -332,7 +335,6 @@ def _months_before(reference: datetime.date, n: int) -> Interval:
     return low, reference.toordinal()
 
 
-@lru_cache(maxsize=4096)
 def _months_after(reference: datetime.date, n: int) -> Interval:
     """Events with R < event <= add_months(R, n)."""
     try:
@@ -342,7 +344,6 @@ def _months_after(reference: datetime.date, n: int) -> Interval:
     return reference.toordinal() + 1, high
 
 
-@lru_cache(maxsize=4096)
 def _born_under_age(reference: datetime.date, n: int) -> Interval:
     """Birth dates whose n-th birthday falls after R."""
     try:

@@ -1,12 +1,49 @@
-"""The parsed, compiled form of a question-set definition (see docs/question-sets.md)."""
+"""The parsed form of a question-set definition (see docs/question-sets.md), and the terms it uses.
+
+Every fixed term of the document format is defined here once: its format name, the question
+types, the tiers in order of severity, the implicit choices of yes/no questions and the default
+length of a text answer. The classes are the parsed, frozen parts of a definition; their names end
+in `Spec` so that they are never mistaken for the models a draft is edited as.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from intake.rules.conditions import Condition
 
-TIERS = ("not_possible", "need_to_know", "manageable")
+DOCUMENT_FORMAT = "consultation-intake/question-set/1"
+
+
+class Tier(StrEnum):
+    """How serious a flag is, in the clinic's own words; members run from most to least severe."""
+
+    NOT_POSSIBLE = "not_possible"
+    NEED_TO_KNOW = "need_to_know"
+    MANAGEABLE = "manageable"
+
+    @property
+    def label(self) -> str:
+        """The tier as staff read it: "Not possible", "Need to know", "Manageable"."""
+        return _TIER_LABELS[self]
+
+    @property
+    def severity(self) -> int:
+        """0 for the most severe tier; lower sorts first."""
+        return _SEVERITY[self]
+
+
+_TIER_LABELS = {
+    Tier.NOT_POSSIBLE: "Not possible",
+    Tier.NEED_TO_KNOW: "Need to know",
+    Tier.MANAGEABLE: "Manageable",
+}
+_SEVERITY = {tier: rank for rank, tier in enumerate(Tier)}
+
+# Questions answered with one code: yes/no, yes/no/not sure, and a choice from a list.
+CHOICE_TYPES = frozenset(("yes_no", "yes_no_not_sure", "single_choice"))
+TEXT_TYPES = frozenset(("short_text", "long_text"))
 QUESTION_TYPES = (
     "yes_no",
     "yes_no_not_sure",
@@ -18,21 +55,25 @@ QUESTION_TYPES = (
     "long_text",
 )
 DATE_RANGES = ("past", "future", "any")
+# The longest answer a text question takes when its definition does not say.
 DEFAULT_MAX_LENGTH = {"short_text": 200, "long_text": 2000}
+# Choices a question of these types has without listing them.
 IMPLICIT_CHOICES = {
     "yes_no": (("yes", "Yes"), ("no", "No")),
     "yes_no_not_sure": (("yes", "Yes"), ("no", "No"), ("not_sure", "Not sure")),
 }
+# The answer "not sure", to a yes/no/not sure question or to a date question that allows it.
+NOT_SURE = "not_sure"
 
 
 @dataclass(frozen=True, slots=True)
-class Choice:
+class ChoiceSpec:
     code: str
     label: str
 
 
 @dataclass(frozen=True, slots=True)
-class Question:
+class QuestionSpec:
     key: str
     text: str
     type: str
@@ -40,7 +81,7 @@ class Question:
     position: int
     help_text: str = ""
     required: bool = True
-    choices: tuple[Choice, ...] = ()
+    choices: tuple[ChoiceSpec, ...] = ()
     date_range: str = "any"
     allow_month_year: bool = False
     allow_not_sure: bool = False
@@ -54,18 +95,18 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
-class Section:
+class SectionSpec:
     key: str
     title: str
     intro: str
-    questions: tuple[Question, ...]
+    questions: tuple[QuestionSpec, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
+class RuleSpec:
     id: str
     flag: str
-    tier: str
+    tier: Tier
     temporary: bool
     when: Condition
     practitioner_message: str
@@ -89,9 +130,16 @@ class Definition:
     description: str
     version_label: str
     version_notes: str
-    sections: tuple[Section, ...]
-    questions: dict[str, Question]
-    rules: tuple[Rule, ...]
+    sections: tuple[SectionSpec, ...]
+    questions: dict[str, QuestionSpec]
+    rules: tuple[RuleSpec, ...]
     parameters: dict[str, int]
     advice: tuple[Advice, ...]
     sources: dict[str, str]
+
+    def section(self, key: str) -> SectionSpec:
+        """The section with this key; an unknown key is a programming error, not a patient's."""
+        for section in self.sections:
+            if section.key == key:
+                return section
+        raise KeyError(f"The question set has no section {key!r}.")

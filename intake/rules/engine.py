@@ -5,81 +5,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from intake.rules.conditions import Context
-from intake.rules.definition import TIERS, Definition, Rule
-from intake.rules.program import Program, compile_definition
-from intake.rules.results import Flag
-
-_SEVERITY = {tier: rank for rank, tier in enumerate(TIERS)}
-
-# A rule that is not false, as a candidate for its flag: (severity rank, provisional, position,
-# index in definition.rules). Among the rules raising one flag the lowest wins: the most severe,
-# then a true one over an unknown one, then the first.
-type _Candidate = tuple[int, bool, int, int]
-# Flags are listed by severity, then by their rule's position.
-_LISTED = itemgetter(0, 2)
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """A definition made ready to evaluate: its program, and what each rule's flag says."""
-
-    program: Program
-    # By rule index, then by truth - 1 (unknown, true): the flag code and the rule as a candidate.
-    candidates: tuple[tuple[tuple[str, _Candidate], tuple[str, _Candidate]], ...]
-    # By rule index, then by provisional (False, True): the flag's fields before its evidence.
-    fields: tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...]
-
-
-# Each definition is compiled on its first evaluation; definitions never change.
-_PLANS: WeakKeyDictionary[Definition, _Plan] = WeakKeyDictionary()
-
-
-def _plan(definition: Definition) -> _Plan:
-    plan = _PLANS.get(definition)
-    if plan is None:
-        rules = definition.rules
-        plan = _PLANS[definition] = _Plan(
-            program=compile_definition(definition),
-            candidates=tuple(
-                (
-                    (rule.flag, (_SEVERITY[rule.tier], True, rule.position, index)),
-                    (rule.flag, (_SEVERITY[rule.tier], False, rule.position, index)),
-                )
-                for index, rule in enumerate(rules)
-            ),
-            fields=tuple((_fields(rule, False), _fields(rule, True)) for rule in rules),
-        )
-    return plan
-
-
-def _fields(rule: Rule, provisional: bool) -> tuple[Any, ...]:
-    return (
-        rule.flag,
-        rule.tier,
-        provisional,
-        rule.temporary,
-        rule.id,
-        rule.practitioner_message,
-        rule.patient_guidance,
-        rule.sources,
-    )
-
-
-def _program(definition: Definition) -> Program:
-    return _plan(definition).program
+from intake.rules.answers import is_unanswered, read_answer
+from intake.rules.conditions import FALSE, UNKNOWN, Context
+from intake.rules.definition import Definition, RuleSpec, Tier
+from intake.rules.results import Evidence, RaisedFlag
 
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     """Flags (most severe first), the outcome, the shown questions and their answers."""
 
-    flags: tuple[Flag, ...]
-    outcome: str | None
+    flags: tuple[RaisedFlag, ...]
+    outcome: Tier | None
     visible: frozenset[str]
     answers: dict[str, Any]
 
@@ -92,7 +31,7 @@ def visible_questions(
     reference_date: datetime.date | None = None,
 ) -> frozenset[str]:
     """Keys of the questions shown for these answers."""
-    _, shown, _ = _read(_program(definition), answers, submitted_on, reference_date)
+    _, shown, _ = _read(definition, answers, submitted_on, reference_date)
     return shown
 
 
@@ -104,30 +43,21 @@ def evaluate(
     reference_date: datetime.date | None = None,
 ) -> Evaluation:
     """Run every rule on the answers to shown questions and return the flags raised."""
-    plan = _plan(definition)
-    program = plan.program
-    context, shown, kept = _read(program, answers, submitted_on, reference_date)
-    # Per flag code, the best rule so far.
-    best: dict[str, _Candidate] = {}
-    candidates = plan.candidates
-    for index, truth in program.test_rules(context):
-        code, candidate = candidates[index][truth - 1]
-        current = best.get(code)
-        if current is None or candidate < current:
-            best[code] = candidate
-    flags: tuple[Flag, ...] = ()
-    if best:
-        evidence, fields, kept_get = program.evidence, plan.fields, kept.get
-        bounds = program.bounds(context.reference, context.submitted)
-        # Flags are built as the tuples they are (Flag(...) would go through a Python __new__).
-        flags = tuple(
-            [
-                tuple.__new__(
-                    Flag, fields[index][provisional] + (evidence[index](context, kept_get, bounds),)
-                )
-                for _, provisional, _, index in sorted(best.values(), key=_LISTED)
-            ]
-        )
+    context, shown, kept = _read(definition, answers, submitted_on, reference_date)
+    # Per flag code, the winning rule so far and whether it only fired on an unknown answer.
+    best: dict[str, tuple[RuleSpec, bool]] = {}
+    for rule in definition.rules:
+        truth = rule.when.evaluate(context)
+        if truth is FALSE:
+            continue
+        provisional = truth is UNKNOWN
+        current = best.get(rule.flag)
+        if current is None or _ranking(rule, provisional) < _ranking(*current):
+            best[rule.flag] = (rule, provisional)
+    winners = sorted(best.values(), key=lambda won: (won[0].tier.severity, won[0].position))
+    flags = tuple(
+        _flag(definition, rule, provisional, context, kept) for rule, provisional in winners
+    )
     return Evaluation(
         flags=flags,
         outcome=flags[0].tier if flags else None,
@@ -136,8 +66,41 @@ def evaluate(
     )
 
 
+def _ranking(rule: RuleSpec, provisional: bool) -> tuple[int, bool, int]:
+    """Among the rules raising one flag the lowest wins: the most severe, then a rule that is
+    true over one that is only unknown, then the first."""
+    return rule.tier.severity, provisional, rule.position
+
+
+def _flag(
+    definition: Definition,
+    rule: RuleSpec,
+    provisional: bool,
+    context: Context,
+    kept: dict[str, Any],
+) -> RaisedFlag:
+    found: dict[str, bool] = {}
+    rule.when.collect_evidence(context, found)
+    questions = definition.questions
+    evidence = tuple(
+        Evidence(key, questions[key].text, kept.get(key), uncertain)
+        for key, uncertain in sorted(found.items(), key=lambda item: questions[item[0]].position)
+    )
+    return RaisedFlag(
+        code=rule.flag,
+        tier=rule.tier,
+        provisional=provisional,
+        temporary=rule.temporary,
+        rule_id=rule.id,
+        practitioner_message=rule.practitioner_message,
+        patient_guidance=rule.patient_guidance,
+        sources=rule.sources,
+        evidence=evidence,
+    )
+
+
 def _read(
-    program: Program,
+    definition: Definition,
     answers: Mapping[str, Any],
     submitted_on: datetime.date,
     reference_date: datetime.date | None,
@@ -145,18 +108,24 @@ def _read(
     """Walk the questions in document order, keeping the usable answers to shown questions.
 
     Returns the context, the keys of the shown questions and, in document order, the answers to
-    them that the engine could use.
-
-    A show_if only looks back, so by the time it is evaluated every question it reads has been
-    decided, and a hidden question's answer is already left out.
+    them that the engine could use. A show_if only looks back, so by the time it is evaluated
+    every question it reads has been decided, and a hidden question's answer is already left out.
     """
     context = Context(
         submitted_on=submitted_on,
         reference_date=submitted_on if reference_date is None else reference_date,
     )
-    # Answers are nearly always a dict, which is checked without asking the Mapping ABC.
-    if not isinstance(answers, dict) and not isinstance(answers, Mapping):
+    if not isinstance(answers, Mapping):
         answers = {}
+    shown: list[str] = []
     kept: dict[str, Any] = {}
-    shown = program.read_answers(answers.get, context, kept)
-    return context, shown, kept
+    for key, question in definition.questions.items():
+        if question.show_if is not None and question.show_if.evaluate(context) is FALSE:
+            continue
+        shown.append(key)
+        value = answers.get(key)
+        if not is_unanswered(value):
+            read_answer(question, value, context, None)
+            if key in context.answered:
+                kept[key] = value
+    return context, frozenset(shown), kept

@@ -23,6 +23,7 @@ A NUMBER is a literal or the name of a parameter (UPPER_SNAKE_CASE).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -225,6 +226,16 @@ def parse(text: str) -> dict[str, Any]:
 def show(condition: Mapping[str, Any]) -> str:
     """A JSON condition written in the readable form; raises ExpressionError if it is malformed."""
     return _show(condition)
+
+
+def condition_text(condition: Any) -> str:
+    """A stored condition as people read and edit it: "" for none, JSON if it has no text form."""
+    if condition is None:
+        return ""
+    try:
+        return show(condition)
+    except ExpressionError:
+        return json.dumps(condition)
 
 
 def _show(condition: Any, *, inside: str = "") -> str:

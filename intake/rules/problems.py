@@ -8,11 +8,23 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One finding: a stable `code`, `where` it is ("rule x", "question y") and a full sentence."""
+    """One finding: a stable `code`, what it concerns and a full sentence for people.
+
+    `kind` is what the finding is about: "document", "section", "question", "rule", "parameter",
+    "source", "advice", "answers", "case" or "cases"; `key` is that part's key (its number where
+    it has no usable key, and empty for the document as a whole). Code reads these two fields,
+    never the sentence.
+    """
 
     code: str
-    where: str
+    kind: str
+    key: str
     message: str
+
+    @property
+    def where(self) -> str:
+        """Where the problem is, as people read it: "rule isotretinoin_now", "document"."""
+        return f"{self.kind} {self.key}" if self.key else self.kind
 
     def __str__(self) -> str:
         return self.message

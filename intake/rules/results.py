@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
+
+from intake.rules.definition import Tier
 
 
-# Evidence and Flag are named tuples rather than frozen dataclasses: as immutable, and several
-# times cheaper to create, which matters when a full questionnaire raises a handful of flags.
-class Evidence(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Evidence:
     """An answer that made a flag's condition true, or unknown (`uncertain`)."""
 
     question_key: str
@@ -25,11 +27,12 @@ class Evidence(NamedTuple):
         }
 
 
-class Flag(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class RaisedFlag:
     """A raised flag: the winning rule among those sharing its code, with its evidence."""
 
     code: str
-    tier: str
+    tier: Tier
     provisional: bool
     temporary: bool
     rule_id: str
@@ -42,7 +45,7 @@ class Flag(NamedTuple):
         """A JSON-serialisable copy."""
         return {
             "code": self.code,
-            "tier": self.tier,
+            "tier": str(self.tier),
             "provisional": self.provisional,
             "temporary": self.temporary,
             "rule_id": self.rule_id,

@@ -6,30 +6,34 @@ here trusts the document's shape: junk becomes problems, never exceptions.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from intake.rules import conditions as c
+from intake.rules.answers import is_number, is_whole_number
 from intake.rules.definition import (
+    CHOICE_TYPES,
     DATE_RANGES,
     DEFAULT_MAX_LENGTH,
+    DOCUMENT_FORMAT,
     IMPLICIT_CHOICES,
     QUESTION_TYPES,
-    TIERS,
     Advice,
-    Choice,
+    ChoiceSpec,
     Definition,
-    Question,
-    Rule,
-    Section,
+    QuestionSpec,
+    RuleSpec,
+    SectionSpec,
+    Tier,
 )
 from intake.rules.problems import DefinitionError, Problem
 from intake.rules.problems import show_value as _show
 
-FORMAT = "consultation-intake/question-set/1"
+# What a problem concerns: its kind ("rule") and that part's key ("isotretinoin_now").
+type _At = tuple[str, str]
+_DOCUMENT: _At = ("document", "")
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _UPPER_SNAKE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
@@ -68,11 +72,10 @@ _RULE_FIELDS = frozenset(
         "sources",
     )
 )
-_CHOICE_TYPES = frozenset(("yes_no", "yes_no_not_sure", "single_choice"))
 _OPERATOR_TYPES: dict[str, tuple[frozenset[str], str]] = {
     "answered": (frozenset(QUESTION_TYPES), "any"),
-    "is": (_CHOICE_TYPES, "a yes/no, yes/no/not sure or single-choice"),
-    "in": (_CHOICE_TYPES, "a yes/no, yes/no/not sure or single-choice"),
+    "is": (CHOICE_TYPES, "a yes/no, yes/no/not sure or single-choice"),
+    "in": (CHOICE_TYPES, "a yes/no, yes/no/not sure or single-choice"),
     "any_of": (frozenset(("multiple_choice",)), "a multiple-choice"),
     "all_of": (frozenset(("multiple_choice",)), "a multiple-choice"),
     **{op: (frozenset(("number",)), "a number") for op in c.NUMBER_OPERATORS},
@@ -111,7 +114,7 @@ class _Known:
 class _Owner:
     """The rule or question a condition belongs to, for problem messages."""
 
-    where: str
+    where: _At
     label: str
     # For a show_if: the position of its own question (conditions may only look back).
     position: int | None = None
@@ -125,8 +128,8 @@ class _Reader:
         self.known: dict[str, _Known] = {}
         self.definition: Definition | None = self._document(data)
 
-    def add(self, code: str, where: str, message: str) -> None:
-        self.problems.append(Problem(code, where, message))
+    def add(self, code: str, where: _At, message: str) -> None:
+        self.problems.append(Problem(code, where[0], where[1], message))
 
     # The document and its parts
 
@@ -134,19 +137,24 @@ class _Reader:
         if not isinstance(data, Mapping):
             self.add(
                 "invalid_field",
-                "document",
+                _DOCUMENT,
                 f"The question set must be a JSON object, not {_show(data)}.",
             )
             return None
-        self._unknown_fields(data, _DOCUMENT_FIELDS, "document", "The question set")
+        self._unknown_fields(data, _DOCUMENT_FIELDS, _DOCUMENT, "The question set")
         fmt = data.get("format")
         if fmt is None:
-            self.add("missing_field", "document", f'The question set has no "format" ("{FORMAT}").')
-        elif fmt != FORMAT:
+            self.add(
+                "missing_field",
+                _DOCUMENT,
+                f'The question set has no "format" ("{DOCUMENT_FORMAT}").',
+            )
+        elif fmt != DOCUMENT_FORMAT:
             self.add(
                 "invalid_field",
-                "document",
-                f'The question set\'s format is {_show(fmt)}; only "{FORMAT}" is understood.',
+                _DOCUMENT,
+                f"The question set's format is {_show(fmt)}; "
+                f'only "{DOCUMENT_FORMAT}" is understood.',
             )
         slug, title, description = self._question_set(data.get("question_set"))
         label, notes = self._version(data.get("version"))
@@ -173,22 +181,22 @@ class _Reader:
 
     def _question_set(self, data: Any) -> tuple[str, str, str]:
         if data is None:
-            self.add("missing_field", "document", 'The question set has no "question_set" object.')
+            self.add("missing_field", _DOCUMENT, 'The question set has no "question_set" object.')
             return "", "", ""
         if not isinstance(data, Mapping):
             self.add(
-                "invalid_field", "document", '"question_set" must be an object with slug and title.'
+                "invalid_field", _DOCUMENT, '"question_set" must be an object with slug and title.'
             )
             return "", "", ""
-        slug = self._text(data, "slug", "document", "The question set", required=True)
+        slug = self._text(data, "slug", _DOCUMENT, "The question set", required=True)
         if slug and not _SLUG.fullmatch(slug):
             self.add(
                 "invalid_field",
-                "document",
+                _DOCUMENT,
                 f"The question set's slug {_show(slug)} may use only letters, digits, - and _.",
             )
-        title = self._text(data, "title", "document", "The question set", required=True)
-        description = self._text(data, "description", "document", "The question set")
+        title = self._text(data, "title", _DOCUMENT, "The question set", required=True)
+        description = self._text(data, "description", _DOCUMENT, "The question set")
         return slug, title, description
 
     def _version(self, data: Any) -> tuple[str, str]:
@@ -196,23 +204,21 @@ class _Reader:
             return "", ""
         if not isinstance(data, Mapping):
             self.add(
-                "invalid_field", "document", '"version" must be an object with label and notes.'
+                "invalid_field", _DOCUMENT, '"version" must be an object with label and notes.'
             )
             return "", ""
-        label = self._text(data, "label", "document", "The version", empty_ok=True)
-        notes = self._text(data, "notes", "document", "The version", empty_ok=True)
+        label = self._text(data, "label", _DOCUMENT, "The version", empty_ok=True)
+        notes = self._text(data, "notes", _DOCUMENT, "The version", empty_ok=True)
         return label, notes
 
     def _parameters(self, data: Any) -> None:
         if data is None:
             return
         if not isinstance(data, Mapping):
-            self.add(
-                "invalid_field", "document", '"parameters" must be an object of name to value.'
-            )
+            self.add("invalid_field", _DOCUMENT, '"parameters" must be an object of name to value.')
             return
         for name, spec in data.items():
-            where = f"parameter {name}"
+            where = ("parameter", str(name))
             if not isinstance(name, str) or not _UPPER_SNAKE.fullmatch(name):
                 self.add(
                     "invalid_field",
@@ -231,7 +237,7 @@ class _Reader:
             self._unknown_fields(spec, {"value", "description"}, where, f'Parameter "{name}"')
             if "value" not in spec:
                 self.add("missing_field", where, f'Parameter "{name}" has no "value".')
-            elif not _is_int(spec["value"]):
+            elif not is_whole_number(spec["value"]):
                 self.add(
                     "invalid_field",
                     where,
@@ -247,7 +253,7 @@ class _Reader:
             return {}
         if not isinstance(data, Mapping):
             self.add(
-                "invalid_field", "document", '"sources" must be an object of code to description.'
+                "invalid_field", _DOCUMENT, '"sources" must be an object of code to description.'
             )
             return {}
         sources: dict[str, str] = {}
@@ -255,7 +261,7 @@ class _Reader:
             if not isinstance(code, str) or not isinstance(text, str):
                 self.add(
                     "invalid_field",
-                    f"source {code}",
+                    ("source", str(code)),
                     f"Source {_show(code)} must map a text code to a text description.",
                 )
             else:
@@ -266,11 +272,11 @@ class _Reader:
         if data is None:
             return ()
         if not isinstance(data, list):
-            self.add("invalid_field", "document", '"advice" must be a list of {title, items}.')
+            self.add("invalid_field", _DOCUMENT, '"advice" must be a list of {title, items}.')
             return ()
         advice = []
         for number, item in enumerate(data, start=1):
-            where = f"advice {number}"
+            where = ("advice", str(number))
             if not isinstance(item, Mapping):
                 self.add("invalid_field", where, f"Advice {number} must be an object.")
                 continue
@@ -285,26 +291,26 @@ class _Reader:
             advice.append(Advice(title, tuple(items)))
         return tuple(advice)
 
-    def _sections(self, data: Any) -> tuple[Section, ...]:
+    def _sections(self, data: Any) -> tuple[SectionSpec, ...]:
         if data is None:
-            self.add("missing_field", "document", 'The question set has no "sections".')
+            self.add("missing_field", _DOCUMENT, 'The question set has no "sections".')
             return ()
         if not isinstance(data, list) or not data:
-            self.add("invalid_field", "document", '"sections" must be a non-empty list.')
+            self.add("invalid_field", _DOCUMENT, '"sections" must be a non-empty list.')
             return ()
         # First every question's key, type and codes, so that conditions can tell a forward
         # reference from an unknown question; then the questions themselves.
-        raw_questions: list[tuple[str, Mapping[str, Any], str, int]] = []
+        raw_questions: list[tuple[str, Any, _At, int]] = []
         section_parts: list[tuple[str, str, str, list[int]]] = []
         seen_sections: set[str] = set()
         for number, section in enumerate(data, start=1):
-            where = f"section {number}"
+            where = ("section", str(number))
             if not isinstance(section, Mapping):
                 self.add("invalid_field", where, f"Section {number} must be an object.")
                 continue
             key = self._key(section, where, f"Section {number}")
             if key:
-                where = f"section {key}"
+                where = ("section", key)
                 if key in seen_sections:
                     self.add("duplicate_key", where, f'Section key "{key}" is used more than once.')
                 seen_sections.add(key)
@@ -323,33 +329,33 @@ class _Reader:
                     raw_questions.append((key, item, where, len(raw_questions)))
             section_parts.append((key, title, intro, indexes))
         keyed = [self._register_question(*entry) for entry in raw_questions]
-        built: list[Question | None] = [
+        built: list[QuestionSpec | None] = [
             self._question(item, key, section_key, position) if key is not None else None
             for (section_key, item, _, position), key in zip(raw_questions, keyed, strict=True)
         ]
         sections = []
         for key, title, intro, indexes in section_parts:
             questions_in = tuple(q for i in indexes if (q := built[i]) is not None)
-            sections.append(Section(key, title, intro, questions_in))
+            sections.append(SectionSpec(key, title, intro, questions_in))
         return tuple(sections)
 
     def _register_question(
-        self, section_key: str, item: Any, section_where: str, position: int
+        self, section_key: str, item: Any, section_where: _At, position: int
     ) -> str | None:
-        where = f"question {position + 1} of {section_where}"
+        where = ("question", f"{position + 1} of {_shown(section_where)}")
         if not isinstance(item, Mapping):
             self.add(
                 "invalid_field",
                 where,
-                f"Question {position + 1} (in {section_where}) must be an object.",
+                f"Question {position + 1} (in {_shown(section_where)}) must be an object.",
             )
             return None
-        key = self._key(item, where, f"Question {position + 1} (in {section_where})")
+        key = self._key(item, where, f"Question {position + 1} (in {_shown(section_where)})")
         if not key:
             return None
         if key in self.known:
             self.add(
-                "duplicate_key", f"question {key}", f'Question key "{key}" is used more than once.'
+                "duplicate_key", ("question", key), f'Question key "{key}" is used more than once.'
             )
             return None
         kind = item.get("type")
@@ -369,8 +375,8 @@ class _Reader:
 
     def _question(
         self, item: Mapping[str, Any], key: str, section_key: str, position: int
-    ) -> Question | None:
-        where = f"question {key}"
+    ) -> QuestionSpec | None:
+        where = ("question", key)
         label = f'Question "{key}"'
         before = len(self.problems)
         self._unknown_fields(item, _QUESTION_FIELDS, where, label)
@@ -406,7 +412,7 @@ class _Reader:
             bounds = {}
             for name in ("min", "max"):
                 value = item.get(name)
-                if value is not None and not _is_number(value):
+                if value is not None and not is_number(value):
                     self.add(
                         "invalid_field",
                         where,
@@ -422,7 +428,7 @@ class _Reader:
             max_length = item.get("max_length", DEFAULT_MAX_LENGTH[kind_name])
             if max_length is None:
                 max_length = DEFAULT_MAX_LENGTH[kind_name]
-            if not _is_int(max_length) or max_length < 1:
+            if not is_whole_number(max_length) or max_length < 1:
                 self.add(
                     "invalid_field",
                     where,
@@ -438,7 +444,7 @@ class _Reader:
             show_if = self._condition(show_if_raw, owner)
         if len(self.problems) > before:
             return None
-        return Question(
+        return QuestionSpec(
             key=key,
             text=text,
             type=kind_name,
@@ -453,8 +459,8 @@ class _Reader:
         )
 
     def _choices(
-        self, item: Mapping[str, Any], kind: str, where: str, label: str
-    ) -> tuple[Choice, ...]:
+        self, item: Mapping[str, Any], kind: str, where: _At, label: str
+    ) -> tuple[ChoiceSpec, ...]:
         raw = item.get("choices")
         if kind in IMPLICIT_CHOICES or kind not in ("single_choice", "multiple_choice"):
             if raw:
@@ -463,7 +469,7 @@ class _Reader:
                     where,
                     f"{label} is a {kind or 'typeless'} question and cannot list its own choices.",
                 )
-            return tuple(Choice(code, text) for code, text in IMPLICIT_CHOICES.get(kind, ()))
+            return tuple(ChoiceSpec(code, text) for code, text in IMPLICIT_CHOICES.get(kind, ()))
         if raw is None:
             self.add("missing_field", where, f"{label} is a {kind} question with no choices.")
             return ()
@@ -491,27 +497,27 @@ class _Reader:
                 )
                 continue
             seen.add(code)
-            choices.append(Choice(code, text))
+            choices.append(ChoiceSpec(code, text))
         return tuple(choices)
 
-    def _rules(self, data: Any, sources: Mapping[str, str]) -> tuple[Rule, ...]:
+    def _rules(self, data: Any, sources: Mapping[str, str]) -> tuple[RuleSpec, ...]:
         if data is None:
-            self.add("missing_field", "document", 'The question set has no "rules" list.')
+            self.add("missing_field", _DOCUMENT, 'The question set has no "rules" list.')
             return ()
         if not isinstance(data, list):
-            self.add("invalid_field", "document", '"rules" must be a list.')
+            self.add("invalid_field", _DOCUMENT, '"rules" must be a list.')
             return ()
         rules = []
         seen: set[str] = set()
         for position, item in enumerate(data):
-            where = f"rule {position + 1}"
+            where = ("rule", str(position + 1))
             if not isinstance(item, Mapping):
                 self.add("invalid_field", where, f"Rule {position + 1} must be an object.")
                 continue
             before = len(self.problems)
             rule_id = self._key(item, where, f"Rule {position + 1}", field="id")
             if rule_id:
-                where = f"rule {rule_id}"
+                where = ("rule", rule_id)
                 if rule_id in seen:
                     self.add(
                         "duplicate_rule", where, f'Rule id "{rule_id}" is used more than once.'
@@ -523,11 +529,11 @@ class _Reader:
             tier = item.get("tier")
             if tier is None:
                 self.add("missing_field", where, f'{label} has no "tier".')
-            elif tier not in TIERS:
+            elif tier not in Tier:
                 self.add(
                     "invalid_field",
                     where,
-                    f"{label} has unknown tier {_show(tier)}; use one of {', '.join(TIERS)}.",
+                    f"{label} has unknown tier {_show(tier)}; use one of {', '.join(Tier)}.",
                 )
             temporary = self._flag(item, "temporary", where, label)
             when_raw = item.get("when")
@@ -550,10 +556,10 @@ class _Reader:
             if len(self.problems) > before or when is None:
                 continue
             rules.append(
-                Rule(
+                RuleSpec(
                     id=rule_id,
                     flag=flag,
-                    tier=str(tier),
+                    tier=Tier(str(tier)),
                     temporary=temporary,
                     when=when,
                     practitioner_message=message,
@@ -783,7 +789,7 @@ class _Reader:
                 return None
             resolved: c.Number = self.parameters[value]
             described = f'parameter "{value}" (= {resolved})'
-        elif (whole and _is_int(value)) or (not whole and _is_number(value)):
+        elif (whole and is_whole_number(value)) or (not whole and is_number(value)):
             resolved = value
             described = str(value)
         else:
@@ -806,13 +812,13 @@ class _Reader:
     # Small field readers
 
     def _unknown_fields(
-        self, data: Mapping[str, Any], allowed: frozenset[str] | set[str], where: str, label: str
+        self, data: Mapping[str, Any], allowed: frozenset[str] | set[str], where: _At, label: str
     ) -> None:
         for key in data:
             if key not in allowed:
                 self.add("invalid_field", where, f"{label} has unknown field {_show(key)}.")
 
-    def _key(self, data: Mapping[str, Any], where: str, label: str, *, field: str = "key") -> str:
+    def _key(self, data: Mapping[str, Any], where: _At, label: str, *, field: str = "key") -> str:
         value = data.get(field)
         if value is None:
             self.add("missing_field", where, f'{label} has no "{field}".')
@@ -830,7 +836,7 @@ class _Reader:
         self,
         data: Mapping[str, Any],
         field: str,
-        where: str,
+        where: _At,
         label: str,
         *,
         required: bool = False,
@@ -849,7 +855,7 @@ class _Reader:
         return value
 
     def _flag(
-        self, data: Mapping[str, Any], field: str, where: str, label: str, *, default: bool = False
+        self, data: Mapping[str, Any], field: str, where: _At, label: str, *, default: bool = False
     ) -> bool:
         value = data.get(field, default)
         if value is None:
@@ -862,11 +868,6 @@ class _Reader:
         return value
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return _is_int(value)
+def _shown(where: _At) -> str:
+    """A part as a message names it: "section about_you"."""
+    return f"{where[0]} {where[1]}"

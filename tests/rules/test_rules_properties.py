@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rules_factory import date_question, definition, question, rule
 
-from intake.rules import TIERS, evaluate
+from intake.rules import Tier, evaluate
 
 BLOCK = {"q": "last_dose", "within_before": {"months": "BLOCK_MONTHS"}}
 REVIEW = {"q": "last_dose", "within_before": {"months": "REVIEW_MONTHS"}}
@@ -36,8 +36,8 @@ DEFINITION = definition(
         rule("born", {"q": "last_dose", "age_under": 1}, flag="under_one", tier="manageable"),
     ],
 )
-SEVERITY = {tier: rank for rank, tier in enumerate(TIERS)}
-NO_FLAG = len(TIERS)
+SEVERITY = {tier: tier.severity for tier in Tier}
+NO_FLAG = len(Tier)
 
 days = st.dates(min_value=date(2023, 1, 1), max_value=date(2026, 12, 31))
 taking = st.sampled_from([None, "yes", "no"])

@@ -31,7 +31,7 @@ def test_a_valid_document_has_no_problems_and_loads():
 
 
 def test_problems_read_as_their_message():
-    problem = Problem("unknown_question", "rule x", 'Rule "x" refers to unknown question "y".')
+    problem = Problem("unknown_question", "rule", "x", 'Rule "x" refers to unknown question "y".')
     assert str(problem) == problem.message
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from intake import published
 from intake.models import QuestionSet
 from intake.rules.cases import CaseFileError, parse_cases, run_case
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         except CaseFileError as error:
             raise CommandError(f"{cases}: {error}") from None
 
-        definition = version.compiled()
+        definition = published.questionnaire(version).definition
         results = [run_case(definition, case) for case in parsed]
         for result in results:
             style = self.style.SUCCESS if result.passed else self.style.ERROR

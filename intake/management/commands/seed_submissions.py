@@ -35,7 +35,7 @@ from intake.models import (
     Submission,
     User,
 )
-from intake.models.reviews import DECIDED, REVIEW_ORDER
+from intake.models.submissions import queue_summary
 from intake.rules import Definition, evaluate, load_definition
 
 HISTORY_DAYS = 730
@@ -76,7 +76,6 @@ SUBMISSION_COLUMNS = (
     "outcome",
     "flag_codes",
     "review_status",
-    "review_order",
     "reviewer_id",
     "rebook_after",
     "revision",
@@ -241,13 +240,14 @@ class _Job:
         )
         flags = [flag.as_dict() for flag in evaluation.flags]
         answers_json = _json(evaluation.answers)
+        outcome, flag_codes = queue_summary(evaluation.flags)
         return _Assessed(
             birth=birth,
             answers=evaluation.answers,
             answers_json=answers_json,
             answers_csv='"' + answers_json.replace('"', '""') + '"',
-            outcome=evaluation.outcome or "",
-            flag_codes=" ".join(flag["code"] for flag in flags),
+            outcome=outcome,
+            flag_codes=flag_codes,
             flags=flags,
             # Each flag's row after its assessment id, which differs from submission to submission.
             flags_csv=[
@@ -337,7 +337,6 @@ class _Patient:
             a.outcome,
             a.flag_codes,
             self.status,
-            REVIEW_ORDER.get(ReviewStatus(self.status), DECIDED),
             None if self.status == ReviewStatus.NEW else reviewer_id,
             self.rebook_after,
             0,

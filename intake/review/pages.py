@@ -1,0 +1,134 @@
+"""What a submission's page (and its print view) shows: flags with their evidence, every answer
+by section, and what changed each time the rules were checked again.
+
+Everything is built from rows prefetched by the admin in a fixed number of queries. The rows of
+the answers table and of each flag's evidence (the question as the patient saw it, and the answer
+in words) are made here rather than in the templates: the page has dozens of them, and the
+template engine's cost for each row was several times that of the row itself (bench/notes.md).
+Every value is escaped (html.escape is what Django's escape applies), an answer's line breaks
+kept as the linebreaksbr filter keeps them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from html import escape
+from typing import Any
+
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from intake import published
+from intake.models import Flag, Submission
+from intake.questionnaire import display_answer, display_date
+from intake.review.decisions import COLD_SORE_FLAGS, flag_changes
+from intake.review.forms import FlagDecisionForm
+from intake.review.queue import outcome_label
+from intake.rules import Tier
+
+
+def current_flags(submission: Submission) -> list[Flag]:
+    """The flags of the current assessment, from the prefetched rows."""
+    for assessment in submission.assessments.all():
+        if assessment.is_current:
+            return sorted(assessment.flags.all(), key=lambda flag: flag.position)
+    return []
+
+
+def _answer_row(question: str, answer: str, *, flagged: bool) -> SafeString:
+    text = escape(answer)
+    if "\n" in text or "\r" in text:
+        text = linebreaksbr(answer, autoescape=True)
+    if flagged:
+        cells = (
+            f'<td>{escape(question)}</td><td>{text} <strong class="flag-mark">(flagged)</strong>'
+        )
+        return mark_safe(f'<tr class="flagged">{cells}</td></tr>')  # noqa: S308
+    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
+
+
+def _evidence_row(question: str, answer: str, *, uncertain: bool) -> SafeString:
+    text = escape(answer) + (" <em>(uncertain)</em>" if uncertain else "")
+    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
+
+
+def review_context(
+    submission: Submission, *, flag_form: FlagDecisionForm | None = None
+) -> dict[str, Any]:
+    """What the submission page and its print view show, built from prefetched rows.
+
+    `flag_form`: a decision on one flag that was refused, shown again as it was typed.
+    """
+    definition = published.questionnaire(submission.version).definition
+    flags = current_flags(submission)
+    flagged_keys = {item["question_key"] for flag in flags for item in flag.evidence}
+    flag_rows = []
+    for flag in flags:
+        refused = flag_form if flag_form is not None and _decides(flag_form, flag) else None
+        evidence = []
+        for item in flag.evidence:
+            question = definition.questions.get(item["question_key"])
+            answer = item["answer"]
+            shown = "Not answered" if answer is None else str(answer)
+            if question is not None and answer is not None:
+                shown = display_answer(question, answer)
+            evidence.append(
+                _evidence_row(item["question_text"], shown, uncertain=item["uncertain"])
+            )
+        flag_rows.append(
+            {
+                "flag": flag,
+                # Written into the decision form's ids and fields ten times over.
+                "id": str(flag.pk),
+                "overridable": flag.tier == Tier.NOT_POSSIBLE,
+                "cold_sore": flag.code in COLD_SORE_FLAGS,
+                "evidence": evidence,
+                "decisions": flag.decisions.all(),
+                # What was typed in this flag's refused decision, to show it again.
+                "refused": refused,
+            }
+        )
+    sections = []
+    answers = submission.answers
+    for section in definition.sections:
+        rows = [
+            _answer_row(
+                question.text,
+                display_answer(question, answers[question.key]),
+                flagged=question.key in flagged_keys,
+            )
+            for question in section.questions
+            if question.key in answers
+        ]
+        if rows:
+            sections.append({"title": section.title, "rows": rows})
+    assessments = sorted(submission.assessments.all(), key=lambda a: (a.created_at, a.pk))
+    history = [
+        {
+            "assessment": later,
+            "changes": flag_changes(list(earlier.flags.all()), list(later.flags.all())),
+            # Decisions on the superseded flags stay visible, with the flag they were made on.
+            "earlier_decisions": [
+                (flag, decision)
+                for flag in earlier.flags.all()
+                for decision in flag.decisions.all()
+            ],
+        }
+        for earlier, later in itertools.pairwise(assessments)
+    ]
+    return {
+        "submission": submission,
+        "version_name": str(submission.version),
+        "assessment_history": history[::-1],
+        "flag_rows": flag_rows,
+        "sections": sections,
+        "date_of_birth": display_date(submission.date_of_birth.isoformat()),
+        "events": submission.review_events.all(),
+        "outcome_label": outcome_label(submission.outcome),
+        "print_url": reverse("admin:intake_submission_print", args=[submission.pk]),
+    }
+
+
+def _decides(form: FlagDecisionForm, flag: Flag) -> bool:
+    return form.data.get("flag") == str(flag.pk)
