@@ -1,9 +1,10 @@
 """Question-set authoring in the admin: versions, draft editing, test cases, publishing, exports.
 
 A draft is edited as rows (parameters, sections, questions, rules; choices on each question's own
-page). Every save runs the publishing checks on the whole draft: a condition naming an unknown
-question, choice or parameter undoes the save and says which rule or question is wrong, while
-what is merely unfinished (a choice question with no choices yet) is listed as still to do.
+page). Every save runs the publishing checks on the whole draft as the save would leave it
+(intake/authoring/drafts.py): a condition naming an unknown question, choice or parameter refuses
+the save and says which rule or question is wrong, while what is merely unfinished (a choice
+question with no choices yet) is saved and listed as still to do.
 Published and retired versions are read-only; "New draft from this version" copies one.
 """
 
@@ -16,7 +17,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm
+from django.forms import ModelChoiceField, ModelForm
 from django.http import (
     Http404,
     HttpRequest,
@@ -31,10 +32,16 @@ from django.utils.html import format_html
 
 from intake.authoring.changes import compare_documents, publishing_impact
 from intake.authoring.forms import (
+    ChoiceRows,
+    DraftRows,
     ImportForm,
+    ParameterRows,
     QuestionForm,
     QuestionRowForm,
+    QuestionRows,
     RuleForm,
+    RuleRows,
+    SectionRows,
     VersionForm,
 )
 from intake.authoring.preview import preview_step
@@ -56,116 +63,58 @@ from intake.records import fhir
 from intake.records.data_dictionary import data_dictionary_csv
 from intake.rules import Problem, condition_text
 
-# Problems that mean a mistake in what was just written, rather than a draft not finished yet.
-_UNFINISHED = frozenset(("missing_field",))
 
+class ChecksWholeDraft:
+    """Admin mixin for a draft's pages, whose forms check the draft as the save would leave it.
 
-def _is_mistake(problem: Problem) -> bool:
-    # An empty sections list is where every new draft starts.
-    return problem.code not in _UNFINISHED and problem.kind != "document"
+    The page's row formsets share one list, so that the last of them can check the whole draft
+    (intake.authoring.forms.DraftRows); its mistakes head the page as well as their rows, and
+    what is merely unfinished is listed once the save is done.
+    """
 
+    def get_formsets_with_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        page: list[DraftRows] = []
+        for formset, inline in super().get_formsets_with_inlines(request, obj):  # type: ignore[misc]
+            yield type(formset.__name__, (formset,), {"page": page}), inline
 
-class DraftRejected(Exception):
-    """A save would leave the draft with mistakes; the transaction is undone."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(p.message for p in problems))
-
-
-class ChecksDraftOnSave:
-    """Admin mixin: after a draft's rows are saved, check the whole draft; undo it on mistakes."""
-
-    def draft_of(self, obj: Any) -> QuestionSetVersion:
-        raise NotImplementedError
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        form = context["adminform"].form
+        for inline in context.get("inline_admin_formsets", ()):
+            check = getattr(inline.formset, "draft_check", None)
+            for problem in check.mistakes if check is not None else ():
+                form.add_error(None, problem.message)
+        response: HttpResponse = super().render_change_form(  # type: ignore[misc]
+            request, context, add, change, form_url, obj
+        )
+        if request.method == "POST":
+            # The admin shows a refused form again with 200; it is a refused request.
+            response.status_code = 400
+        return response
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
-        problems = self.draft_of(form.instance).problems()
-        mistakes = [problem for problem in problems if _is_mistake(problem)]
-        if mistakes:
-            raise DraftRejected(mistakes)
-        request.draft_unfinished = problems  # type: ignore[attr-defined]
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            response: HttpResponse = super().changeform_view(  # type: ignore[misc]
-                request, object_id, form_url, extra_context
-            )
-        except DraftRejected as rejected:
-            # The atomic block around the save has rolled it back; show the same page again
-            # with what was typed and the mistakes at the top.
-            request.draft_mistakes = rejected.problems  # type: ignore[attr-defined]
-            response = super().changeform_view(  # type: ignore[misc]
-                request, object_id, form_url, extra_context
-            )
-            response.status_code = 400
-            return response
-        if request.method == "POST" and isinstance(response, TemplateResponse):
-            # The admin shows an invalid form again with 200; it is a refused request.
-            response.status_code = 400
-        unfinished = getattr(request, "draft_unfinished", None)
+        checks = [getattr(part, "draft_check", None) for part in [form, *formsets]]
+        unfinished = [p for check in checks if check is not None for p in check.unfinished]
         if unfinished:
             messages.warning(
                 request,
                 "Saved. Still to do before publishing: "
                 + " ".join(problem.message for problem in unfinished),
             )
-        return response
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> type[ModelForm[Any]]:
-        form_class: type[ModelForm[Any]] = super().get_form(  # type: ignore[misc]
-            request, obj, change, **kwargs
-        )
-        found: list[Problem] | None = getattr(request, "draft_mistakes", None)
-        if not found:
-            return form_class
-        mistakes = found
-
-        class WithMistakes(form_class):  # type: ignore[valid-type,misc]
-            def clean(self) -> Any:
-                cleaned = super().clean()
-                for problem in mistakes:
-                    self.add_error(None, problem.message)
-                return cleaned
-
-        return WithMistakes
 
 
 class DraftContentInline:
     """Rows of a version: editable while it is a draft, read-only once published."""
 
     extra = 0
-    # How the publishing checks name a row ("rule <id>"), so that a mistake shows at its row.
-    where: tuple[str, str] = ("", "")
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
-        mistakes: list[Problem] = getattr(request, "draft_mistakes", None) or []
-        kind, key_field = self.where
-        if not (mistakes and kind):
-            return formset
-
-        class WithMistakes(formset):  # type: ignore[valid-type,misc]
-            def clean(self) -> None:
-                super().clean()
-                for form in self.forms:
-                    if self.can_delete and self._should_delete_form(form):
-                        continue
-                    key = getattr(form, "cleaned_data", {}).get(key_field)
-                    for problem in mistakes:
-                        if key and (problem.kind, problem.key) == (kind, key):
-                            form.add_error(None, problem.message)
-
-        return WithMistakes
 
     def _editable(self, request: HttpRequest, obj: Any, permission: str) -> bool:
         allowed: bool = getattr(super(), permission)(request, obj)
@@ -183,31 +132,21 @@ class DraftContentInline:
 
 class ParameterInline(DraftContentInline, admin.TabularInline[Parameter, QuestionSetVersion]):
     model = Parameter
+    formset = ParameterRows
     fields = ["name", "value", "description"]
-    where = ("parameter", "name")
 
 
 class SectionInline(DraftContentInline, admin.TabularInline[Section, QuestionSetVersion]):
     model = Section
+    formset = SectionRows
     fields = ["position", "key", "title", "intro"]
-    where = ("section", "key")
-
-
-class VersionSectionsOnly(BaseInlineFormSet):  # type: ignore[type-arg]
-    """Offers only the version's own sections for a question."""
-
-    def add_fields(self, form: Any, index: int | None) -> None:
-        super().add_fields(form, index)
-        if "section" in form.fields:
-            form.fields["section"].queryset = Section.objects.filter(version=self.instance)
 
 
 class QuestionInline(DraftContentInline, admin.TabularInline[Question, QuestionSetVersion]):
     model = Question
     form = QuestionRowForm
-    formset = VersionSectionsOnly
+    formset = QuestionRows
     fields = ["section", "position", "key", "text", "type", "required", "follow_up"]
-    where = ("question", "key")
     show_change_link = True
     verbose_name_plural = "Questions (choices and type settings on each question's page)"
 
@@ -220,7 +159,7 @@ class QuestionInline(DraftContentInline, admin.TabularInline[Question, QuestionS
 class RuleInline(DraftContentInline, admin.StackedInline[Rule, QuestionSetVersion]):
     model = Rule
     form = RuleForm
-    where = ("rule", "rule_id")
+    formset = RuleRows
     fields = [
         "position",
         "rule_id",
@@ -243,7 +182,7 @@ class RuleInline(DraftContentInline, admin.StackedInline[Rule, QuestionSetVersio
 
 
 @admin.register(QuestionSetVersion)
-class QuestionSetVersionAdmin(ChecksDraftOnSave, admin.ModelAdmin[QuestionSetVersion]):
+class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVersion]):
     form = VersionForm
     list_display = [
         "__str__",
@@ -262,10 +201,6 @@ class QuestionSetVersionAdmin(ChecksDraftOnSave, admin.ModelAdmin[QuestionSetVer
 
     class Media:
         css = {"all": ["intake/authoring.css"]}
-
-    def draft_of(self, obj: Any) -> QuestionSetVersion:
-        version: QuestionSetVersion = obj
-        return version
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionSetVersion]:
         return QuestionSetVersion.objects.with_submission_counts()
@@ -535,7 +470,7 @@ def _download(content: str, content_type: str, filename: str) -> HttpResponse:
 
 
 @admin.register(Question)
-class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
+class QuestionAdmin(ChecksWholeDraft, admin.ModelAdmin[Question]):
     """A question's own page: its type settings and choices (reached from its version)."""
 
     form = QuestionForm
@@ -552,6 +487,7 @@ class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
 
     class ChoiceInline(DraftContentInline, admin.TabularInline[Choice, Question]):
         model = Choice
+        formset = ChoiceRows
         fields = ["position", "code", "label"]
 
         def _editable(self, request: HttpRequest, obj: Any, permission: str) -> bool:
@@ -597,10 +533,6 @@ class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
         options = question.options
         return ", ".join(f"{k}: {json.dumps(v)}" for k, v in sorted(options.items())) or "–"
 
-    def draft_of(self, obj: Any) -> QuestionSetVersion:
-        question: Question = obj
-        return question.version
-
     def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
         # Questions are reached from their version's page, not listed on the admin index.
         return {}
@@ -612,7 +544,9 @@ class QuestionAdmin(ChecksDraftOnSave, admin.ModelAdmin[Question]):
         section = form_class.base_fields.get("section")
         if obj is not None and isinstance(section, ModelChoiceField):
             section.queryset = Section.objects.filter(version_id=obj.version_id)
-        return form_class
+        # With no choice rows on the page, the question's own form checks the whole draft.
+        checks_draft = not self.get_inlines(request, obj)
+        return type(form_class.__name__, (form_class,), {"checks_draft": checks_draft})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # questions are added on their version's page

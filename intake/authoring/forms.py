@@ -2,19 +2,24 @@
 
 Conditions are written in the readable syntax of `intake.rules.expressions`; these forms turn it
 into the JSON condition language the rules engine reads. Whether the questions, choices and
-parameters a condition names exist is checked for the whole draft when it is saved (see
-intake/admin/question_sets.py), because they may be added on the same page.
+parameters a condition names exist is checked for the whole draft as the save would leave it
+(intake/authoring/drafts.py), because they may be added on the same page: by the last of a
+page's row formsets (`DraftRows`), or by a question's own form when its page has no rows.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms import BaseInlineFormSet
+from django.forms.models import construct_instance
 
-from intake.models import Question, QuestionSetVersion, QuestionType, Rule
+from intake.authoring.drafts import DraftCheck, check_draft
+from intake.models import Question, QuestionSetVersion, QuestionType, Rule, Section
 from intake.rules.cases import CaseFileError, parse_cases
 from intake.rules.expressions import ExpressionError, condition_text, parse
 
@@ -139,7 +144,13 @@ DATE_RANGES = [
 
 
 class QuestionForm(QuestionRowForm):
-    """A question on its own page, with the settings of its type."""
+    """A question on its own page, with the settings of its type.
+
+    On a page without choice rows (a question of another type), the form checks the whole draft
+    as saving it would leave it; a choice question's page leaves that to its choice rows.
+    """
+
+    checks_draft: ClassVar[bool] = False
 
     date_range = forms.ChoiceField(choices=DATE_RANGES, required=False, label="Dates allowed")
     allow_month_year = forms.BooleanField(required=False, label="Month and year are enough")
@@ -187,6 +198,12 @@ class QuestionForm(QuestionRowForm):
             if value != default or name in before:
                 options[name] = value
         self.instance.options = options
+        self.draft_check: DraftCheck | None = None
+        if self.checks_draft and not self.errors:
+            question = construct_instance(self, copy.copy(self.instance))
+            self.draft_check = check_draft(question.version, question=question)
+            for problem in self.draft_check.mistakes:
+                self.add_error(None, problem.message)
         return cleaned
 
 
@@ -236,3 +253,104 @@ class ImportForm(forms.Form):
         except CaseFileError as error:
             raise ValidationError(str(error), code="invalid_cases") from None
         return cases
+
+
+class DraftRows(BaseInlineFormSet):  # type: ignore[type-arg]
+    """One kind of a draft's rows on a page (parameters, sections, questions, rules, choices).
+
+    The row formsets of one page see each other in `page`, which the admin fills as it makes
+    them. The last of them checks the whole draft as the save would leave it: each mistake goes
+    to its row and makes the page invalid, so nothing is saved.
+    """
+
+    # The page's row formsets, in the order the admin makes them (see above); a formset made on
+    # its own is its own page.
+    page: ClassVar[list[DraftRows] | None] = None
+    # Which rows these are, as `check_draft` takes them ("rules").
+    part: ClassVar[str] = ""
+    # How a problem names one of these rows: its kind ("rule") and the field holding its key.
+    problem_kind: ClassVar[str] = ""
+    key_field: ClassVar[str] = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.siblings: list[DraftRows] = self.page if self.page is not None else []
+        self.siblings.append(self)
+        self.draft_check: DraftCheck | None = None
+
+    def kept_rows(self) -> list[Any]:
+        """The rows as the save would leave them: unchanged, changed and new, not deleted."""
+        return [
+            form.instance
+            for form in self.forms
+            if not self._deleted(form) and (form.instance.pk is not None or form.has_changed())
+        ]
+
+    def _deleted(self, form: Any) -> bool:
+        return self.can_delete and bool(getattr(form, "cleaned_data", {}).get("DELETE"))
+
+    def clean(self) -> None:
+        super().clean()
+        if self.siblings[-1] is not self:
+            return
+        # Rows with mistakes of their own say so first; the draft is checked once they are right.
+        if any(form.errors for formset in self.siblings for form in formset.forms):
+            return
+        owner = self.instance
+        if isinstance(owner, Question):
+            self.draft_check = check_draft(owner.version, question=owner, choices=self.kept_rows())
+        else:
+            rows = {formset.part: formset.kept_rows() for formset in self.siblings}
+            self.draft_check = check_draft(
+                owner,
+                parameters=rows.get("parameters"),
+                sections=rows.get("sections"),
+                questions=rows.get("questions"),
+                rules=rows.get("rules"),
+            )
+        for problem in self.draft_check.mistakes:
+            for formset in self.siblings:
+                formset.mark(problem.kind, problem.key, problem.message)
+        if self.draft_check.mistakes:
+            raise ValidationError(
+                "Nothing was saved: the draft would have the mistakes listed at the top of the "
+                "page.",
+                code="draft_mistakes",
+            )
+
+    def mark(self, kind: str, key: str, message: str) -> None:
+        """Show a problem at the row it names, if it is one of these."""
+        if kind != self.problem_kind:
+            return
+        for form in self.forms:
+            if self._deleted(form):
+                continue
+            if getattr(form, "cleaned_data", {}).get(self.key_field) == key:
+                form.add_error(None, message)
+
+
+class ParameterRows(DraftRows):
+    part, problem_kind, key_field = "parameters", "parameter", "name"
+
+
+class SectionRows(DraftRows):
+    part, problem_kind, key_field = "sections", "section", "key"
+
+
+class QuestionRows(DraftRows):
+    """A version's questions; each offers only that version's own sections."""
+
+    part, problem_kind, key_field = "questions", "question", "key"
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "section" in form.fields:
+            form.fields["section"].queryset = Section.objects.filter(version=self.instance)
+
+
+class RuleRows(DraftRows):
+    part, problem_kind, key_field = "rules", "rule", "rule_id"
+
+
+class ChoiceRows(DraftRows):
+    part = "choices"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -166,7 +167,24 @@ class QuestionSetVersion(models.Model):
         if self.definition is not None:
             frozen: dict[str, Any] = self.definition
             return frozen
-        return _whole_documentfrom_rows(self)
+        return self.document_from(self.saved_rows())
+
+    def saved_rows(self) -> DraftRows:
+        """The version's rows as they are in the database."""
+        choices: dict[int | None, list[Choice]] = {}
+        for choice in Choice.objects.filter(question__version=self):
+            choices.setdefault(choice.question_id, []).append(choice)
+        return DraftRows(
+            parameters=list(self.parameters.all()),
+            sections=list(self.sections.all()),
+            questions=list(self.questions.all()),
+            choices=choices,
+            rules=list(self.rules.all()),
+        )
+
+    def document_from(self, rows: DraftRows) -> dict[str, Any]:
+        """The version as one JSON document, made from these rows and its own fields."""
+        return _document_from(self, rows)
 
     def problems(self) -> list[Problem]:
         """Every publishing check that the version currently fails."""
@@ -417,11 +435,27 @@ class Rule(VersionContent):
         return f"{self.rule_id} → {self.flag} ({self.tier})"
 
 
-def _whole_documentfrom_rows(version: QuestionSetVersion) -> dict[str, Any]:
+@dataclass
+class DraftRows:
+    """A version's rows, from the database or as a form would leave them; choices by question."""
+
+    parameters: list[Parameter]
+    sections: list[Section]
+    questions: list[Question]
+    choices: dict[int | None, list[Choice]]
+    rules: list[Rule]
+
+
+def _document_from(version: QuestionSetVersion, rows: DraftRows) -> dict[str, Any]:
     question_set = version.question_set
-    sections = list(version.sections.all())
-    questions = list(version.questions.prefetch_related("choices").all())
-    by_section: dict[int, list[dict[str, Any]]] = {section.pk: [] for section in sections}
+    # Rows are in their page's order; a section deleted takes its questions with it.
+    sections = sorted(rows.sections, key=lambda s: (s.position, s.pk or _LAST))
+    placed = {section.pk: index for index, section in enumerate(sections) if section.pk}
+    questions = sorted(
+        (q for q in rows.questions if q.section_id in placed),
+        key=lambda q: (placed[q.section_id], q.position, q.pk or _LAST),
+    )
+    by_section: dict[int, list[dict[str, Any]]] = {pk: [] for pk in placed}
     for question in questions:
         item: dict[str, Any] = {
             "key": question.key,
@@ -433,7 +467,10 @@ def _whole_documentfrom_rows(version: QuestionSetVersion) -> dict[str, Any]:
         item.update(
             {k: question.options[k] for k in QUESTION_OPTION_FIELDS if k in question.options}
         )
-        choices = [{"code": c.code, "label": c.label} for c in question.choices.all()]
+        listed = sorted(
+            rows.choices.get(question.pk, ()), key=lambda c: (c.position, c.pk or _LAST)
+        )
+        choices = [{"code": c.code, "label": c.label} for c in listed]
         if choices:
             item["choices"] = choices
         item["show_if"] = question.show_if
@@ -448,7 +485,7 @@ def _whole_documentfrom_rows(version: QuestionSetVersion) -> dict[str, Any]:
         "version": {"label": version.label, "notes": version.notes},
         "parameters": {
             p.name: {"value": p.value, "description": p.description}
-            for p in version.parameters.all()
+            for p in sorted(rows.parameters, key=lambda p: p.name)
         },
         "sources": version.sources,
         "advice": version.advice,
@@ -457,7 +494,7 @@ def _whole_documentfrom_rows(version: QuestionSetVersion) -> dict[str, Any]:
                 "key": section.key,
                 "title": section.title,
                 "intro": section.intro,
-                "questions": by_section[section.pk],
+                "questions": by_section[section.pk] if section.pk else [],
             }
             for section in sections
         ],
@@ -472,9 +509,13 @@ def _whole_documentfrom_rows(version: QuestionSetVersion) -> dict[str, Any]:
                 "patient_guidance": rule.patient_guidance,
                 "sources": rule.rule_sources,
             }
-            for rule in version.rules.all()
+            for rule in sorted(rows.rules, key=lambda r: (r.position, r.pk or _LAST))
         ],
     }
+
+
+# Rows not saved yet (no primary key) come after the saved ones at the same position.
+_LAST = 2**63
 
 
 def _too_long(document: dict[str, Any]) -> list[Problem]:
