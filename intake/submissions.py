@@ -19,9 +19,8 @@ from intake.models import (
     Submission,
 )
 from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Step
-from intake.review.notifications import NOTIFY_TIERS
 from intake.rules import check_answers, evaluate
-from intake.tasks import notify_practitioners
+from intake.tasks import NOTIFY_TIERS, notify_practitioners
 
 
 class IncompleteQuestionnaire(Exception):

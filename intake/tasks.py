@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.tasks import task
 
 from intake.records.retention import purge_expired
-from intake.review.notifications import notify_practitioners_of
+from intake.review.notifications import NOTIFY_TIERS, notify_practitioners_of
+
+__all__ = ["NOTIFY_TIERS", "notify_practitioners", "purge_expired_records"]
 
 
 @task()

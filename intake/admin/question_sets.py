@@ -61,7 +61,7 @@ from intake.models import (
 from intake.models.question_sets import case_failure
 from intake.records import fhir
 from intake.records.data_dictionary import data_dictionary_csv
-from intake.rules import Problem, condition_text
+from intake.rules import LISTED_CHOICE_TYPES, Problem, condition_text
 
 
 class ChecksWholeDraft:
@@ -524,7 +524,7 @@ class QuestionAdmin(ChecksWholeDraft, admin.ModelAdmin[Question]):
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         # Yes/no questions have their choices built in; only choice questions list their own.
-        if obj is not None and obj.type in ("single_choice", "multiple_choice"):
+        if obj is not None and obj.type in LISTED_CHOICE_TYPES:
             return list(self.inlines)
         return []
 

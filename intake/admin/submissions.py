@@ -107,7 +107,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
 
     @admin.display(description="Flags")
     def flags_in_short(self, submission: Submission) -> str:
-        return ", ".join(submission.flag_codes.split()) or "–"
+        return queue.flags_in_short(submission.flag_codes)
 
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import functools
 from html import escape
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -39,9 +39,6 @@ from intake.models import QuestionSetVersion, ReviewStatus, Submission
 from intake.models.reviews import review_order
 from intake.rules import Tier
 
-if TYPE_CHECKING:
-    from intake.admin.submissions import SubmissionAdmin
-
 # What the queue shows of a submission (SubmissionAdmin.list_display, and the reference its
 # selection box is labelled with); nothing else is loaded for it, the answers least of all.
 QUEUE_FIELDS = [
@@ -61,6 +58,11 @@ LARGEST_ID = 2**63 - 1
 def outcome_label(outcome: str) -> str:
     """A submission's outcome in words: the tier of its most severe flag, or "No flags"."""
     return Tier(outcome).label if outcome in Tier else "No flags"
+
+
+def flags_in_short(flag_codes: str) -> str:
+    """The flag codes the queue shows, separated by commas, or a dash for none."""
+    return ", ".join(flag_codes.split()) or "–"
 
 
 def outcome_badge(outcome: str) -> str:
@@ -225,7 +227,7 @@ class QueueRows:
         )
 
     def __init__(self, cl: ChangeList) -> None:
-        admin = self.admin = cast("SubmissionAdmin", cl.model_admin)
+        admin = cl.model_admin
         self.checkbox = cl.list_display[0] == "action_checkbox"
         self.empty = conditional_escape(admin.get_empty_value_display())
         url = reverse(
@@ -273,11 +275,11 @@ class QueueRows:
         )
         cells.append(
             '<td class="field-outcome_badge">'
-            f"{_shown(self.admin.outcome_badge(submission), empty)}</td>"
+            f"{_shown(outcome_badge(submission.outcome), empty)}</td>"
         )
         cells.append(
             '<td class="field-flags_in_short">'
-            f"{_shown(self.admin.flags_in_short(submission), empty)}</td>"
+            f"{_shown(flags_in_short(submission.flag_codes), empty)}</td>"
         )
         status = self.statuses.get(submission.review_status, empty)
         cells.append(f'<td class="field-review_status">{status}</td>')

@@ -43,6 +43,8 @@ _SEVERITY = {tier: rank for rank, tier in enumerate(Tier)}
 
 # Questions answered with one code: yes/no, yes/no/not sure, and a choice from a list.
 CHOICE_TYPES = frozenset(("yes_no", "yes_no_not_sure", "single_choice"))
+# Questions whose choices the question set lists (yes/no questions have theirs built in).
+LISTED_CHOICE_TYPES = frozenset(("single_choice", "multiple_choice"))
 TEXT_TYPES = frozenset(("short_text", "long_text"))
 QUESTION_TYPES = (
     "yes_no",

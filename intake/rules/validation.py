@@ -19,6 +19,7 @@ from intake.rules.definition import (
     DEFAULT_MAX_LENGTH,
     DOCUMENT_FORMAT,
     IMPLICIT_CHOICES,
+    LISTED_CHOICE_TYPES,
     QUESTION_TYPES,
     Advice,
     ChoiceSpec,
@@ -462,7 +463,7 @@ class _Reader:
         self, item: Mapping[str, Any], kind: str, where: _At, label: str
     ) -> tuple[ChoiceSpec, ...]:
         raw = item.get("choices")
-        if kind in IMPLICIT_CHOICES or kind not in ("single_choice", "multiple_choice"):
+        if kind not in LISTED_CHOICE_TYPES:
             if raw:
                 self.add(
                     "invalid_field",

@@ -1,0 +1,134 @@
+"""Who may import whom inside intake/, as docs/architecture.md writes it down.
+
+Every import in every module counts, those inside functions and behind TYPE_CHECKING included.
+"""
+
+import ast
+from pathlib import Path
+
+INTAKE = Path(__file__).resolve().parent.parent / "intake"
+ARCHITECTURE = INTAKE.parent / "docs" / "architecture.md"
+
+# Each part of intake/ by the module prefixes it holds; the first match wins.
+PARTS = {
+    "engine": ("intake.rules",),
+    "models": ("intake.models",),
+    "shared": ("intake.questionnaire", "intake.published"),
+    "write path": ("intake.submissions",),
+    "patient": ("intake.patient",),
+    "review": ("intake.review",),
+    "authoring": ("intake.authoring",),
+    "records": ("intake.records",),
+    "tasks": ("intake.tasks",),
+    "entry points": (
+        "intake.admin",
+        "intake.management",
+        "intake.templatetags",
+        "intake.staff_access",
+        "intake.apps",
+        "intake.migrations",
+        "intake",
+    ),
+}
+CORE = {"engine", "models", "shared"}
+# What each part may import from intake/ (besides itself).
+MAY_IMPORT = {
+    "engine": set(),
+    "models": {"engine"},
+    "shared": {"engine", "models"},
+    "write path": CORE | {"tasks"},
+    "patient": CORE | {"write path"},
+    "review": CORE,
+    "authoring": CORE,
+    "records": CORE,
+    "tasks": CORE | {"review", "records"},
+    "entry points": set(PARTS),
+}
+# The one crossing between sides: "Preview as patient" takes steps as the patient's pages do.
+CROSSINGS = {("intake.authoring.preview", "intake.patient.steps")}
+FORMS = ("django.forms", "crispy_forms")
+
+
+def part_of(module: str) -> str:
+    for part, prefixes in PARTS.items():
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes):
+            return part
+    raise KeyError(module)
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(INTAKE.rglob("*.py")):
+        name = ".".join(path.relative_to(INTAKE.parent).with_suffix("").parts)
+        found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def imports(path: Path) -> set[str]:
+    """Every module a file imports, with `from x import y` counted as x and as x.y."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_every_module_of_intake_belongs_to_a_part():
+    every = modules()
+    assert len(every) > 40
+    for module in every:
+        assert part_of(module)
+
+
+def test_each_part_imports_only_what_the_architecture_allows():
+    every = modules()
+    wrong = set()
+    for module, path in every.items():
+        part = part_of(module)
+        for imported in imports(path):
+            # `from intake import published` names the package as well as the module.
+            if imported == "intake" or imported not in every:
+                continue
+            other = part_of(imported)
+            if other == part or other in MAY_IMPORT[part] or (module, imported) in CROSSINGS:
+                continue
+            wrong.add(f"{module} ({part}) imports {imported} ({other})")
+    assert wrong == set()
+
+
+def test_shared_modules_and_the_write_path_import_no_forms():
+    every = modules()
+    formless = [m for m in every if part_of(m) in ("shared", "write path")]
+    assert formless
+    wrong = {
+        f"{module} imports {imported}"
+        for module in formless
+        for imported in imports(every[module])
+        if imported.startswith(FORMS) or imported.endswith(".forms") or ".forms." in imported
+    }
+    assert wrong == set()
+
+
+def test_exports_import_nothing_from_authoring():
+    every = modules()
+    wrong = {
+        f"{module} imports {imported}"
+        for module in every
+        if module.startswith("intake.records")
+        for imported in imports(every[module])
+        if imported.startswith("intake.authoring")
+    }
+    assert wrong == set()
+
+
+def test_the_architecture_document_names_every_part_it_rules_on():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    for part, prefixes in PARTS.items():
+        if part == "entry points":
+            continue
+        assert f"| {part.capitalize()} |" in text
+        for prefix in prefixes:
+            assert f"`{prefix.replace('.', '/')}" in text, prefix
