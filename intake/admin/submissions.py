@@ -38,7 +38,6 @@ from intake.records import fhir
 from intake.records.exports import write_submissions_csv
 from intake.review import queue
 from intake.review.decisions import (
-    ConcurrentChange,
     DecisionRefused,
     change_review_status,
     change_treatment_date,
@@ -192,7 +191,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             if refused is None:
                 messages.success(request, "Saved.")
                 return HttpResponseRedirect(request.path)
-            status = 409 if refused.has_error(NON_FIELD_ERRORS, "concurrent") else 400
+            status = 400
         else:
             AuditEntry.record(request.user, AuditAction.VIEW, submission)
         flag_form = refused if isinstance(refused, FlagDecisionForm) else None
@@ -268,8 +267,7 @@ def _handler(posted: Any) -> Handler:
 
 
 def _refuse(form: forms.Form, refused: DecisionRefused) -> forms.Form:
-    code = "concurrent" if isinstance(refused, ConcurrentChange) else "refused"
-    form.add_error(None, forms.ValidationError(str(refused), code=code))
+    form.add_error(None, forms.ValidationError(str(refused), code="refused"))
     return form
 
 
