@@ -74,6 +74,19 @@ class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
     def published(self) -> QuestionSetVersionQuerySet:
         return self.filter(status=VersionStatus.PUBLISHED)
 
+    def offered(self, slug: str) -> QuestionSetVersion | None:
+        """The version new patients of a question set start on, with its set's title, and
+        without the large JSON of its definition (the patient's pages read that once per
+        process, from intake.published)."""
+        return (
+            self.published()
+            .filter(question_set__slug=slug)
+            .select_related("question_set")
+            .defer("definition", "test_cases", "advice", "sources")
+            .order_by("-number")
+            .first()
+        )
+
     def with_submission_counts(self) -> QuestionSetVersionQuerySet:
         return self.annotate(submission_count=models.Count("submissions"))
 

@@ -31,7 +31,6 @@ from intake import published
 from intake.models import (
     Draft,
     Invitation,
-    QuestionSet,
     QuestionSetVersion,
     Submission,
     token_digest,
@@ -63,8 +62,7 @@ logger = logging.getLogger(__name__)
 
 def _offered_version() -> QuestionSetVersion | None:
     """The version new patients start on: the latest published one of the default set."""
-    question_set = QuestionSet.objects.filter(slug=settings.DEFAULT_QUESTION_SET).first()
-    return question_set.latest_published() if question_set else None
+    return QuestionSetVersion.objects.offered(settings.DEFAULT_QUESTION_SET)
 
 
 def _problem(request: HttpRequest, title: str, message: str, *, status: int) -> HttpResponse:
@@ -167,7 +165,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             "the clinic and we'll send you a new one.",
             status=410,
         )
-    version = invite.question_set.latest_published()
+    version = QuestionSetVersion.objects.offered(invite.question_set.slug)
     if version is None:
         raise Http404("No questionnaire is available.")
     if request.method == "POST":
