@@ -32,19 +32,21 @@ from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.test import Client, RequestFactory
 from django.urls import resolve
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from test_intake_views import (
-    DETAILS as VALID_DETAILS,
-)
-from test_intake_views import (
+from factories import (
+    COLD_SORE,
+    PREGNANT,
     SKINPEN,
     complete_until_check,
+    make_submission,
+    page,
     section_post,
+    staff,
     start,
     step_url,
 )
-from test_review_admin import COLD_SORE, PREGNANT, make_submission, page, staff
+from factories import DETAILS as VALID_DETAILS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from intake.models import (
     Assessment,

@@ -31,7 +31,7 @@ pytestmark = [
 
 
 def flagged_submission() -> Any:
-    from test_review_admin import COLD_SORE, make_submission
+    from factories import COLD_SORE, make_submission
 
     version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
     version.publish()
