@@ -1,8 +1,8 @@
 """Arbitrary and malformed form posts never give a server error, and a refused post changes nothing.
 
-Every endpoint that takes a form gets 300 examples in the default Hypothesis profile, `ci` (see
-FUZZ_EXAMPLES), and the profile's own number in the others (tests/conftest.py: 10,000 with
-`--hypothesis-profile=nightly`). To keep that quick, one set-up serves all the examples of a
+Every endpoint that takes a form gets 300 examples in CI's Hypothesis profile, `ci` (see
+FUZZ_EXAMPLES), and the profile's own number in the others (tests/conftest.py: 30 in `dev`, the
+default, and 10,000 in `nightly`). To keep that quick, one set-up serves all the examples of a
 test: each example resolves the URL and calls its view (decorators included, the middleware left
 out) with a request from RequestFactory, inside a savepoint that is rolled back afterwards, so no
 example sees another's changes.
