@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -18,17 +19,25 @@ CHROMIUM_ARGS = [
 ]
 
 
-# One Chromium for the whole run; each test opens its own pages (and so its own contexts).
-@pytest.fixture(scope="session")
+# One Chromium for the browser tests, closed when the last of them is done; each test opens its own
+# pages (and so its own contexts).
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs it with apt-get.")
         pytest.skip("Chromium is not installed (apt-get install chromium).")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself (not by the server) are safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    own_connections = {alias: connections[alias] for alias in connections}
+    # While Playwright runs, its sync API marks an asyncio event loop as running in this thread
+    # (the loop itself only runs while a Playwright call waits). Django then takes the tests for
+    # async code: it refuses their database work, allowed here for as long as Playwright runs, and
+    # keeps another set of connections for them; they keep this thread's own, which the test
+    # database was set up with (and which the live server shares on SQLite).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            for alias, connection in own_connections.items():
+                connections[alias] = connection
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
