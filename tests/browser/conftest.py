@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 from playwright.sync_api import Browser, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Chromium's own background traffic has nowhere to go on a closed network.
@@ -19,10 +20,25 @@ CHROMIUM_ARGS = [
 ]
 
 
-# One Chromium for the browser tests, closed when the last of them is done; each test opens its own
-# pages (and so its own contexts).
+@pytest.fixture(scope="session")
+def live_server(live_server: LiveServer) -> LiveServer:
+    """pytest-django's live server, stopping only once its request threads have ended.
+
+    Each connection the browser opens is served by a thread of its own for as long as Chromium
+    keeps it open. On SQLite those threads share this thread's connection to the in-memory test
+    database, and close it as they end. Daemon threads (the default) can end after stop() has
+    withdrawn that sharing, and fail ("DatabaseWrapper objects created in a thread can only be
+    used in that same thread"). These are joined by stop() instead, and end as soon as the
+    browser, closed first, drops their connections.
+    """
+    live_server.thread.httpd.daemon_threads = False
+    return live_server
+
+
+# One Chromium for the browser tests, closed when the last of them is done (so before the live
+# server stops); each test opens its own pages (and so its own contexts).
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+def browser(live_server: LiveServer) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs it with apt-get.")
