@@ -16,7 +16,8 @@ from intake.questionnaire import steps_for
 from intake.rules import evaluate, visible_questions
 
 SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
-# The patient's pages take today from this machine's date; the review side from the clinic's clock.
+# section_post dates answers by this machine's calendar, as the patient-side tests do;
+# make_submission by the clinic's time zone, as the review-side tests do.
 TODAY = datetime.date.today()
 CLINIC_TODAY = timezone.localdate()
 APPOINTMENT = TODAY + datetime.timedelta(days=30)
@@ -57,7 +58,7 @@ def post_value(question: Any, value: Any) -> dict[str, Any]:
 def section_post(
     version: QuestionSetVersion, section_key: str, *, fill: bool = True, **answers: Any
 ) -> dict[str, Any]:
-    """POST data for a section: these answers, the mildest elsewhere and in follow-ups shown."""
+    """POST data for one section: these answers, the mildest to the rest (follow-ups if `fill`)."""
     definition = version.compiled()
     section = next(s for s in definition.sections if s.key == section_key)
     draft = Draft.objects.first()
