@@ -1,19 +1,21 @@
 import copy
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import settings
 
-# "ci", the default, gives every property 500 examples (the fuzzing tests, whose examples are whole
-# requests, 300 each: tests/test_fuzzing.py): enough to reach odd corners on every run. "nightly"
-# (pytest --hypothesis-profile=nightly) searches much longer, and "dev" is a quick look while
-# changing code.
+# "dev", the default, is a quick look while changing code: 30 examples a property. CI runs "ci"
+# (HYPOTHESIS_PROFILE=ci, set by .ci/run), which gives every property 500 examples (the fuzzing
+# tests, whose examples are whole requests, 300 each: tests/test_fuzzing.py): enough to reach odd
+# corners on every run. "nightly" searches much longer. pytest --hypothesis-profile=NAME overrides
+# the variable.
 # Requests and database work have no steady speed on a shared machine, so no deadline.
 settings.register_profile("ci", max_examples=500, deadline=None, print_blob=True)
 settings.register_profile("nightly", parent=settings.get_profile("ci"), max_examples=10_000)
 settings.register_profile("dev", parent=settings.get_profile("ci"), max_examples=30)
-settings.load_profile("ci")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 MINIMAL_DOCUMENT: dict[str, Any] = {
     "format": "consultation-intake/question-set/1",

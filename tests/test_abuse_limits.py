@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 from django.test import Client
-from test_intake_views import DETAILS, complete_until_check, step_url, submit
+from factories import DETAILS, complete_until_check, step_url, submit
 
 from intake import published
 from intake.models import Draft, Submission
@@ -112,7 +112,7 @@ def test_an_oversized_body_is_refused(version):
 def test_the_largest_form_a_draft_in_the_admin_fits_within_the_limits(client, version, settings):
     from urllib.parse import urlencode
 
-    from authoring_factory import change_form_data, logged_in, staff
+    from factories import change_form_data, logged_in, staff
 
     draft = version.new_draft()
     logged_in(client, staff("cara", "Clinic admin"))
@@ -128,7 +128,7 @@ def test_the_largest_form_a_draft_in_the_admin_fits_within_the_limits(client, ve
 
 
 def test_the_largest_step_fits_within_the_field_limit(version, settings):
-    from test_intake_views import section_post
+    from factories import section_post
 
     steps = published.questionnaire(version).steps
     largest = max(

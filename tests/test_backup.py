@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from django.db import connection
-from test_review_admin import COLD_SORE, make_submission
+from factories import COLD_SORE, make_submission
 
 from intake.models import Submission, import_document
 

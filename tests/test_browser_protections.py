@@ -4,8 +4,16 @@ import re
 
 import pytest
 from django.test import Client
-from test_intake_views import DETAILS, make_invitation, start, step_url
-from test_review_admin import COLD_SORE, logged_in, make_submission, staff
+from factories import (
+    COLD_SORE,
+    DETAILS,
+    logged_in,
+    make_invitation,
+    make_submission,
+    staff,
+    start,
+    step_url,
+)
 
 pytestmark = pytest.mark.django_db
 

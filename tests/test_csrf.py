@@ -8,15 +8,19 @@ import re
 
 import pytest
 from django.test import Client
-from test_intake_views import (
+from factories import (
+    COLD_SORE,
     DETAILS,
     complete_until_check,
+    logged_in,
     make_invitation,
+    make_submission,
+    page,
     section_post,
+    staff,
     start,
     step_url,
 )
-from test_review_admin import COLD_SORE, logged_in, make_submission, page, staff
 
 from intake import published
 from intake.models import (

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils import timezone
-from test_review_admin import COLD_SORE, logged_in, make_submission, staff
+from factories import COLD_SORE, logged_in, make_submission, staff
 
 from intake.models import (
     AuditAction,

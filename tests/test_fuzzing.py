@@ -1,8 +1,8 @@
 """Arbitrary and malformed form posts never give a server error, and a refused post changes nothing.
 
-Every endpoint that takes a form gets 300 examples in the default Hypothesis profile, `ci` (see
-FUZZ_EXAMPLES), and the profile's own number in the others (tests/conftest.py: 10,000 with
-`--hypothesis-profile=nightly`). To keep that quick, one set-up serves all the examples of a
+Every endpoint that takes a form gets 300 examples in CI's Hypothesis profile, `ci` (see
+FUZZ_EXAMPLES), and the profile's own number in the others (tests/conftest.py: 30 in `dev`, the
+default, and 10,000 in `nightly`). To keep that quick, one set-up serves all the examples of a
 test: each example resolves the URL and calls its view (decorators included, the middleware left
 out) with a request from RequestFactory, inside a savepoint that is rolled back afterwards, so no
 example sees another's changes.
@@ -32,19 +32,21 @@ from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.test import Client, RequestFactory
 from django.urls import resolve
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from test_intake_views import (
-    DETAILS as VALID_DETAILS,
-)
-from test_intake_views import (
+from factories import (
+    COLD_SORE,
+    PREGNANT,
     SKINPEN,
     complete_until_check,
+    make_submission,
+    page,
     section_post,
+    staff,
     start,
     step_url,
 )
-from test_review_admin import COLD_SORE, PREGNANT, make_submission, page, staff
+from factories import DETAILS as VALID_DETAILS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from intake import published
 from intake.models import (

@@ -2,7 +2,6 @@
 
 import datetime
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +11,17 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from factories import (
+    APPOINTMENT,
+    DETAILS,
+    TODAY,
+    complete_until_check,
+    make_invitation,
+    section_post,
+    start,
+    step_url,
+    submit,
+)
 
 from intake import published
 from intake.models import (
@@ -21,118 +31,8 @@ from intake.models import (
     QuestionSetVersion,
     Submission,
 )
-from intake.rules import visible_questions
 
 pytestmark = pytest.mark.django_db
-
-SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
-TODAY = datetime.date.today()
-APPOINTMENT = TODAY + datetime.timedelta(days=30)
-
-# A patient with nothing to flag: "no" wherever that is an answer, otherwise the mildest choice.
-NOTHING_TO_FLAG: dict[str, Any] = {
-    "treatment_areas": ["cheeks"],
-    "concerns": ["texture_pores"],
-    "diabetes": "no",
-    "acne_now": "none",
-    "skin_type": "type_2",
-}
-
-DETAILS = {
-    "full_name": "Ann Example",
-    "date_of_birth_day": "3",
-    "date_of_birth_month": "4",
-    "date_of_birth_year": "1990",
-    "email": "ann@example.com",
-    "phone": "07700 900123",
-}
-
-
-def post_value(question: Any, value: Any) -> dict[str, Any]:
-    """How a browser posts an answer in the engine's format."""
-    key = question.key
-    if question.type != "date":
-        return {key: value}
-    if value == "not_sure":
-        return {f"{key}_not_sure": "on"}
-    parts = value.split("-")
-    day = parts[2] if len(parts) == 3 else ""
-    return {f"{key}_day": day, f"{key}_month": parts[1], f"{key}_year": parts[0]}
-
-
-def section_post(
-    version: QuestionSetVersion, section_key: str, *, fill: bool = True, **answers: Any
-) -> dict[str, Any]:
-    """POST data for one section: the given answers, and "no" or the mildest answer elsewhere.
-
-    Follow-ups that the answers reveal get a default answer too, so the section is complete.
-    """
-    definition = published.questionnaire(version).definition
-    section = next(s for s in definition.sections if s.key == section_key)
-    draft = Draft.objects.first()
-    earlier = dict(draft.answers) if draft else {}
-    reference = draft.treatment_date if draft else None
-    chosen: dict[str, Any] = {}
-    for question in section.questions:
-        if question.key == "date_of_birth":
-            continue
-        shown = visible_questions(
-            definition, earlier | chosen, submitted_on=TODAY, reference_date=reference
-        )
-        if question.key in answers:
-            chosen[question.key] = answers[question.key]
-        elif skipped(question, shown, fill=fill):
-            continue
-        elif question.key in NOTHING_TO_FLAG:
-            chosen[question.key] = NOTHING_TO_FLAG[question.key]
-        elif question.type in ("yes_no", "yes_no_not_sure"):
-            chosen[question.key] = "no"
-        elif question.type == "date":
-            chosen[question.key] = "not_sure" if question.allow_not_sure else "2020-01-01"
-        elif question.type in ("short_text", "long_text"):
-            chosen[question.key] = "Details"
-        else:
-            chosen[question.key] = question.choices[-1].code
-    data: dict[str, Any] = {}
-    for key, value in chosen.items():
-        data |= post_value(definition.questions[key], value)
-    return data
-
-
-def skipped(question: Any, shown: frozenset[str], *, fill: bool) -> bool:
-    """Hidden or optional questions get no default; nor do follow-ups unless `fill`."""
-    if question.key not in shown or not question.required:
-        return True
-    return question.show_if is not None and not fill
-
-
-def step_url(number: int) -> str:
-    return f"/questionnaire/{number}/"
-
-
-def start(client: Client, treatment_date: datetime.date | None = APPOINTMENT) -> Draft:
-    data = {"treatment_date": treatment_date.strftime("%d/%m/%Y") if treatment_date else ""}
-    response = client.post("/start/", data)
-    assert response.status_code == 302
-    return Draft.objects.get()
-
-
-def complete_until_check(client: Client, version: QuestionSetVersion, **answers: Any) -> int:
-    """Fill in every step up to the check page; returns the check step's number."""
-    steps = published.questionnaire(version).steps
-    assert client.post(step_url(1), DETAILS | {"treatment_date": ""}).status_code == 302
-    for step in steps[1:-1]:
-        response = client.post(
-            step_url(step.number), section_post(version, step.section_key, **answers)
-        )
-        assert response.status_code == 302, (step.title, response.content.decode()[:3000])
-    return steps[-1].number
-
-
-def submit(client: Client, number: int, name: str = "Ann Example") -> Any:
-    consent = {"accurate": "on", "processing": "on", "signature": name}
-    return client.post(step_url(number), consent)
-
 
 # Getting in
 
@@ -165,20 +65,6 @@ def test_an_appointment_date_in_the_past_is_refused_and_nothing_is_started(clien
     assert response.status_code == 400
     assert "already passed" in response.content.decode()
     assert Draft.objects.count() == 0
-
-
-def make_invitation(version: QuestionSetVersion, **changes: Any) -> tuple[Invitation, str]:
-    invitation = Invitation(
-        question_set=version.question_set,
-        patient_name="Bea Invited",
-        email="bea@example.com",
-        treatment_date=APPOINTMENT,
-    )
-    token = invitation.issue_token()
-    for name, value in changes.items():
-        setattr(invitation, name, value)
-    invitation.save()
-    return invitation, token
 
 
 def test_an_invitation_link_greets_the_patient_and_prefills_their_details(client, version):

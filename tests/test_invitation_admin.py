@@ -2,7 +2,7 @@ import re
 
 import pytest
 from django.core import mail
-from test_review_admin import logged_in
+from factories import logged_in
 
 from intake.models import Invitation, QuestionSet
 

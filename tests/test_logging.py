@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from test_review_admin import logged_in, make_submission, staff
+from factories import logged_in, make_submission, staff
 
 from clinic.logs import JsonFormatter, username_digest
 

@@ -10,14 +10,16 @@ import uuid
 import pytest
 from django.test import Client
 from django.utils import timezone
-from test_intake_views import (
+from factories import (
     complete_until_check,
+    logged_in,
     make_invitation,
+    make_submission,
+    staff,
     start,
     step_url,
     submit,
 )
-from test_review_admin import logged_in, make_submission, staff
 
 from intake.models import (
     Draft,

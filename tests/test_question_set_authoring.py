@@ -5,15 +5,9 @@ import json
 from typing import Any
 
 import pytest
-from authoring_factory import (
-    add_inline_row,
-    change_form_data,
-    logged_in,
-    staff,
-    submission_for,
-)
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
+from factories import add_inline_row, change_form_data, logged_in, staff, submission_for
 
 from intake.models import (
     FrozenVersionError,

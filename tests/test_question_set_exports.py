@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from authoring_factory import logged_in, staff, submission_for
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from factories import logged_in, staff, submission_for
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 

@@ -5,10 +5,10 @@ import html
 import re
 
 import pytest
-from authoring_factory import logged_in, staff
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
+from factories import logged_in, staff
 
 from intake.models import Draft, Submission, import_document
 

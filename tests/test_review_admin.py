@@ -13,6 +13,18 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from factories import (
+    ACCEPTED_PLAN,
+    COLD_SORE,
+    PREGNANT,
+    complete_until_check,
+    logged_in,
+    make_submission,
+    page,
+    staff,
+    start,
+    submit,
+)
 
 from intake import published
 from intake.models import (
@@ -28,71 +40,12 @@ from intake.review.decisions import (
     change_review_status,
     decide_flag,
 )
-from intake.rules import evaluate
 
 pytestmark = pytest.mark.django_db
 
 SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
 TODAY = timezone.localdate()
-
-
-def make_submission(version, answers: dict[str, Any] | None = None, **fields: Any) -> Submission:
-    """A stored submission with the flags the real rules engine raises for its answers."""
-    answers = {"date_of_birth": "1990-04-03"} | (answers or {})
-    treatment = fields.pop("treatment_date", TODAY + datetime.timedelta(days=10))
-    evaluation = evaluate(
-        published.questionnaire(version).definition,
-        answers,
-        submitted_on=TODAY,
-        reference_date=treatment,
-    )
-    submission = Submission(
-        version=version,
-        patient_name=fields.pop("patient_name", "Ann Example"),
-        date_of_birth=datetime.date(1990, 4, 3),
-        email=fields.pop("email", "ann@example.com"),
-        phone="07700 900123",
-        answers=evaluation.answers,
-        treatment_date=treatment,
-        consent_name="Ann Example",
-        consented_at=timezone.now(),
-        **fields,
-    )
-    submission.record_assessment(evaluation, reference_date=treatment or TODAY)
-    return submission
-
-
-def staff(name: str, *groups: str, superuser: bool = False) -> User:
-    user = User.objects.create_user(name, password="a-long-password-123", is_staff=True)
-    user.is_superuser = superuser
-    user.save()
-    for group in groups:
-        user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)
-
-
-def logged_in(client, user):
-    """Sign a staff member in, past the second factor (an authenticator already confirmed)."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    client.force_login(user)
-    device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(
-        user=user, name="Authenticator app", confirmed=True
-    )
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
-
-
-COLD_SORE = {"cold_sore_now": "no", "cold_sore_ever": "yes", "cold_sore_last_start": "2020-05"}
-PREGNANT = {"pregnant_or_breastfeeding": "yes"}
 NOTE = "free text health answer: daily fish oil"
-
-
-def page(submission: Submission) -> str:
-    return f"/admin/intake/submission/{submission.pk}/change/"
 
 
 # Roles and permissions
@@ -609,17 +562,6 @@ def test_a_deferral_needs_an_earliest_rebook_date(version):
     )
 
 
-ACCEPTED_PLAN = {
-    "offered": True,
-    "accepted": True,
-    "drug": "valaciclovir",
-    "dose": "500 mg twice daily",
-    "start_date": "2026-12-01",
-    "end_date": "2026-12-07",
-    "prescriber": "Dr A Prescriber",
-}
-
-
 @pytest.mark.parametrize(
     ("plan", "message"),
     [
@@ -863,8 +805,6 @@ def test_the_submission_page_loads_nothing_lazily(client, version, monkeypatch):
 def test_practitioners_are_told_of_a_flagged_submission_after_commit_without_health_details(
     client, version, settings, django_capture_on_commit_callbacks, mailoutbox
 ):
-    from test_intake_views import complete_until_check, start, submit
-
     staff("p", "Practitioner").__class__.objects.filter(username="p").update(email="p@clinic.test")
     settings.SITE_URL = "https://intake.clinic.test"
     start(client)
@@ -891,8 +831,6 @@ def test_practitioners_are_told_of_a_flagged_submission_after_commit_without_hea
 def test_no_one_is_told_of_a_submission_without_flags_that_need_review(
     client, version, django_capture_on_commit_callbacks
 ):
-    from test_intake_views import complete_until_check, start, submit
-
     start(client)
     check = complete_until_check(client, version)
 
@@ -903,8 +841,6 @@ def test_no_one_is_told_of_a_submission_without_flags_that_need_review(
 
 
 def test_a_patients_session_does_not_reach_the_admin(client, version):
-    from test_intake_views import start
-
     start(client)
 
     assert client.get("/admin/intake/submission/")["Location"].startswith("/admin/login/")

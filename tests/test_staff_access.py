@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from test_review_admin import logged_in, staff
+from factories import logged_in, staff
 
 import clinic.settings
 from clinic.logs import JsonFormatter

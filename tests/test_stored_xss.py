@@ -11,20 +11,18 @@ import io
 
 import pytest
 from django.utils.html import escape
-from test_intake_views import (
-    DETAILS,
-    make_invitation,
-    section_post,
-    start,
-    step_url,
-)
-from test_review_admin import (
+from factories import (
     ACCEPTED_PLAN,
     COLD_SORE,
+    DETAILS,
     logged_in,
+    make_invitation,
     make_submission,
     page,
+    section_post,
     staff,
+    start,
+    step_url,
 )
 
 from intake import published

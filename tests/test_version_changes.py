@@ -6,9 +6,9 @@ import html
 import re
 
 import pytest
-from authoring_factory import logged_in, staff
 from django.urls import reverse
 from django.utils import timezone
+from factories import logged_in, staff
 
 from intake.authoring.changes import FieldChange, compare_documents, publishing_impact
 from intake.models import Draft, Invitation, import_document, new_token, token_digest

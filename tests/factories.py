@@ -1,0 +1,298 @@
+"""Helpers and data shared by the test modules: patients' posts, submissions, staff, admin forms.
+
+Test modules import these from here, never from one another (tests/test_test_layout.py checks).
+"""
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.utils import timezone
+
+from intake import published
+from intake.models import Draft, Invitation, QuestionSetVersion, Submission, User
+from intake.rules import evaluate, visible_questions
+
+SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
+# section_post dates answers by this machine's calendar, as the patient-side tests do;
+# make_submission by the clinic's time zone, as the review-side tests do.
+TODAY = datetime.date.today()
+CLINIC_TODAY = timezone.localdate()
+APPOINTMENT = TODAY + datetime.timedelta(days=30)
+
+# --- The patient's side: form posts, as a browser without JavaScript sends them ----------------
+
+# A patient with nothing to flag: "no" wherever that is an answer, otherwise the mildest choice.
+NOTHING_TO_FLAG: dict[str, Any] = {
+    "treatment_areas": ["cheeks"],
+    "concerns": ["texture_pores"],
+    "diabetes": "no",
+    "acne_now": "none",
+    "skin_type": "type_2",
+}
+
+DETAILS = {
+    "full_name": "Ann Example",
+    "date_of_birth_day": "3",
+    "date_of_birth_month": "4",
+    "date_of_birth_year": "1990",
+    "email": "ann@example.com",
+    "phone": "07700 900123",
+}
+
+
+def post_value(question: Any, value: Any) -> dict[str, Any]:
+    """How a browser posts an answer in the engine's format."""
+    key = question.key
+    if question.type != "date":
+        return {key: value}
+    if value == "not_sure":
+        return {f"{key}_not_sure": "on"}
+    parts = value.split("-")
+    day = parts[2] if len(parts) == 3 else ""
+    return {f"{key}_day": day, f"{key}_month": parts[1], f"{key}_year": parts[0]}
+
+
+def section_post(
+    version: QuestionSetVersion, section_key: str, *, fill: bool = True, **answers: Any
+) -> dict[str, Any]:
+    """POST data for one section: these answers, the mildest to the rest (follow-ups if `fill`)."""
+    definition = published.questionnaire(version).definition
+    section = next(s for s in definition.sections if s.key == section_key)
+    draft = Draft.objects.first()
+    earlier = dict(draft.answers) if draft else {}
+    reference = draft.treatment_date if draft else None
+    chosen: dict[str, Any] = {}
+    for question in section.questions:
+        if question.key == "date_of_birth":
+            continue
+        shown = visible_questions(
+            definition, earlier | chosen, submitted_on=TODAY, reference_date=reference
+        )
+        if question.key in answers:
+            chosen[question.key] = answers[question.key]
+        elif skipped(question, shown, fill=fill):
+            continue
+        elif question.key in NOTHING_TO_FLAG:
+            chosen[question.key] = NOTHING_TO_FLAG[question.key]
+        elif question.type in ("yes_no", "yes_no_not_sure"):
+            chosen[question.key] = "no"
+        elif question.type == "date":
+            chosen[question.key] = "not_sure" if question.allow_not_sure else "2020-01-01"
+        elif question.type in ("short_text", "long_text"):
+            chosen[question.key] = "Details"
+        else:
+            chosen[question.key] = question.choices[-1].code
+    data: dict[str, Any] = {}
+    for key, value in chosen.items():
+        data |= post_value(definition.questions[key], value)
+    return data
+
+
+def skipped(question: Any, shown: frozenset[str], *, fill: bool) -> bool:
+    """Hidden or optional questions get no default; nor do follow-ups unless `fill`."""
+    if question.key not in shown or not question.required:
+        return True
+    return question.show_if is not None and not fill
+
+
+def step_url(number: int) -> str:
+    """The address of the questionnaire's step `number`."""
+    return f"/questionnaire/{number}/"
+
+
+def start(client: Client, treatment_date: datetime.date | None = APPOINTMENT) -> Draft:
+    """Start a questionnaire without an invitation; returns the new draft."""
+    data = {"treatment_date": treatment_date.strftime("%d/%m/%Y") if treatment_date else ""}
+    response = client.post("/start/", data)
+    assert response.status_code == 302
+    return Draft.objects.get()
+
+
+def complete_until_check(client: Client, version: QuestionSetVersion, **answers: Any) -> int:
+    """Fill in every step up to the check page; returns the check step's number."""
+    steps = published.questionnaire(version).steps
+    assert client.post(step_url(1), DETAILS | {"treatment_date": ""}).status_code == 302
+    for step in steps[1:-1]:
+        response = client.post(
+            step_url(step.number), section_post(version, step.section_key, **answers)
+        )
+        assert response.status_code == 302, (step.title, response.content.decode()[:3000])
+    return steps[-1].number
+
+
+def submit(client: Client, number: int, name: str = "Ann Example") -> Any:
+    """Consent and sign on the check step `number`: the questionnaire's final post."""
+    consent = {"accurate": "on", "processing": "on", "signature": name}
+    return client.post(step_url(number), consent)
+
+
+def make_invitation(version: QuestionSetVersion, **changes: Any) -> tuple[Invitation, str]:
+    """An invitation to the version's question set, and the token of its link."""
+    invitation = Invitation(
+        question_set=version.question_set,
+        patient_name="Bea Invited",
+        email="bea@example.com",
+        treatment_date=APPOINTMENT,
+    )
+    token = invitation.issue_token()
+    for name, value in changes.items():
+        setattr(invitation, name, value)
+    invitation.save()
+    return invitation, token
+
+
+# --- The review side: stored submissions and signed-in staff -----------------------------------
+
+COLD_SORE = {"cold_sore_now": "no", "cold_sore_ever": "yes", "cold_sore_last_start": "2020-05"}
+PREGNANT = {"pregnant_or_breastfeeding": "yes"}
+ACCEPTED_PLAN = {
+    "offered": True,
+    "accepted": True,
+    "drug": "valaciclovir",
+    "dose": "500 mg twice daily",
+    "start_date": "2026-12-01",
+    "end_date": "2026-12-07",
+    "prescriber": "Dr A Prescriber",
+}
+
+
+def make_submission(version, answers: dict[str, Any] | None = None, **fields: Any) -> Submission:
+    """A stored submission with the flags the real rules engine raises for its answers."""
+    answers = {"date_of_birth": "1990-04-03"} | (answers or {})
+    treatment = fields.pop("treatment_date", CLINIC_TODAY + datetime.timedelta(days=10))
+    evaluation = evaluate(
+        published.questionnaire(version).definition,
+        answers,
+        submitted_on=CLINIC_TODAY,
+        reference_date=treatment,
+    )
+    submission = Submission(
+        version=version,
+        patient_name=fields.pop("patient_name", "Ann Example"),
+        date_of_birth=datetime.date(1990, 4, 3),
+        email=fields.pop("email", "ann@example.com"),
+        phone="07700 900123",
+        answers=evaluation.answers,
+        treatment_date=treatment,
+        consent_name="Ann Example",
+        consented_at=timezone.now(),
+        **fields,
+    )
+    # Stored with its first assessment, which sets the outcome and flag codes the queue shows.
+    submission.record_assessment(evaluation, reference_date=treatment or CLINIC_TODAY)
+    return submission
+
+
+def staff(name: str, *groups: str, superuser: bool = False) -> User:
+    """A staff account in the given roles (groups), with the suite's password."""
+    user = User.objects.create_user(name, password="a-long-password-123", is_staff=True)
+    user.is_superuser = superuser
+    user.save()
+    for group in groups:
+        user.groups.add(Group.objects.get(name=group))
+    return User.objects.get(pk=user.pk)
+
+
+def logged_in(client, user):
+    """Sign a staff member in, past the second factor (an authenticator already confirmed)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def page(submission: Submission) -> str:
+    """The submission's page in the admin."""
+    return f"/admin/intake/submission/{submission.pk}/change/"
+
+
+# --- Question-set authoring in the admin ---------------------------------------------------------
+
+
+def _value(bound_field: Any) -> Any:
+    """What a browser posts for one bound field (None: nothing, like an unticked box)."""
+    value = bound_field.value()
+    widget = bound_field.field.widget
+    if widget.input_type == "checkbox" if hasattr(widget, "input_type") else False:
+        return "on" if value else None
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def _add_form(data: dict[str, Any], form: Any) -> None:
+    """Add what a browser would post for the form's enabled fields to `data`."""
+    for bound_field in form:
+        if bound_field.field.disabled:
+            continue
+        value = _value(bound_field)
+        if value is not None:
+            data[bound_field.html_name] = value
+
+
+def change_form_data(response: Any) -> dict[str, Any]:
+    """What the admin change page would post back unchanged: main form and every inline."""
+    data: dict[str, Any] = {}
+    _add_form(data, response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        _add_form(data, formset.management_form)
+        for form in formset.forms:
+            _add_form(data, form)
+    return data
+
+
+def add_inline_row(data: dict[str, Any], prefix: str, **fields: Any) -> None:
+    """Append a new row to an inline formset in posted data."""
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = str(index + 1)
+    for name, value in fields.items():
+        if value is True:
+            value = "on"
+        if value is False:
+            continue
+        data[f"{prefix}-{index}-{name}"] = value
+
+
+def row_index(data: dict[str, Any], prefix: str, field: str, value: str) -> int:
+    """The index of the inline row whose `field` has `value`."""
+    for index in range(int(data[f"{prefix}-TOTAL_FORMS"])):
+        if data.get(f"{prefix}-{index}-{field}") == value:
+            return index
+    raise KeyError(f"No {prefix} row with {field}={value}")
+
+
+def submission_for(version: Any, answers: dict[str, Any], **fields: Any) -> Any:
+    """A stored submission to a published version, with the flags the rules engine raises."""
+    today = timezone.localdate()
+    evaluation = evaluate(
+        published.questionnaire(version).definition,
+        answers,
+        submitted_on=today,
+        reference_date=None,
+    )
+    submission = Submission(
+        version=version,
+        patient_name="Ann Example",
+        date_of_birth=datetime.date(1990, 4, 3),
+        email="ann@example.com",
+        phone="07700 900123",
+        answers=evaluation.answers,
+        consent_name="Ann Example",
+        consented_at=timezone.now(),
+        **fields,
+    )
+    submission.record_assessment(evaluation, reference_date=today)
+    return submission
