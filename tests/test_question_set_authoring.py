@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
-from factories import add_inline_row, change_form_data, logged_in, staff, submission_for
+from factories import (
+    add_inline_row,
+    change_form_data,
+    logged_in,
+    row_index,
+    staff,
+    submission_for,
+)
 
 from intake.models import (
     FrozenVersionError,
@@ -269,6 +276,81 @@ def test_type_settings_are_edited_on_the_question_page(clinic_admin, make_docume
         "allow_month_year": True,
         "allow_not_sure": False,
     }
+
+
+def question_page(client, question, change=None):
+    """Load a question's own admin page, apply `change` to what it would post, and post it."""
+    address = reverse("admin:intake_question_change", args=[question.pk])
+    data = change_form_data(client.get(address))
+    if change is not None:
+        change(data)
+    return client.post(address, data)
+
+
+def test_a_question_page_refuses_a_change_that_breaks_a_rule(clinic_admin, make_document):
+    draft = import_document(make_document())
+    before = draft.to_document()
+    last_dose = draft.questions.get(key="last_dose")
+
+    response = question_page(clinic_admin, last_dose, lambda data: data.update(key="dose_date"))
+
+    assert response.status_code == 400
+    assert page_errors(response) == [
+        'Rule "isotretinoin_recent" refers to unknown question "last_dose".'
+    ]
+    assert 'value="dose_date"' in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.to_document() == before
+    assert not LogEntry.objects.exists()
+
+
+def test_a_choice_a_rule_uses_cannot_be_deleted_from_its_question(clinic_admin, make_document):
+    skin = {
+        "key": "skin",
+        "text": "How is your skin?",
+        "type": "single_choice",
+        "choices": [{"code": "oily", "label": "Oily"}, {"code": "dry", "label": "Dry"}],
+    }
+    document = make_document()
+    document["sections"][0]["questions"].append(skin)
+    document["rules"].append(
+        {
+            "id": "oily_skin",
+            "flag": "oily_skin",
+            "tier": "manageable",
+            "when": {"q": "skin", "is": "oily"},
+            "practitioner_message": "Oily skin.",
+        }
+    )
+    draft = import_document(document)
+    question = draft.questions.get(key="skin")
+
+    def delete_oily(data):
+        data[f"choices-{row_index(data, 'choices', 'code', 'oily')}-DELETE"] = "on"
+
+    response = question_page(clinic_admin, question, delete_oily)
+
+    assert response.status_code == 400
+    assert page_errors(response) == [
+        'Rule "oily_skin" refers to unknown choice "oily" of question "skin".'
+    ]
+    assert list(question.choices.values_list("code", flat=True)) == ["oily", "dry"]
+    # Renaming it is refused as well, and adding one beside it goes through.
+    renamed = question_page(
+        clinic_admin,
+        question,
+        lambda data: data.update(
+            {f"choices-{row_index(data, 'choices', 'code', 'oily')}-code": "greasy"}
+        ),
+    )
+    assert renamed.status_code == 400
+    added = question_page(
+        clinic_admin,
+        question,
+        lambda data: add_inline_row(data, "choices", position="2", code="mixed", label="Mixed"),
+    )
+    assert added.status_code == 302
+    assert list(question.choices.values_list("code", flat=True)) == ["oily", "dry", "mixed"]
 
 
 def test_test_cases_must_be_well_formed_to_be_saved(clinic_admin, make_document):
