@@ -132,3 +132,26 @@ def test_the_architecture_document_names_every_part_it_rules_on():
         assert f"| {part.capitalize()} |" in text
         for prefix in prefixes:
             assert f"`{prefix.replace('.', '/')}" in text, prefix
+
+
+def test_the_readme_lists_every_part_of_intake_and_only_paths_that_exist():
+    readme = (INTAKE.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## What is here", 1)[1].split("\n## ", 1)[0]
+    listed = {
+        path.rstrip("/")
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for path in row.split("|")[1].replace("`", "").replace(",", " ").split()
+    }
+    for path in listed:
+        assert (INTAKE.parent / path).exists(), path
+    parts = {
+        f"intake/{child.name}"
+        for child in INTAKE.iterdir()
+        if (child.is_dir() and (child / "__init__.py").exists() and child.name != "migrations")
+        or (child.suffix == ".py" and child.name not in ("__init__.py", "apps.py"))
+    }
+    unlisted = {
+        part for part in parts if not any(p == part or p.startswith(part + "/") for p in listed)
+    }
+    assert unlisted == set()
