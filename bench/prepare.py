@@ -35,7 +35,7 @@ from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
-from intake.management.commands.seed_submissions import _Answers  # noqa: E402
+from bench.seed import _Answers  # noqa: E402
 from intake.models import Draft, QuestionSet, Submission, User, token_digest  # noqa: E402
 from intake.questionnaire import CHECK, SECTION, steps_for  # noqa: E402
 from intake.rules import Definition, Question, evaluate  # noqa: E402
