@@ -35,8 +35,8 @@ from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
+from bench.seed import _Answers  # noqa: E402
 from intake import published  # noqa: E402
-from intake.management.commands.seed_submissions import _Answers  # noqa: E402
 from intake.models import Draft, QuestionSet, Submission, User, token_digest  # noqa: E402
 from intake.patient.views import SESSION_DRAFT  # noqa: E402
 from intake.questionnaire import CHECK, SECTION, steps_for  # noqa: E402
@@ -56,8 +56,11 @@ def main(output: Path, scenario: str, count: int) -> None:
         key=lambda step: len(_section(definition, step.section_key)),
     )
     lines: list[tuple[str, str, str, str]] = []
-    if scenario == "baseline":
+    if scenario == "healthz":
         lines.append(("GET", "/healthz", "", ""))
+    elif scenario == "start_page":
+        # A patient's first visit: no session and no CSRF cookie yet.
+        lines.append(("GET", "/", "", ""))
     elif scenario == "step_get":
         # A patient arriving at the step: the earlier steps answered, this one not yet.
         later = {

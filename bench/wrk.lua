@@ -1,7 +1,7 @@
 -- Requests for wrk, read from a file: one per line, tab-separated METHOD PATH COOKIE BODY.
 -- Each wrk thread takes every n-th line, so no two threads send the same request, and cycles
 -- through its share; responses with another status than the expected one are counted; `done`
--- prints the figures as one JSON line. Usage:
+-- prints the figures (latencies in ms: p50, p95, p99 and the mean) as one JSON line. Usage:
 --   wrk -t2 -c8 -d8s -s bench/wrk.lua http://127.0.0.1:PORT -- FILE ORIGIN THREADS STATUS
 
 local threads = {}
@@ -61,9 +61,11 @@ function done(summary, latency, requests_summary)
   local errors = summary.errors
   io.write(string.format(
     '{"requests": %d, "seconds": %.3f, "rps": %.2f, "p50_ms": %.3f, "p95_ms": %.3f, ' ..
-    '"p99_ms": %.3f, "unexpected_status": %d, "socket_errors": %d, "sent": %d, "distinct": %d}\n',
+    '"p99_ms": %.3f, "mean_ms": %.3f, "unexpected_status": %d, "socket_errors": %d, ' ..
+    '"sent": %d, "distinct": %d}\n',
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.mean / 1000,
     unexpected_total, errors.connect + errors.read + errors.write + errors.timeout,
     sent_total, distinct_total))
 end

@@ -202,7 +202,13 @@ def test_loading_with_a_malformed_cases_file_stores_nothing(tmp_path, make_docum
     assert not QuestionSetVersion.objects.exists()
 
 
-# Synthetic submissions for benchmarks
+# Synthetic submissions for benchmarks (bench/seed.py)
+
+
+def seed(*args: str) -> str:
+    from bench import seed as script
+
+    return script.main(args)
 
 
 def test_seeded_submissions_carry_the_flags_the_rules_engine_gives_their_answers():
@@ -215,7 +221,7 @@ def test_seeded_submissions_carry_the_flags_the_rules_engine_gives_their_answers
 
     run("load_question_set", str(SKINPEN / "skinpen.json"), "--publish")
 
-    output = run("seed_submissions", "--count", "800")
+    output = seed("--count", "800")
 
     assert "Added 800 synthetic submissions" in output
     submissions = list(Submission.objects.select_related("version"))
@@ -249,5 +255,5 @@ def test_seeded_submissions_carry_the_flags_the_rules_engine_gives_their_answers
 
 
 def test_seeding_needs_a_published_question_set():
-    with pytest.raises(CommandError, match="no published version"):
-        run("seed_submissions", "--count", "10")
+    with pytest.raises(SystemExit, match="no published version"):
+        seed("--count", "10")
