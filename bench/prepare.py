@@ -56,12 +56,7 @@ def main(output: Path, scenario: str, count: int) -> None:
         key=lambda step: len(_section(definition, step.section_key)),
     )
     lines: list[tuple[str, str, str, str]] = []
-    if scenario == "healthz":
-        lines.append(("GET", "/healthz", "", ""))
-    elif scenario == "start_page":
-        # A patient's first visit: no session and no CSRF cookie yet.
-        lines.append(("GET", "/", "", ""))
-    elif scenario == "step_get":
+    if scenario == "step_get":
         # A patient arriving at the step: the earlier steps answered, this one not yet.
         later = {
             q.key

@@ -61,6 +61,9 @@ class Result:
     problems: list[str] = field(default_factory=list)
     # Rows on the page, for the review queue and the changelist (their cost grows with them).
     rows: int | None = None
+    # CPU time the server's processes spent per request (its workers, not PostgreSQL). Unlike
+    # requests/s, it hardly moves with what else the machine is doing.
+    cpu_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,13 @@ def main() -> None:
         "are compared with) at the small size, print each one's figures and write no report",
     )
     parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=ROOT,
+        help="With --only: serve the app from another checkout of the project (an earlier "
+        "commit, say), measured with this checkout's harness and peer",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="Write the report again from the last run's figures (docs/benchmarks.json)",
@@ -133,7 +143,7 @@ def main() -> None:
         raise SystemExit("make bench needs DATABASE_URL=postgres://… (the local PostgreSQL).")
     only = _only(args.only) if args.only else None
     started = time.monotonic()
-    bench = Bench(server_url, seconds=args.seconds)
+    bench = Bench(server_url, seconds=args.seconds, checkout=args.checkout.resolve())
     try:
         if only is not None:
             bench.run_only(args.small, only)
@@ -171,7 +181,9 @@ def write(output: Path, report: str) -> None:
 
 
 class Bench:
-    def __init__(self, server_url: str, *, seconds: int) -> None:
+    def __init__(self, server_url: str, *, seconds: int, checkout: Path = ROOT) -> None:
+        # Where the app under test comes from: this checkout, or another one to compare with.
+        self.checkout = checkout
         parts = urlsplit(server_url)
         self.database = f"{unquote(parts.path.lstrip('/'))}_bench_{os.getpid()}"
         self.peer_database = f"{self.database}_peer"
@@ -234,7 +246,7 @@ class Bench:
         return urlunsplit(urlsplit(self.admin_url)._replace(path="/postgres"))
 
     def manage(self, *args: str) -> None:
-        subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
+        subprocess.run([PYTHON, "manage.py", *args], cwd=self.checkout, env=self.env, check=True)
 
     def peer_manage(self, *args: str) -> None:
         subprocess.run([PYTHON, "-m", "django", *args], cwd=ROOT, env=self.peer_env, check=True)
@@ -285,11 +297,12 @@ class Bench:
                 peer = peers[peer_name]
                 ratio = f", {result.rps / peer.rps:.2f}× {peer_name}" if peer.rps else ""
             problems = f"  ⚠ {'; '.join(result.problems)}" if result.problems else ""
+            cpu = f"  {result.cpu_ms:6.2f} ms CPU" if result.cpu_ms is not None else ""
             print(
                 f"  {result.name:22} {result.rps:8,.0f} req/s  p50 {result.p50_ms:7.1f} ms"
-                f"{ratio}{problems}"
+                f"{cpu}{ratio}{problems}"
             )
-        if self.serial_submit:
+        if self.serial_submit and self.checkout == ROOT:
             share = _rules_share(rules_timing.measure(), self.serial_submit)
             print(
                 f"  submit, 1 connection: mean {self.serial_submit['mean_ms']:.1f} ms; "
@@ -299,12 +312,11 @@ class Bench:
     def seed(self, count: int) -> float:
         began = time.monotonic()
         # The database was made by this run: seed.py may skip the per-row foreign-key checks.
-        subprocess.run(
-            [PYTHON, "bench/seed.py", "--count", str(count), "--own-database"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-        )
+        command = ["bench/seed.py", "--count", str(count), "--own-database"]
+        if not (self.checkout / "bench" / "seed.py").exists():
+            # A checkout from before the seeding moved out of the app.
+            command = ["manage.py", "seed_submissions", "--count", str(count)]
+        subprocess.run([PYTHON, *command], cwd=self.checkout, env=self.env, check=True)
         return time.monotonic() - began
 
     def seed_peer(self, count: int) -> float:
@@ -328,8 +340,10 @@ class Bench:
 
     def start_servers(self) -> None:
         """The app and the peer under the same gunicorn settings, each on its own port."""
-        self.start_server("app", "clinic.wsgi", self.env, f"{self.port}/healthz")
-        self.start_server("peer", "bench.peer.wsgi", self.peer_env, f"{self.peer_port}/one-query/")
+        self.start_server("app", "clinic.wsgi", self.env, f"{self.port}/healthz", self.checkout)
+        self.start_server(
+            "peer", "bench.peer.wsgi", self.peer_env, f"{self.peer_port}/one-query/", ROOT
+        )
         # The peer's requests: the admin's needs a signed-in superuser's session.
         subprocess.run(
             [PYTHON, "bench/prepare_peer.py", str(self.work)],
@@ -338,7 +352,7 @@ class Bench:
             check=True,
         )
 
-    def start_server(self, name: str, app: str, env: dict[str, str], probe: str) -> None:
+    def start_server(self, name: str, app: str, env: dict[str, str], probe: str, cwd: Path) -> None:
         log = open(self.work / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the server
         self.servers[name] = subprocess.Popen(
             [
@@ -350,7 +364,7 @@ class Bench:
                 "--control-socket",
                 str(self.work / f"{name}.ctl"),
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -419,22 +433,30 @@ class Bench:
             requests=figures["requests"],
             problems=problems,
             rows=self.rows_listed(port, requests) if listing else None,
+            cpu_ms=figures.get("cpu_ms"),
         )
+        cpu = f", {result.cpu_ms:.2f} ms CPU per request" if result.cpu_ms is not None else ""
         print(
-            f"{scenario.label} at {size:,}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms",
+            f"{scenario.label} at {size:,}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms"
+            f"{cpu}",
             flush=True,
         )
         return result
 
     def prepare(self, name: str, count: int) -> Path:
         """The app's requests for one scenario, with the drafts and logins they use."""
+        path = self.work / f"{name}.tsv"
+        if name in _NO_PREPARATION:
+            method, target = _NO_PREPARATION[name]
+            path.write_text(f"{method}\t{target}\t\t\n", encoding="utf-8")
+            return path
         subprocess.run(
             [PYTHON, "bench/prepare.py", str(self.work), name, str(max(count, 1))],
-            cwd=ROOT,
+            cwd=self.checkout,
             env=self.env,
             check=True,
         )
-        return self.work / f"{name}.tsv"
+        return path
 
     def measure_submit(self, problems: list[str]) -> dict[str, Any]:
         """The final submit, a new submission each time: under load, then one at a time.
@@ -512,6 +534,8 @@ class Bench:
         threads: int = WRK_THREADS,
         connections: int = WRK_CONNECTIONS,
     ) -> dict[str, Any]:
+        server = "app" if port == self.port else "peer"
+        cpu_before = self.server_cpu(server)
         output = subprocess.run(
             [
                 "wrk",
@@ -533,12 +557,39 @@ class Bench:
             capture_output=True,
             text=True,
         ).stdout
+        cpu = self.server_cpu(server) - cpu_before
         line = next(line for line in output.splitlines() if line.startswith("{"))
         figures: dict[str, Any] = json.loads(line)
+        figures["cpu_ms"] = cpu * 1000 / figures["requests"] if figures["requests"] else None
         return figures
+
+    def server_cpu(self, name: str) -> float:
+        """Seconds of CPU a server's processes have used so far: the master, its live workers,
+        and the workers it has already replaced (their time is added to the master's when it
+        reaps them), so that `max_requests` restarts lose nothing."""
+        master = self.servers[name].pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return _cpu_seconds(master, reaped=True) + sum(_cpu_seconds(int(c)) for c in children)
 
     def submission_count(self) -> int:
         return int(self._sql("SELECT count(*) FROM intake_submission", self.url))
+
+
+# Requests sent as they are, with nothing to prepare in the app's database.
+_NO_PREPARATION = {"healthz": ("GET", "/healthz"), "start_page": ("GET", "/")}
+
+
+def _cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User and system CPU of a process (and, with `reaped`, of its children it has reaped)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # a worker that ended just now; the master counts it once reaped
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), 12 to 15 after the name.
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _problems(figures: dict[str, Any], status: int) -> list[str]:
@@ -585,8 +636,9 @@ def render(
     """docs/benchmarks.md: the machine, the table, and each target met or missed."""
     peers = {(r.name, r.size): r for r in results if r.name not in _COMPARED}
     rows = [
-        "| Scenario | Submissions | Requests/s | p50 ms | p95 ms | Requests/s ÷ the peer's |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Scenario | Submissions | Requests/s | p50 ms | p95 ms | CPU ms per request "
+        "| Requests/s ÷ the peer's |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         label = result.label
@@ -600,9 +652,10 @@ def render(
         else:
             ratio = "—"
         note = f" ⚠ {'; '.join(result.problems)}" if result.problems else ""
+        cpu = f"{result.cpu_ms:.2f}" if result.cpu_ms is not None else "—"
         rows.append(
             f"| {label}{note} | {result.size:,} | {result.rps:,.0f} | {result.p50_ms:.1f} | "
-            f"{result.p95_ms:.1f} | {ratio} |"
+            f"{result.p95_ms:.1f} | {cpu} | {ratio} |"
         )
     engine, serial = timings["engine"], timings["submit_serial"]
     serial_note = f" ⚠ {'; '.join(serial['problems'])}" if serial["problems"] else ""
@@ -642,7 +695,11 @@ def render(
         "compared with (the bold row above it), and its ratio divides its requests/s by that "
         "page's, at the same size: /healthz, the start page and resuming a draft by the "
         "one-query view; the intake step and the submit by the naive form; the review pages by "
-        "the changelist. The app's database is seeded with `bench/seed.py` to "
+        "the changelist. CPU per request is the user and system time of the server's gunicorn "
+        "processes during the run (workers replaced meanwhile included), divided by the "
+        "requests served: PostgreSQL's share is not in it. It moves much less than requests/s "
+        "with whatever else the machine is doing. The app's database is seeded with "
+        "`bench/seed.py` to "
         f"{small:,} submissions, then to {large:,} (seeding took "
         f"{timings['seed_small_s']:.0f} s and {timings['seed_large_s']:.0f} s), the peer's with "
         "as many rows by one `INSERT … SELECT … generate_series` "
