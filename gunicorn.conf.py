@@ -9,9 +9,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads let a worker wait on the database for one request while serving another.
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-# Restart workers now and then so memory never creeps up over weeks.
-max_requests = 2000
-max_requests_jitter = 200
+# Restart workers now and then so memory never creeps up over weeks. A new worker spends about
+# half a second of CPU starting (bench/notes.md), and a worker holds at about 65 MB, so not
+# more often than this.
+max_requests = 20000
+max_requests_jitter = 2000
 # No access log: paths of patient links carry tokens; clinic.logs logs each request safely.
 accesslog = None
 errorlog = "-"

@@ -111,7 +111,7 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -125,20 +125,22 @@ class RequestLogMiddleware:
 
     def log(self, request: HttpRequest, response: HttpResponse, started: float) -> None:
         match = request.resolver_match
-        user = getattr(request, "user", None)
-        requests_log.info(
-            "request",
-            extra={
-                "request_id": request_id_var.get(),
-                "method": request.method,
-                # The pattern, not the path: patient links carry tokens in the path.
-                "route": match.route if match is not None else None,
-                "view": match.view_name if match is not None else None,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
-            },
-        )
+        # With LOG_LEVEL above INFO there is no request line, so nothing to gather for one.
+        if requests_log.isEnabledFor(logging.INFO):
+            user = getattr(request, "user", None)
+            requests_log.info(
+                "request",
+                extra={
+                    "request_id": request_id_var.get(),
+                    "method": request.method,
+                    # The pattern, not the path: patient links carry tokens in the path.
+                    "route": match.route if match is not None else None,
+                    "view": match.view_name if match is not None else None,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                },
+            )
         if response.status_code == 403:
             security_event(request, "permission_denied", route=match.route if match else None)
         elif response.status_code == 429:

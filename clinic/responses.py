@@ -3,7 +3,11 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import http_date
+
+# What add_never_cache_headers and patch_cache_control(no_store=True, private=True) would leave,
+# written in one go rather than parsed and written again on every response.
+NEVER_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 class NoStoreMiddleware:
@@ -18,6 +22,6 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        add_never_cache_headers(response)
-        patch_cache_control(response, no_store=True, private=True)
+        response["Cache-Control"] = NEVER_STORE
+        response["Expires"] = http_date()
         return response
