@@ -40,7 +40,10 @@ def test_a_refused_antiviral_plan_keeps_everything_the_practitioner_typed(client
 
     assert response.status_code == 400
     page_text = text(response)
-    assert "The antiviral course cannot end before it starts." in page_text
+    assert (
+        f'<a href="#note-{flag.pk}">The antiviral course cannot end before it starts.</a>'
+        in page_text
+    )
     assert "Discussed the cold sore from May 2020 at length</textarea>" in page_text
     for typed in ("valaciclovir", "500 mg twice daily", "2026-12-10", "Dr A Prescriber"):
         assert f'value="{typed}"' in page_text

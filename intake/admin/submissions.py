@@ -343,15 +343,18 @@ _PAGE_FIELDS = {"status", "reason", "rebook_after", "treatment_date", "date_reas
 
 
 def _problems(form: forms.Form) -> list[dict[str, str]]:
-    """What is wrong with a refused decision, each problem naming its field and linking to it."""
+    """What is wrong with a refused decision, each problem naming its field and linking to it
+    (a problem with the decision as a whole links to the form's first field)."""
     problems = []
+    first = "note" if isinstance(form, FlagDecisionForm) else next(iter(form.fields))
     for name, errors in form.errors.items():
         field = form.fields.get(name)
         label = str(field.label) if field is not None and field.label else name.replace("_", " ")
-        if isinstance(form, FlagDecisionForm) and name in _FLAG_FIELD_IDS:
-            anchor = f"{_FLAG_FIELD_IDS[name]}-{form.data.get('flag', '')}"
+        linked = first if name == NON_FIELD_ERRORS else name
+        if isinstance(form, FlagDecisionForm) and linked in _FLAG_FIELD_IDS:
+            anchor = f"{_FLAG_FIELD_IDS[linked]}-{form.data.get('flag', '')}"
         else:
-            anchor = f"id_{name}" if name in _PAGE_FIELDS else ""
+            anchor = f"id_{linked}" if linked in _PAGE_FIELDS else ""
         for error in errors:
             named = f"{label[:1].upper()}{label[1:]}: {error}"
             text = str(error) if name == NON_FIELD_ERRORS else named

@@ -1,5 +1,6 @@
 """A practitioner signs in for the first time in a real browser: password, authenticator set-up
-with the QR page, backup codes, then the review queue and a flagged submission.
+with the QR page, backup codes, then the review queue and a flagged submission, where a decision
+refused for an incomplete antiviral plan comes back with what was typed.
 
 Checks what only a browser shows: the pages work under the Content Security Policy (the browser
 reports anything it blocks), and the QR code is drawn.
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group, Permission
 from django_otp.oath import totp
 from playwright.sync_api import expect
@@ -83,4 +85,26 @@ def test_a_practitioner_sets_up_two_step_sign_in_and_reviews(browser, live_serve
 
     expect(page.get_by_text("cold_sore_history").first).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "staff-submission.png", full_page=True)
+
+    # A decision refused for an incomplete plan comes back as typed, with what is missing.
+    flag = page.locator("article.flag", has_text="cold_sore_history")
+    flag.locator("summary").click()
+    flag.get_by_label("Note (for an override, the reason)").fill("Has a cold sore most winters")
+    flag.locator('input[name="offered"][value="yes"]').check()
+    flag.locator('input[name="accepted"][value="yes"]').check()
+    flag.get_by_label("Drug").fill("valaciclovir")
+    flag.get_by_role("button", name="Save").click()
+    summary = page.locator(".decision-problems")
+    expect(summary).to_contain_text("The antiviral plan needs the dose")
+    flag = page.locator("article.flag", has_text="cold_sore_history")
+    expect(flag.get_by_label("Note (for an override, the reason)")).to_have_value(
+        "Has a cold sore most winters"
+    )
+    expect(flag.get_by_label("Drug")).to_have_value("valaciclovir")
+    expect(flag.locator('input[name="accepted"][value="yes"]')).to_be_checked()
+    problems = Axe().run(page, context=".decision-problems").response["violations"]
+    assert [p for p in problems if p["impact"] in ("serious", "critical")] == []
+    page.screenshot(path=SCREENSHOTS / "staff-refused-decision-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=SCREENSHOTS / "staff-refused-decision-phone.png", full_page=True)
     assert blocked == []
