@@ -210,7 +210,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}
     )
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "clinic.sessions"
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_USER_MODEL = "intake.User"
 AUTHENTICATION_BACKENDS = [
