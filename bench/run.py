@@ -43,6 +43,8 @@ PYTHON = sys.executable
 WRK_THREADS = 2
 WRK_CONNECTIONS = 8
 WARM_UP_SECONDS = 2
+# wrk's connections, shared evenly by the servers' workers (WEB_CONCURRENCY, as gunicorn.conf.py).
+WORKER_CONNECTIONS = max(1, WRK_CONNECTIONS // int(os.environ.get("WEB_CONCURRENCY", "2")))
 # The final submit once more, one request at a time: its mean is the server's time per submit.
 SERIAL_SUBMIT_SECONDS = 5
 
@@ -363,6 +365,10 @@ class Bench:
                 # Two servers at once: each its own control socket, rather than the shared default.
                 "--control-socket",
                 str(self.work / f"{name}.ctl"),
+                # wrk opens its few connections at once, and the kernel sometimes hands them all
+                # to one worker, which halves the figure; each worker takes its share instead.
+                "--worker-connections",
+                str(WORKER_CONNECTIONS),
             ],
             cwd=cwd,
             env=env,
@@ -689,7 +695,10 @@ def render(
         "`django-admin startproject` gives, DEBUG off, Django's default middleware and apps, "
         "plus one small app with a one-query view, a naive 30-field form and a 7-column model "
         "in the stock admin), each with its own throw-away PostgreSQL database on the same "
-        f"server. wrk with {WRK_THREADS} threads and {WRK_CONNECTIONS} connections, {seconds} s "
+        f"server. wrk with {WRK_THREADS} threads and {WRK_CONNECTIONS} connections ("
+        f"each gunicorn worker takes at most {WORKER_CONNECTIONS} of them, so that they are "
+        "shared evenly; left to the kernel, all of them sometimes went to one worker, which "
+        f"halved the figure), {seconds} s "
         f"per scenario after a {WARM_UP_SECONDS} s warm-up, from a separate process on the "
         "same machine. Each of the app's pages is measured right after the peer page it is "
         "compared with (the bold row above it), and its ratio divides its requests/s by that "

@@ -817,6 +817,27 @@ def test_a_step_not_yet_answered_gives_each_patient_their_own_form_token(version
     assert accepted.status_code == 302
 
 
+def test_the_start_page_gives_each_new_patient_their_own_form_token(version):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [patient.get("/").content.decode() for patient in (first, second)]
+
+    assert form_token(pages[0]) != form_token(pages[1])
+    assert pages[0].replace(form_token(pages[0]), "") == pages[1].replace(form_token(pages[1]), "")
+    refused = first.post("/start/", {"csrfmiddlewaretoken": form_token(pages[1])})
+    accepted = first.post("/start/", {"csrfmiddlewaretoken": form_token(pages[0])})
+    assert refused.status_code == 403
+    assert accepted.status_code == 302
+
+
+def test_the_start_page_still_shows_a_message_meant_for_this_patient(client, version):
+    client.get("/")  # kept for everyone from now on
+    ended = client.get(step_url(2), follow=True)  # no questionnaire in this session
+
+    assert ended.redirect_chain[-1][0] == "/"
+    assert "Your session has ended" in ended.content.decode()
+    assert "Your session has ended" not in Client().get("/").content.decode()
+
+
 def test_a_follow_up_revealed_by_an_earlier_step_is_shown_only_to_whom_it_applies(version):
     step = cold_sores_step(version)
     about_you = next(

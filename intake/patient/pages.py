@@ -1,10 +1,10 @@
-"""Step pages that look the same to every patient at the same point of a published version.
+"""Patient pages that look the same to every patient at the same point of a published version.
 
-A step none of whose questions has an answer looks the same to every patient of a published
-version who is shown the same questions there (which follow-ups show depends on earlier answers,
-so they are part of the key). Such a page is rendered once per process, kept with the version's
-other computed data (intake.published), and served again with this request's CSRF token put in
-place of a stand-in: no answer and no token is ever kept.
+The start page, and a step none of whose questions has an answer yet, look the same to every
+patient of a published version who is shown the same questions there (which follow-ups show
+depends on earlier answers, so they are part of a step's key). Such a page is rendered once per
+process, kept with the version's other computed data (intake.published), and served again with
+this request's CSRF token put in place of a stand-in: no answer and no token is ever kept.
 """
 
 from __future__ import annotations

@@ -117,8 +117,15 @@ def _begin(request: HttpRequest, draft: Draft) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     """The public start page: what the questionnaire is for and what happens to the answers."""
     version = _offered_version()
-    form = StartForm(today=timezone.localdate())
-    return render(request, "intake/start.html", {"version": version, "form": form})
+
+    def page(extra: Mapping[str, Any]) -> str:
+        context = {"version": version, "form": StartForm(today=timezone.localdate()), **extra}
+        return render_to_string("intake/start.html", context, request)
+
+    if version is not None and can_share(request):
+        # The same for every new patient of this version: rendered once per process.
+        return shared_page(request, version, "start", page)
+    return HttpResponse(page({}))
 
 
 @login_not_required
