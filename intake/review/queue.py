@@ -67,9 +67,20 @@ def flags_in_short(flag_codes: str) -> str:
 
 def outcome_badge(outcome: str) -> str:
     """The outcome as a labelled badge (its colour comes from intake/admin.css)."""
+    badge = _BADGES.get(outcome)
+    if badge is None:  # a tier no longer on the scale: shown as it is stored
+        badge = _badge(outcome)
+    return badge
+
+
+def _badge(outcome: str) -> str:
     return format_html(
         '<span class="outcome outcome-{}">{}</span>', outcome or "none", outcome_label(outcome)
     )
+
+
+# Each tier's badge, and "No flags": fifty of them on every page of the queue.
+_BADGES = {outcome: _badge(outcome) for outcome in [*Tier, ""]}
 
 
 class OutcomeFilter(admin.SimpleListFilter):
