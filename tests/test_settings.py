@@ -97,7 +97,7 @@ def test_the_cache_and_sessions_live_in_the_database_so_web_processes_share_them
     assert cache_and_sessions() == [
         "django.core.cache.backends.db.DatabaseCache",
         "cache",
-        "django.contrib.sessions.backends.db",
+        "clinic.sessions",
     ]
 
 

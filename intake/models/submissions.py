@@ -96,12 +96,12 @@ class DraftQuerySet(models.QuerySet["Draft"]):
     def for_patient(self, pk: uuid.UUID, *, lock: bool = False) -> Draft | None:
         """The draft a patient's page works on, as `with_version_hash()` gives it, or None.
 
-        Every patient page loads its draft. Written out once per process, the query costs a
-        fraction of the ORM's composing it afresh on each request (the benchmark's step pages).
+        Every patient page loads its draft. Written out, the query costs a fraction of the
+        ORM's composing it afresh on each request (bench/notes.md).
         `lock`: lock the draft's row until the transaction ends (where the database can).
         """
         connection = connections[self.db]
-        sql = _patient_draft_sql(connection.alias)
+        sql = _patient_draft_sql(connection)
         if lock and connection.features.has_select_for_update_of:
             sql += " FOR UPDATE OF d"
         elif lock and connection.features.has_select_for_update:
@@ -119,29 +119,23 @@ class DraftQuerySet(models.QuerySet["Draft"]):
         return draft
 
 
-_PATIENT_DRAFT_SQL: dict[str, str] = {}
-
-
-def _patient_draft_sql(alias: str) -> str:
+def _patient_draft_sql(connection: Any) -> str:
     """SELECT every column of a draft, and its version's content hash, by the draft's id."""
-    sql = _PATIENT_DRAFT_SQL.get(alias)
-    if sql is None:
-        quote = connections[alias].ops.quote_name
+    quote = connection.ops.quote_name
 
-        def column(field: Any) -> str:
-            return quote(field.column)
+    def column(field: Any) -> str:
+        return str(quote(field.column))
 
-        draft, version = Draft._meta, QuestionSetVersion._meta
-        columns = ", ".join(f"d.{column(field)}" for field in draft.concrete_fields)
-        content_hash = column(version.get_field("content_hash"))
-        joined = f"v.{column(version.pk)} = d.{column(draft.get_field('version'))}"
-        tables = f"{quote(draft.db_table)} d JOIN {quote(version.db_table)} v ON {joined}"
-        # Only the models' own names go into the text; the id is a parameter.
-        sql = _PATIENT_DRAFT_SQL[alias] = (
-            f"SELECT {columns}, v.{content_hash} AS version_hash "  # noqa: S608
-            f"FROM {tables} WHERE d.{column(draft.pk)} = %s"
-        )
-    return sql
+    draft, version = Draft._meta, QuestionSetVersion._meta
+    columns = ", ".join(f"d.{column(field)}" for field in draft.concrete_fields)
+    content_hash = column(version.get_field("content_hash"))
+    joined = f"v.{column(version.pk)} = d.{column(draft.get_field('version'))}"
+    tables = f"{quote(draft.db_table)} d JOIN {quote(version.db_table)} v ON {joined}"
+    # Only the models' own names go into the text; the id is a parameter.
+    return (
+        f"SELECT {columns}, v.{content_hash} AS version_hash "  # noqa: S608
+        f"FROM {tables} WHERE d.{column(draft.pk)} = %s"
+    )
 
 
 class Draft(models.Model):
