@@ -155,3 +155,67 @@ def test_the_readme_lists_every_part_of_intake_and_only_paths_that_exist():
         part for part in parts if not any(p == part or p.startswith(part + "/") for p in listed)
     }
     assert unlisted == set()
+
+
+# What may keep data between requests in a process, and why (bench/notes.md has the figures).
+KEEPERS = {
+    "intake.published": "what is worked out per published version, the one owner of it",
+    "intake.review.queue": "each date's text in the queue, keyed by date, language and zone",
+}
+CACHE_DECORATORS = {"cache", "lru_cache"}
+EMPTY_CONTAINERS = {
+    "dict",
+    "OrderedDict",
+    "defaultdict",
+    "WeakKeyDictionary",
+    "WeakValueDictionary",
+}
+
+
+def keeps_data(path: Path) -> set[str]:
+    """Where a file keeps data per process: a memoising decorator, or a container at module level
+    that starts empty (a cache fills later; a table of constants does not start empty)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = (
+                    target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                )
+                if name in CACHE_DECORATORS:
+                    found.add(f"{node.name} (@{name})")
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign):
+            targets, value = [node.target], node.value
+        else:
+            continue
+        called = value.func if isinstance(value, ast.Call) and not value.args else None
+        name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+        if (isinstance(value, ast.Dict) and not value.keys) or name in EMPTY_CONTAINERS:
+            found.update(ast.unparse(target) for target in targets)
+    return found
+
+
+def test_only_the_named_modules_keep_data_between_requests():
+    kept = {module: keeps_data(path) for module, path in modules().items()}
+    assert {module for module, found in kept.items() if found} == set(KEEPERS)
+
+
+def test_the_cache_check_finds_decorators_and_empty_containers(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import functools\n"
+        "from collections import OrderedDict\n"
+        "TABLE = {'a': 1}\n"
+        "_seen: dict[str, int] = {}\n"
+        "_recent = OrderedDict()\n"
+        "@functools.lru_cache(maxsize=8)\n"
+        "def label(key): return key\n"
+        "@functools.cache\n"
+        "def other(key): return key\n"
+    )
+    assert keeps_data(sample) == {"_seen", "_recent", "label (@lru_cache)", "other (@cache)"}
