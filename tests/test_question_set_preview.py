@@ -8,20 +8,11 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
-from factories import logged_in, staff
+from factories import DETAILS, logged_in, staff
 
 from intake.models import Draft, Submission, import_document
 
 pytestmark = pytest.mark.django_db
-
-DETAILS = {
-    "full_name": "Ann Example",
-    "date_of_birth_day": "3",
-    "date_of_birth_month": "4",
-    "date_of_birth_year": "1990",
-    "email": "ann@example.com",
-    "phone": "07700 900123",
-}
 
 
 @pytest.fixture
