@@ -89,7 +89,7 @@ def test_a_failing_case_is_reported_with_missing_and_unexpected_flags(tmp_path, 
             "name": "recent dose",
             "submitted_on": "2025-05-01",
             "answers": {"isotretinoin": "yes", "last_dose": "2025-04-01"},
-            "expect": ["cold_sore_history"],
+            "expect": [{"code": "cold_sore_history", "tier": "need_to_know"}],
         },
         {
             "name": "never taken",
@@ -121,7 +121,25 @@ def test_a_failing_case_is_reported_with_missing_and_unexpected_flags(tmp_path, 
             [{"name": "x", "submitted_on": "2025-02-30", "answers": {}, "expect": []}],
             "not a valid date",
         ),
-        ([{"name": "x", "submitted_on": "2025-02-01", "expect": "oral"}], "list of flag codes"),
+        ([{"name": "x", "submitted_on": "2025-02-01", "expect": "oral"}], "list of expected"),
+        (
+            [{"name": "x", "submitted_on": "2025-02-01", "expect": [{"code": "oral"}]}],
+            "'oral' needs its tier",
+        ),
+        (
+            [
+                {
+                    "name": "x",
+                    "submitted_on": "2025-02-01",
+                    "expect": [{"code": "oral", "tier": "serious"}],
+                }
+            ],
+            "must be one of",
+        ),
+        (
+            [{"name": "x", "submitted_on": "2025-02-01", "expect": [], "outcome": "fine"}],
+            "outcome",
+        ),
     ],
 )
 def test_a_malformed_cases_file_is_refused_with_a_reason(tmp_path, make_document, cases, message):
@@ -129,6 +147,53 @@ def test_a_malformed_cases_file_is_refused_with_a_reason(tmp_path, make_document
 
     with pytest.raises(CommandError, match=message):
         run("questionnaire_cases", "peel", str(write_json(tmp_path, "c.json", cases)))
+
+
+def test_a_flag_raised_at_another_tier_than_the_case_states_fails(tmp_path, make_document):
+    run("load_question_set", str(write_json(tmp_path, "a.json", make_document())), "--publish")
+    recent = {"isotretinoin": "yes", "last_dose": "2025-04-01"}
+    cases = [
+        {
+            "name": "recent dose, said to be only need to know",
+            "submitted_on": "2025-05-01",
+            "answers": recent,
+            "expect": [{"code": "oral_isotretinoin", "tier": "need_to_know"}],
+        },
+        {
+            "name": "recent dose, outcome said to be manageable",
+            "submitted_on": "2025-05-01",
+            "answers": recent,
+            "expect": [{"code": "oral_isotretinoin", "tier": "not_possible", "temporary": True}],
+            "outcome": "manageable",
+        },
+        {
+            "name": "recent dose, with its code only",
+            "submitted_on": "2025-05-01",
+            "answers": recent,
+            "expect": ["oral_isotretinoin"],
+        },
+        {
+            "name": "recent dose, as it is",
+            "submitted_on": "2025-05-01",
+            "answers": recent,
+            "expect": [{"code": "oral_isotretinoin", "tier": "not_possible", "temporary": True}],
+            "outcome": "not_possible",
+        },
+    ]
+    out = StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command(
+            "questionnaire_cases", "peel", str(write_json(tmp_path, "c.json", cases)), stdout=out
+        )
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("FAIL")
+    assert "oral_isotretinoin: expected Need to know, raised Not possible" in lines[0]
+    assert "outcome: expected Manageable, evaluated Not possible" in lines[1]
+    assert "oral_isotretinoin: no tier stated" in lines[2]
+    assert lines[3].startswith("PASS")
+    assert "1 passed, 3 failed" in lines[4]
 
 
 def test_cases_need_a_published_version(tmp_path, make_document):
@@ -172,8 +237,40 @@ def test_the_skinpen_set_loads_with_its_cases_and_publishes_because_they_pass():
     assert version.test_cases == json.loads((SKINPEN / "skinpen.cases.json").read_text())
 
 
+def test_cases_that_name_flag_codes_without_tiers_stop_publishing(tmp_path, make_document):
+    cases = [
+        {
+            "name": "Recent dose, code only",
+            "submitted_on": "2025-05-01",
+            "answers": {"isotretinoin": "yes", "last_dose": "2025-04-01"},
+            "expect": ["oral_isotretinoin"],
+        }
+    ]
+
+    with pytest.raises(CommandError) as raised:
+        run(
+            "load_question_set",
+            str(write_json(tmp_path, "a.json", make_document())),
+            "--cases",
+            str(write_json(tmp_path, "cases.json", cases)),
+            "--publish",
+        )
+
+    assert 'Test case "Recent dose, code only" fails: oral_isotretinoin: no tier stated' in str(
+        raised.value
+    )
+    assert not QuestionSetVersion.objects.exists()
+
+
 def test_loading_with_a_failing_case_refuses_to_publish_and_stores_nothing(tmp_path, make_document):
-    cases = [{"name": "Wrong", "submitted_on": "2026-03-02", "answers": {}, "expect": ["x"]}]
+    cases = [
+        {
+            "name": "Wrong",
+            "submitted_on": "2026-03-02",
+            "answers": {},
+            "expect": [{"code": "x", "tier": "manageable"}],
+        }
+    ]
 
     with pytest.raises(CommandError) as raised:
         run(

@@ -34,7 +34,7 @@ SMOKER_CASES = [
         "name": "A smoker is flagged",
         "submitted_on": "2026-03-02",
         "answers": {"smoker": "yes"},
-        "expect": ["smoking"],
+        "expect": [{"code": "smoking", "tier": "need_to_know"}],
     },
     {
         "name": "A non-smoker raises nothing",
@@ -368,7 +368,7 @@ def test_test_cases_must_be_well_formed_to_be_saved(clinic_admin, make_document)
     assert draft.test_cases == []
 
 
-def test_run_test_cases_shows_each_case_with_its_missing_and_unexpected_flags(
+def test_run_test_cases_shows_each_case_with_its_missing_unexpected_and_mistiered_flags(
     clinic_admin, make_document
 ):
     draft = import_document(make_document())
@@ -377,13 +377,26 @@ def test_run_test_cases_shows_each_case_with_its_missing_and_unexpected_flags(
             "name": "Recent dose",
             "submitted_on": "2026-03-02",
             "answers": {"isotretinoin": "yes", "last_dose": "2026-01-10"},
-            "expect": ["oral_isotretinoin"],
+            "expect": [{"code": "oral_isotretinoin", "tier": "not_possible"}],
         },
         {
             "name": "Wrongly expects nothing",
             "submitted_on": "2026-03-02",
             "answers": {"isotretinoin": "yes", "last_dose": "2026-02"},
-            "expect": ["smoking"],
+            "expect": [{"code": "smoking", "tier": "manageable"}],
+        },
+        {
+            "name": "Recent dose, weakened",
+            "submitted_on": "2026-03-02",
+            "answers": {"isotretinoin": "yes", "last_dose": "2026-01-10"},
+            "expect": [{"code": "oral_isotretinoin", "tier": "need_to_know"}],
+            "outcome": "need_to_know",
+        },
+        {
+            "name": "Recent dose, code only",
+            "submitted_on": "2026-03-02",
+            "answers": {"isotretinoin": "yes", "last_dose": "2026-01-10"},
+            "expect": ["oral_isotretinoin"],
         },
     ]
     draft.save()
@@ -395,10 +408,27 @@ def test_run_test_cases_shows_each_case_with_its_missing_and_unexpected_flags(
         for row in _table_rows(response.content.decode(), "case-results")
     ]
     assert rows == [
-        ["Recent dose", "Pass", "–", "–", "–"],
-        ["Wrongly expects nothing", "Fail", "smoking", "oral_isotretinoin", "–"],
+        ["Recent dose", "Pass", "–", "–", "–", "–"],
+        ["Wrongly expects nothing", "Fail", "smoking", "oral_isotretinoin", "–", "–"],
+        [
+            "Recent dose, weakened",
+            "Fail",
+            "–",
+            "–",
+            "oral_isotretinoin: expected Need to know, raised Not possible"
+            "outcome: expected Need to know, evaluated Not possible",
+            "–",
+        ],
+        [
+            "Recent dose, code only",
+            "Fail",
+            "–",
+            "–",
+            'oral_isotretinoin: no tier stated (write {"code": "oral_isotretinoin", "tier": …})',
+            "–",
+        ],
     ]
-    assert b"2 cases: 1 failed." in response.content
+    assert b"4 cases: 3 failed." in response.content
 
 
 def _table_rows(page: str, css_class: str) -> list[list[str]]:
@@ -409,7 +439,7 @@ def _table_rows(page: str, css_class: str) -> list[list[str]]:
     rows = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S):
         cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)
-        rows.append([re.sub(r"<[^>]+>", "", cell) for cell in cells])
+        rows.append([html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in cells])
     return rows
 
 
@@ -420,7 +450,7 @@ def test_publishing_is_blocked_by_a_failing_test_case_and_says_why(clinic_admin,
             "name": "Old dose",
             "submitted_on": "2026-03-02",
             "answers": {"isotretinoin": "yes", "last_dose": "2025-01-10"},
-            "expect": ["oral_isotretinoin"],
+            "expect": [{"code": "oral_isotretinoin", "tier": "not_possible"}],
         }
     ]
     draft.save()
@@ -458,7 +488,12 @@ def test_publishing_is_blocked_by_an_unfinished_draft(clinic_admin, make_documen
 def test_the_model_refuses_to_publish_a_version_whose_cases_fail(make_document):
     draft = import_document(make_document())
     draft.test_cases = [
-        {"name": "Expects too much", "submitted_on": "2026-03-02", "answers": {}, "expect": ["x"]}
+        {
+            "name": "Expects too much",
+            "submitted_on": "2026-03-02",
+            "answers": {},
+            "expect": [{"code": "x", "tier": "manageable"}],
+        }
     ]
     draft.save()
 

@@ -1,4 +1,6 @@
 import datetime
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,10 @@ from intake.published import NotPublished
 from intake.published import questionnaire as published_questionnaire
 
 pytestmark = pytest.mark.django_db
+
+SKINPEN_CASES = (
+    Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.cases.json"
+)
 
 
 def published(document: dict[str, Any]) -> QuestionSetVersion:
@@ -272,3 +278,54 @@ def test_importing_texts_too_long_for_the_database_names_each_and_stores_nothing
         'Question key "kkkkkkkkkkkkkkkkkkkk…" is 61 characters long; at most 60 are allowed.',
     ]
     assert not QuestionSetVersion.objects.exists()
+
+
+def test_a_draft_that_weakens_a_skinpen_rule_is_refused_by_its_cases(version):
+    draft = version.new_draft()
+    draft.test_cases = json.loads(SKINPEN_CASES.read_text(encoding="utf-8"))
+    draft.save(update_fields=["test_cases"])
+    draft.parameters.filter(name="ISOTRETINOIN_BLOCK_MONTHS").update(value=3)
+
+    with pytest.raises(PublishError) as raised:
+        draft.publish()
+
+    messages = [problem.message for problem in raised.value.problems]
+    assert any(
+        "one day short of 6 months" in message
+        and "oral_isotretinoin: expected Not possible, raised Need to know" in message
+        for message in messages
+    )
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.DRAFT
+
+
+def test_a_new_draft_states_the_tiers_its_version_raises_for_cases_written_with_codes_only(
+    make_document,
+):
+    version = import_document(make_document())
+    recent = {"isotretinoin": "yes", "last_dose": "2026-01-10"}
+    version.test_cases = [
+        {
+            "name": "Recent",
+            "submitted_on": "2026-03-02",
+            "answers": recent,
+            "expect": ["oral_isotretinoin"],
+        },
+        {
+            "name": "Wrong",
+            "submitted_on": "2026-03-02",
+            "answers": {},
+            "expect": ["oral_isotretinoin"],
+        },
+        {"name": "None", "submitted_on": "2026-03-02", "answers": {}, "expect": []},
+    ]
+    version.save()
+
+    draft = version.new_draft()
+
+    assert [case["expect"] for case in draft.test_cases] == [
+        [{"code": "oral_isotretinoin", "tier": "not_possible"}],
+        ["oral_isotretinoin"],
+        [],
+    ]
+    assert [result.passed for result in draft.run_cases()] == [True, False, True]

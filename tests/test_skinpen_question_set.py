@@ -99,9 +99,21 @@ def test_every_rule_has_its_messages_and_sources():
 
 
 def test_the_cases_cover_every_flag_code_and_patients_without_flags():
-    expected = set().union(*(case.expect for case in CASES))
+    expected = set().union(*(case.codes for case in CASES))
     assert expected == SPEC_FLAG_CODES
     assert sum(1 for case in CASES if not case.expect) >= 3
+
+
+def test_every_case_states_the_tier_of_each_flag_it_expects():
+    assert all(flag.tier is not None for case in CASES for flag in case.expect)
+
+
+def test_the_cases_expect_every_rule_at_its_own_tier():
+    # Each rule, "not possible" and "need to know" alike for a code that has both, is the
+    # reason some case passes: a rule moved to another tier fails at least one case.
+    rules_at_tiers = {(rule["flag"], rule["tier"]) for rule in DOCUMENT["rules"]}
+    expected = {(flag.code, flag.tier) for case in CASES for flag in case.expect}
+    assert rules_at_tiers <= expected
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +126,19 @@ def test_skinpen_case(definition, case):
     result = run_case(definition, case)
 
     assert result.passed, result.describe()
+
+
+def test_cutting_the_isotretinoin_wait_to_3_months_fails_the_cases_that_state_not_possible():
+    weakened = json.loads(json.dumps(DOCUMENT))
+    weakened["parameters"]["ISOTRETINOIN_BLOCK_MONTHS"]["value"] = 3
+    definition = rules.load_definition(weakened)
+
+    results = {case.name: run_case(definition, case) for case in CASES}
+    failed = {name: result for name, result in results.items() if not result.passed}
+
+    short = next(name for name in failed if "one day short of 6 months" in name)
+    assert failed[short].missing == failed[short].unexpected == ()
+    assert failed[short].differences == (
+        "oral_isotretinoin: expected Not possible, raised Need to know",
+    )
+    assert len(failed) >= 3

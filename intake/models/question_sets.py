@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from intake.models.accounts import User
 from intake.rules import DOCUMENT_FORMAT, DefinitionError, Problem, Tier, load_definition, validate
-from intake.rules.cases import CaseFileError, CaseResult, parse_cases, run_case
+from intake.rules.cases import CaseFileError, CaseResult, parse_cases, run_case, state_tiers
 
 # A flag's tier is stored as the value of the engine's tier scale (intake.rules.Tier).
 TIER_CHOICES = [(tier.value, tier.label) for tier in Tier]
@@ -240,9 +240,16 @@ class QuestionSetVersion(models.Model):
         self.save()
 
     def new_draft(self) -> QuestionSetVersion:
-        """Copy this version and its test cases into a new draft, for the next round of edits."""
-        draft = import_document(self.to_document())
-        draft.test_cases = self.test_cases
+        """Copy this version and its test cases into a new draft, for the next round of edits.
+
+        Cases written before they stated tiers get the tiers this version raises for them.
+        """
+        document = self.to_document()
+        draft = import_document(document)
+        try:
+            draft.test_cases = state_tiers(self.test_cases, load_definition(document))
+        except (CaseFileError, DefinitionError):
+            draft.test_cases = self.test_cases  # shown as they are, with what is wrong
         draft.save(update_fields=["test_cases"])
         return draft
 
@@ -263,6 +270,7 @@ def case_failure(result: CaseResult) -> Problem:
         details.append("missing flags: " + ", ".join(result.missing))
     if result.unexpected:
         details.append("unexpected flags: " + ", ".join(result.unexpected))
+    details.extend(result.differences)
     name = result.case.name
     return Problem(
         "case_failed", "case", name, f'Test case "{name}" fails: ' + "; ".join(details) + "."
