@@ -3,15 +3,20 @@ part-way through it."""
 
 import datetime
 import html
+import json
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from factories import logged_in, staff
+from factories import logged_in, make_submission, staff
 
+from intake import published
 from intake.authoring.changes import FieldChange, compare_documents, publishing_impact
+from intake.authoring.replay import replay
 from intake.models import Draft, Invitation, import_document, new_token, token_digest
+from intake.rules import load_definition
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +72,17 @@ def test_changes_list_questions_and_rules_added_removed_and_changed(make_documen
     removed = changes["rule", "isotretinoin_recent"].fields
     assert FieldChange("condition", "last_dose within BLOCK_MONTHS months", "") in removed
     assert FieldChange("tier", "not_possible", "") in removed
+    weakenings = {key for (kind, key), change in changes.items() if change.weakening}
+    assert weakenings == {"isotretinoin_recent"}
+
+
+def test_a_rule_moved_to_a_milder_tier_is_a_weakening_and_to_a_stricter_one_is_not(make_document):
+    strict = make_document()
+    mild = make_document()
+    mild["rules"][0]["tier"] = "need_to_know"
+
+    assert [change.weakening for change in compare_documents(strict, mild)] == [True]
+    assert [change.weakening for change in compare_documents(mild, strict)] == [False]
 
 
 def test_a_changed_tier_and_condition_are_shown_side_by_side(make_document):
@@ -145,3 +161,100 @@ def test_the_publish_page_shows_the_changes_and_the_impact(client, make_document
     assert "Question <code>smoker</code></th><td rowspan=" in page
     assert "<td>value</td> <td>6</td> <td>12</td>" in page
     assert 'value="Publish Chemical peel v2 (1)"' in page
+
+
+SKINPEN_CASES = json.loads(
+    (Path(__file__).resolve().parent.parent / "intake/question_sets/skinpen.cases.json").read_text()
+)
+
+
+# Last dose five months and a day before the treatment: inside 6 months, outside 3.
+def _isotretinoin_patient(version, treatment, **fields):
+    last_dose = treatment - datetime.timedelta(days=152)
+    answers = {
+        "isotretinoin_last_12_months": "yes",
+        "isotretinoin_taking_now": "no",
+        "isotretinoin_last_dose": last_dose.isoformat(),
+    }
+    return make_submission(version, answers, treatment_date=treatment, **fields)
+
+
+def _weakened(version):
+    draft = version.new_draft()
+    draft.test_cases = SKINPEN_CASES
+    draft.save(update_fields=["test_cases"])
+    draft.parameters.filter(name="ISOTRETINOIN_BLOCK_MONTHS").update(value=3)
+    return draft
+
+
+def test_replaying_a_weakened_rule_counts_the_cases_and_patients_it_would_change(version):
+    today = timezone.localdate()
+    upcoming = [_isotretinoin_patient(version, today + datetime.timedelta(days=d)) for d in (3, 9)]
+    recent = _isotretinoin_patient(version, today - datetime.timedelta(days=20))
+    _isotretinoin_patient(  # long past: neither upcoming nor recent
+        version,
+        today - datetime.timedelta(days=400),
+        submitted_at=timezone.now() - datetime.timedelta(days=420),
+    )
+    make_submission(version, {}, treatment_date=today + datetime.timedelta(days=5))  # unchanged
+    draft = _weakened(version)
+
+    replayed = replay(
+        load_definition(draft.to_document()),
+        version=draft,
+        current=published.questionnaire(version).definition,
+    )
+
+    groups = {(group.who, str(group.shift)): group for group in replayed.groups}
+    weakened = "oral_isotretinoin not possible → need to know"
+    assert groups["upcoming patient", weakened].count == 2
+    assert groups["upcoming patient", weakened].names == tuple(s.reference for s in upcoming)
+    assert groups["upcoming patient", weakened].label == "2 upcoming patients"
+    assert groups["upcoming patient", "outcome not possible → need to know"].count == 2
+    assert groups["recent submission", weakened].names == (recent.reference,)
+    assert groups["test case", weakened].count >= 3
+    assert all(group.weakening for group in groups.values())
+    assert (replayed.submissions, replayed.capped, replayed.cases) == (4, False, len(SKINPEN_CASES))
+
+
+def test_the_publish_page_marks_a_weakening_and_who_it_would_reach(client, version):
+    today = timezone.localdate()
+    _isotretinoin_patient(version, today + datetime.timedelta(days=3))
+    draft = _weakened(version)
+    rules = draft.rules.filter(rule_id="isotretinoin_review_band")
+    rules.update(tier="manageable")
+    logged_in(client, staff("clinic.admin", "Clinic admin"))
+
+    response = client.get(reverse("admin:intake_questionsetversion_publish", args=[draft.pk]))
+
+    page = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+    page = re.sub(r"\s+", " ", page)
+    assert "What this draft would raise" in page
+    assert (
+        "1 upcoming patient oral_isotretinoin not possible → manageable Clinical weakening" in page
+    )
+    assert (
+        "Rule isotretinoin_review_band Changed Clinical weakening tier need_to_know manageable"
+        in page
+    )
+    assert "are clinical weakenings" in page
+    # The cases fail too, so the draft cannot be published as it is.
+    assert "one day short of 6 months" in page
+    assert 'value="Publish' not in response.content.decode()
+
+
+def test_replay_runs_at_most_its_cap_of_submissions_and_says_so(client, version, monkeypatch):
+    from intake.authoring import replay as module
+
+    monkeypatch.setattr(module, "SUBMISSION_CAP", 2)
+    today = timezone.localdate()
+    for days in (1, 2, 3):
+        _isotretinoin_patient(version, today + datetime.timedelta(days=days))
+    draft = _weakened(version)
+    logged_in(client, staff("clinic.admin", "Clinic admin"))
+
+    response = client.get(reverse("admin:intake_questionsetversion_publish", args=[draft.pk]))
+
+    page = re.sub(r"\s+", " ", html.unescape(response.content.decode()))
+    assert "There are more such submissions than 2: only the 2 with the nearest treatment" in page
+    assert "2 upcoming patients" in page

@@ -30,6 +30,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from intake import published
 from intake.authoring.changes import compare_documents, publishing_impact
 from intake.authoring.forms import (
     ChoiceRows,
@@ -45,6 +46,7 @@ from intake.authoring.forms import (
     VersionForm,
 )
 from intake.authoring.preview import preview_step
+from intake.authoring.replay import Replay, replay
 from intake.models import (
     Choice,
     FrozenVersionError,
@@ -61,7 +63,13 @@ from intake.models import (
 from intake.models.question_sets import case_failure
 from intake.records import fhir
 from intake.records.data_dictionary import data_dictionary_csv
-from intake.rules import LISTED_CHOICE_TYPES, Problem, condition_text
+from intake.rules import (
+    LISTED_CHOICE_TYPES,
+    DefinitionError,
+    Problem,
+    condition_text,
+    load_definition,
+)
 
 
 class ChecksWholeDraft:
@@ -370,6 +378,7 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
             title=f"Publish {version}",
             problems=problems,
             current=current,
+            replay=_replay(version, current),
             changes=compare_documents(current.to_document(), version.to_document())
             if current
             else [],
@@ -611,3 +620,14 @@ class QuestionSetAdmin(admin.ModelAdmin[QuestionSet]):
     def versions_in_short(self, question_set: QuestionSet) -> str:
         parts = [f"v{v.number} {v.status}" for v in question_set.versions.all()]
         return format_html("{}", ", ".join(parts) or "–")
+
+
+def _replay(version: QuestionSetVersion, current: QuestionSetVersion | None) -> Replay | None:
+    """What the draft would raise for its cases and recent patients, where it can be run."""
+    if current is None:
+        return None
+    try:
+        draft = load_definition(version.to_document())
+    except DefinitionError:
+        return None  # the page lists the problems instead
+    return replay(draft, version=version, current=published.questionnaire(current).definition)

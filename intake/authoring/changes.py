@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.models import Draft, Invitation, QuestionSetVersion
-from intake.rules import condition_text
+from intake.rules import Tier, condition_text
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,21 @@ class Change:
     key: str
     status: str  # "added", "removed" or "changed"
     fields: tuple[FieldChange, ...]
+
+    @property
+    def weakening(self) -> bool:
+        """A rule removed, or moved to a milder tier: a clinical weakening."""
+        if self.kind != "rule":
+            return False
+        if self.status == "removed":
+            return True
+        return any(
+            field.field == "tier"
+            and field.before in Tier
+            and field.after in Tier
+            and Tier(field.after).severity > Tier(field.before).severity
+            for field in self.fields
+        )
 
 
 def _choices(question: Mapping[str, Any]) -> str:
