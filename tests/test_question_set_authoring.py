@@ -527,7 +527,7 @@ def test_a_published_version_cannot_be_edited_in_the_admin(clinic_admin, make_do
 
 
 def test_new_draft_from_a_version_copies_it_and_its_test_cases(clinic_admin, make_document):
-    version = import_document(make_document())
+    version = import_document(make_document(version={"label": "2026.1", "notes": "First."}))
     version.test_cases = [
         {"name": "No isotretinoin", "submitted_on": "2026-03-02", "answers": {}, "expect": []}
     ]
@@ -540,8 +540,11 @@ def test_new_draft_from_a_version_copies_it_and_its_test_cases(clinic_admin, mak
     draft = QuestionSetVersion.objects.get(number=2)
     assert response["Location"] == url("change", draft.pk)
     assert draft.is_draft
-    assert draft.to_document() == version.to_document()
+    # Everything but the label and release notes, which are the new version's own to write.
+    assert draft.to_document() == version.to_document() | {"version": {"label": "", "notes": ""}}
     assert draft.test_cases == version.test_cases
+    page = clinic_admin.get(response["Location"]).content.decode()
+    assert "Give it a label and release notes of its own" in page
 
 
 def test_changing_a_draft_never_alters_a_published_version_or_a_submission(
@@ -589,8 +592,8 @@ def test_the_version_list_shows_status_publisher_and_submission_counts(clinic_ad
     assert published_row[2:4] == ["Published", "publisher"]
     assert published_row[5] == "2"
     assert published_row[6] == version.content_hash[:12]
-    assert by_name["Chemical peel v2 (1)"][2] == "Draft"
-    assert by_name["Chemical peel v2 (1)"][5] == "0"
+    assert by_name["Chemical peel v2"][2] == "Draft"
+    assert by_name["Chemical peel v2"][5] == "0"
 
 
 def test_a_practitioner_can_read_question_sets_but_not_change_them(client, make_document):

@@ -5,7 +5,8 @@ page). Every save runs the publishing checks on the whole draft as the save woul
 (intake/authoring/drafts.py): a condition naming an unknown question, choice or parameter refuses
 the save and says which rule or question is wrong, while what is merely unfinished (a choice
 question with no choices yet) is saved and listed as still to do.
-Published and retired versions are read-only; "New draft from this version" copies one.
+Published and retired versions are read-only; "New draft from this version" copies one, all but
+its label and release notes, which the new version writes for itself.
 """
 
 from __future__ import annotations
@@ -396,7 +397,11 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
             raise PermissionDenied
         version = self._version(request, pk)
         draft = version.new_draft()
-        messages.success(request, f"{draft} is a new draft copied from version {version.number}.")
+        messages.success(
+            request,
+            f"{draft} is a new draft copied from version {version.number}. "
+            "Give it a label and release notes of its own.",
+        )
         return HttpResponseRedirect(self._change_url(draft))
 
     def retire_view(self, request: HttpRequest, pk: int) -> HttpResponse:

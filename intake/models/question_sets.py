@@ -242,10 +242,11 @@ class QuestionSetVersion(models.Model):
     def new_draft(self) -> QuestionSetVersion:
         """Copy this version and its test cases into a new draft, for the next round of edits.
 
-        Cases written before they stated tiers get the tiers this version raises for them.
+        Cases written before they stated tiers get the tiers this version raises for them. The
+        label and release notes are left for the new version's own.
         """
         document = self.to_document()
-        draft = import_document(document)
+        draft = import_document(document | {"version": {"label": "", "notes": ""}})
         try:
             draft.test_cases = state_tiers(self.test_cases, load_definition(document))
         except (CaseFileError, DefinitionError):
