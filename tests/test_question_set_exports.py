@@ -14,6 +14,7 @@ from factories import logged_in, staff, submission_for
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
+from intake import rules
 from intake.models import AuditAction, AuditEntry, QuestionSetVersion, import_document
 from intake.records import fhir
 
@@ -177,9 +178,12 @@ def test_the_fhir_questionnaire_of_a_version_is_valid_r4(admin_client, settings)
     items = {item["linkId"]: item for item in _items(resource)}
     questions = {q["key"]: q for s in SKINPEN["sections"] for q in s["questions"]}
     assert set(questions) <= set(items)
+    values = rules.parameter_values(SKINPEN)
     for key, question in questions.items():
-        assert items[key]["text"] == question["text"]
+        # The text as patients read it, with the parameters it names written in.
+        assert items[key]["text"] == rules.render(question["text"], values)
         assert items[key]["required"] == question.get("required", True)
+    assert items["isotretinoin_last_12_months"]["text"].startswith("In the last 12 months, have")
     assert items["pregnant_or_breastfeeding"]["answerOption"] == [
         {"valueCoding": {"code": "yes", "display": "Yes"}},
         {"valueCoding": {"code": "no", "display": "No"}},

@@ -1,6 +1,7 @@
 """The shipped SkinPen question set against its clinical specification (no database needed)."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,63 @@ def test_cutting_the_isotretinoin_wait_to_3_months_fails_the_cases_that_state_no
         "oral_isotretinoin: expected Not possible, raised Need to know",
     )
     assert len(failed) >= 3
+
+
+def test_cutting_the_isotretinoin_wait_to_3_months_changes_every_text_that_states_it():
+    weakened = json.loads(json.dumps(DOCUMENT))
+    weakened["parameters"]["ISOTRETINOIN_BLOCK_MONTHS"]["value"] = 3
+    before = rules.load_definition(DOCUMENT)
+    after = rules.load_definition(weakened)
+
+    guidance = {rule.id: rule.patient_guidance for rule in after.rules if "isotretinoin" in rule.id}
+    assert len(guidance) == 4
+    assert all("at least 3 months after your last dose" in text for text in guidance.values())
+    changed = [
+        (old.id, old.practitioner_message, new.practitioner_message)
+        for old, new in zip(before.rules, after.rules, strict=True)
+        if old.practitioner_message != new.practitioner_message
+    ]
+    assert [rule_id for rule_id, *_ in changed] == [
+        "isotretinoin_within_block",
+        "isotretinoin_review_band",
+    ]
+    assert "dose under 3 months before the treatment date" in changed[0][2]
+    assert "Rebook from 3 months after the last dose" in changed[0][2]
+    # What SkinPen's own instructions say stays as they say it.
+    assert "SkinPen patient instructions say wait at least 6 months" in changed[0][2]
+    assert "dose 3–12 months before the treatment date" in changed[1][2]
+
+
+# Figures that happen to equal a parameter's value but state a source's finding, not the
+# clinic's setting: they stay as the source gives them.
+SOURCE_FIGURES = {
+    "isotretinoin_within_block": ["SkinPen patient instructions say wait at least 6 months"],
+    "isotretinoin_review_band": ["the traditional 6–12-month caution"],
+    "filler_recent": ["Sources range from 2 weeks to 12 months"],
+    "surgery_in_area_recent": ["several protocols exclude facial surgery within 12 months"],
+    "surgical_scar_recent": ["several protocols exclude facial surgery within 12 months"],
+    "recent_toxin": ["Sources range from 2 weeks to 6 months"],
+}
+
+
+def _stated(value: int, unit: str) -> list[str]:
+    """The ways a text could state a parameter's value without naming it."""
+    ways = [f"{value} {unit}", f"{value}-{unit.removesuffix('s')}"]
+    if unit == "days" and value % 7 == 0:
+        ways += [f"{value // 7} weeks", f"{value // 7} week"]
+    return ways
+
+
+def test_no_rule_text_states_the_value_of_a_parameter_its_condition_uses():
+    values = {name: spec["value"] for name, spec in DOCUMENT["parameters"].items()}
+    messages = {rule["id"]: rule["practitioner_message"] for rule in DOCUMENT["rules"]}
+    assert all(p in messages[r] for r, phrases in SOURCE_FIGURES.items() for p in phrases)
+    for rule in DOCUMENT["rules"]:
+        used = re.findall(r'"(days|months)": "([A-Z_]+)"', json.dumps(rule["when"]))
+        for field in ("practitioner_message", "patient_guidance"):
+            text = rule.get(field, "")
+            for phrase in SOURCE_FIGURES.get(rule["id"], []):
+                text = text.replace(phrase, "")
+            for unit, name in used:
+                stated = [way for way in _stated(values[name], unit) if way in text]
+                assert stated == [], (rule["id"], field, name, stated)

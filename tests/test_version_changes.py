@@ -258,3 +258,21 @@ def test_replay_runs_at_most_its_cap_of_submissions_and_says_so(client, version,
     page = re.sub(r"\s+", " ", html.unescape(response.content.decode()))
     assert "There are more such submissions than 2: only the 2 with the nearest treatment" in page
     assert "2 upcoming patients" in page
+
+
+def test_a_changed_parameter_lists_the_texts_whose_wording_it_changes(make_document):
+    old = make_document()
+    old["rules"][0]["patient_guidance"] = "We need at least {BLOCK_MONTHS months} after your dose."
+    new = make_document(rules=old["rules"], parameters={"BLOCK_MONTHS": {"value": 3}})
+
+    changes = {(c.kind, c.key): c for c in compare_documents(old, new)}
+
+    assert changes["rule", "isotretinoin_recent"].status == "changed"
+    assert changes["rule", "isotretinoin_recent"].fields == (
+        FieldChange(
+            "patient guidance, as read",
+            "We need at least 6 months after your dose.",
+            "We need at least 3 months after your dose.",
+        ),
+    )
+    assert FieldChange("value", "6", "3") in changes["parameter", "BLOCK_MONTHS"].fields

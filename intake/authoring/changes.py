@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.models import Draft, Invitation, QuestionSetVersion
-from intake.rules import Tier, condition_text
+from intake.rules import Tier, condition_text, worded
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,44 @@ def _compare(
     return changes
 
 
+# The texts people read; each names parameters whose values are written in (rules/wording.py).
+WORDING = {
+    "section": ("title", "intro"),
+    "question": ("text", "help text"),
+    "rule": ("practitioner message", "patient guidance"),
+}
+
+
 def compare_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
-    """Sections, questions, rules and parameters added, removed or changed from old to new."""
+    """Sections, questions, rules and parameters added, removed or changed from old to new.
+
+    A text whose wording as people read it changes with a parameter's value, though its own
+    words do not, is listed too, as "…, as read".
+    """
+    changes = _changes(old, new)
+    found = {(c.kind, c.key): c for c in changes}
+    for reworded in _changes(worded(old), worded(new)):
+        before = found.get((reworded.kind, reworded.key))
+        if before is None and reworded.status != "changed":
+            continue
+        listed = {field.field for field in before.fields} if before else set()
+        extra = tuple(
+            FieldChange(f"{field.field}, as read", field.before, field.after)
+            for field in reworded.fields
+            if field.field in WORDING.get(reworded.kind, ()) and field.field not in listed
+        )
+        if not extra:
+            continue
+        if before is None:
+            changes.append(Change(reworded.kind, reworded.key, "changed", extra))
+        else:
+            changes[changes.index(before)] = Change(
+                before.kind, before.key, before.status, before.fields + extra
+            )
+    return changes
+
+
+def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     return [
         *_compare(
             "section",

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from intake.records.exports import spreadsheet_safe
-from intake.rules import IMPLICIT_CHOICES, condition_text
+from intake.rules import IMPLICIT_CHOICES, condition_text, worded
 
 COLUMNS = [
     "key",
@@ -29,6 +29,7 @@ def data_dictionary_csv(document: Mapping[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
+    document = worded(document)  # the texts as people read them
     for section in document.get("sections") or ():
         for position, question in enumerate(section.get("questions") or (), start=1):
             kind = question.get("type", "")

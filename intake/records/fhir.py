@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from intake.models import QuestionSetVersion, Submission
-from intake.rules import IMPLICIT_CHOICES
+from intake.rules import IMPLICIT_CHOICES, worded
 
 _ITEM_TYPES = {
     "yes_no": "choice",
@@ -122,7 +122,7 @@ def _item(question: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[st
 
 def questionnaire(version: QuestionSetVersion) -> dict[str, Any]:
     """The version as a FHIR R4 Questionnaire resource (JSON)."""
-    document = version.to_document()
+    document = worded(version.to_document())  # texts as people read them
     parameters = document.get("parameters") or {}
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
@@ -169,7 +169,7 @@ def _answers(question: Mapping[str, Any], value: Any) -> list[dict[str, Any]]:
 def questionnaire_response(submission: Submission) -> dict[str, Any]:
     """A submission as a FHIR R4 QuestionnaireResponse to its own version's Questionnaire."""
     version = submission.version
-    document = version.to_document()
+    document = worded(version.to_document())  # texts as people read them
     groups = []
     for section in document["sections"]:
         items = []

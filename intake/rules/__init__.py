@@ -27,6 +27,7 @@ from intake.rules.expressions import condition_text
 from intake.rules.problems import DefinitionError, Problem
 from intake.rules.results import Evidence, RaisedFlag
 from intake.rules.validation import load_definition, validate
+from intake.rules.wording import parameter_values, render, worded
 
 __all__ = [
     "CHOICE_TYPES",
@@ -58,6 +59,9 @@ __all__ = [
     "is_unanswered",
     "is_whole_number",
     "load_definition",
+    "parameter_values",
+    "render",
     "validate",
     "visible_questions",
+    "worded",
 ]

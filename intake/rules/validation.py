@@ -31,6 +31,7 @@ from intake.rules.definition import (
 )
 from intake.rules.problems import DefinitionError, Problem
 from intake.rules.problems import show_value as _show
+from intake.rules.wording import UNIT_COUNTS, Placeholder, placeholders, render
 
 # What a problem concerns: its kind ("rule") and that part's key ("isotretinoin_now").
 type _At = tuple[str, str]
@@ -126,6 +127,8 @@ class _Reader:
     def __init__(self, data: Any) -> None:
         self.problems: list[Problem] = []
         self.parameters: dict[str, int] = {}
+        # Each parameter a text names, where, and which text, for the check of units.
+        self.worded: list[tuple[Placeholder, _At, str]] = []
         self.known: dict[str, _Known] = {}
         self.definition: Definition | None = self._document(data)
 
@@ -164,6 +167,7 @@ class _Reader:
         advice = self._advice(data.get("advice"))
         sections = self._sections(data.get("sections"))
         rules = self._rules(data.get("rules"), sources)
+        self._wording_units(data)
         if self.problems:
             return None
         return Definition(
@@ -282,14 +286,15 @@ class _Reader:
                 self.add("invalid_field", where, f"Advice {number} must be an object.")
                 continue
             self._unknown_fields(item, {"title", "items"}, where, f"Advice {number}")
-            title = self._text(item, "title", where, f"Advice {number}", required=True)
+            title = self._wording(item, "title", where, f"Advice {number}", required=True)
             items = item.get("items", [])
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
                 self.add(
                     "invalid_field", where, f'Advice {number} must have "items" as a text list.'
                 )
                 continue
-            advice.append(Advice(title, tuple(items)))
+            worded = (self._worded(i, where, f"Advice {number}", "items") for i in items)
+            advice.append(Advice(title, tuple(worded)))
         return tuple(advice)
 
     def _sections(self, data: Any) -> tuple[SectionSpec, ...]:
@@ -317,8 +322,8 @@ class _Reader:
                 seen_sections.add(key)
             label = f'Section "{key}"' if key else f"Section {number}"
             self._unknown_fields(section, _SECTION_FIELDS, where, label)
-            title = self._text(section, "title", where, label, required=True)
-            intro = self._text(section, "intro", where, label)
+            title = self._wording(section, "title", where, label, required=True)
+            intro = self._wording(section, "intro", where, label)
             questions = section.get("questions")
             indexes: list[int] = []
             if not isinstance(questions, list):
@@ -381,8 +386,8 @@ class _Reader:
         label = f'Question "{key}"'
         before = len(self.problems)
         self._unknown_fields(item, _QUESTION_FIELDS, where, label)
-        text = self._text(item, "text", where, label, required=True)
-        help_text = self._text(item, "help_text", where, label)
+        text = self._wording(item, "text", where, label, required=True)
+        help_text = self._wording(item, "help_text", where, label)
         kind = item.get("type")
         if kind is None:
             self.add("missing_field", where, f'{label} has no "type".')
@@ -408,7 +413,7 @@ class _Reader:
                 options["date_range"] = date_range
             options["allow_month_year"] = self._flag(item, "allow_month_year", where, label)
             options["allow_not_sure"] = self._flag(item, "allow_not_sure", where, label)
-            options["not_sure_label"] = self._text(item, "not_sure_label", where, label)
+            options["not_sure_label"] = self._wording(item, "not_sure_label", where, label)
         elif kind_name == "number":
             bounds = {}
             for name in ("min", "max"):
@@ -487,7 +492,7 @@ class _Reader:
             choice_label = f"Choice {number} of {of}"
             code = self._key(choice, where, choice_label, field="code")
             self._unknown_fields(choice, {"code", "label"}, where, choice_label)
-            text = self._text(choice, "label", where, choice_label, required=True)
+            text = self._wording(choice, "label", where, choice_label, required=True)
             if not code:
                 continue
             if code in seen:
@@ -543,8 +548,8 @@ class _Reader:
                 self.add("missing_field", where, f'{label} has no condition ("when").')
             else:
                 when = self._condition(when_raw, _Owner(where, label))
-            message = self._text(item, "practitioner_message", where, label, required=True)
-            guidance = self._text(item, "patient_guidance", where, label, empty_ok=True)
+            message = self._wording(item, "practitioner_message", where, label, required=True)
+            guidance = self._wording(item, "patient_guidance", where, label, empty_ok=True)
             cited = item.get("sources", [])
             if cited is None:
                 cited = []
@@ -854,6 +859,77 @@ class _Reader:
         if required and not value.strip() and not empty_ok:
             self.add("missing_field", where, f'{label} has an empty "{field}".')
         return value
+
+    def _wording(
+        self,
+        data: Mapping[str, Any],
+        field: str,
+        where: _At,
+        label: str,
+        *,
+        required: bool = False,
+        empty_ok: bool = False,
+    ) -> str:
+        """A text people read, with the parameters it names written in (wording.py)."""
+        text = self._text(data, field, where, label, required=required, empty_ok=empty_ok)
+        return self._worded(text, where, label, field)
+
+    def _worded(self, text: str, where: _At, label: str, field: str) -> str:
+        named, wrong = placeholders(text)
+        for part in wrong:
+            self.add(
+                "invalid_wording",
+                where,
+                f'{label} has {_show(part)} in its "{field}": braces name a parameter, for '
+                "example {ISOTRETINOIN_BLOCK_MONTHS months}.",
+            )
+        for placeholder in named:
+            value = self.parameters.get(placeholder.name)
+            if value is None:
+                self.add(
+                    "unknown_parameter",
+                    where,
+                    f'{label} names the unknown parameter "{placeholder.name}" in its "{field}".',
+                )
+            elif placeholder.unit == "week" and value % 7:
+                self.add(
+                    "invalid_wording",
+                    where,
+                    f'{label} gives "{placeholder.name}" in weeks in its "{field}", but its '
+                    f"value, {value} days, is not a whole number of weeks: write "
+                    f"{{{placeholder.name} days}}.",
+                )
+            self.worded.append((placeholder, where, f'{label}\'s "{field}"'))
+        return render(text, self.parameters)
+
+    def _wording_units(self, data: Mapping[str, Any]) -> None:
+        """Each parameter a text gives with a unit is counted in that unit by its conditions."""
+        counted: dict[str, set[str]] = {}
+
+        # Iteratively: a condition may be nested deeper than Python's stack.
+        nodes: list[Any] = [
+            [rule.get("when") for rule in data.get("rules") or () if isinstance(rule, Mapping)],
+            data.get("sections"),
+        ]
+        while nodes:
+            node = nodes.pop()
+            if isinstance(node, Mapping):
+                for key, value in node.items():
+                    unit = {"days": "days", "months": "months", "age_under": "years"}.get(key)
+                    if unit and isinstance(value, str):
+                        counted.setdefault(value, set()).add(unit)
+                    nodes.append(value)
+            elif isinstance(node, list):
+                nodes.extend(node)
+        for placeholder, where, label in self.worded:
+            units = counted.get(placeholder.name, set())
+            if placeholder.unit and units and UNIT_COUNTS[placeholder.unit] not in units:
+                self.add(
+                    "invalid_wording",
+                    where,
+                    f'{label} gives "{placeholder.name}" in {placeholder.unit}s, but its '
+                    f"conditions count it in {', '.join(sorted(units))}.",
+                )
 
     def _flag(
         self, data: Mapping[str, Any], field: str, where: _At, label: str, *, default: bool = False
