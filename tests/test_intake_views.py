@@ -125,6 +125,23 @@ def test_an_invitation_cannot_start_a_second_submission(client, version):
 # Steps
 
 
+def test_every_step_and_the_check_page_show_parameters_as_their_values(client, version):
+    start(client)
+    steps = published.questionnaire(version).steps
+    pages = []
+    assert client.post(step_url(1), DETAILS | {"treatment_date": ""}).status_code == 302
+    for step in steps[1:-1]:
+        pages.append(client.get(step_url(step.number)).content.decode())
+        answers = section_post(version, step.section_key)
+        assert client.post(step_url(step.number), answers).status_code == 302
+    pages.append(client.get(step_url(steps[-1].number)).content.decode())
+
+    shown = "".join(pages)
+    assert re.findall(r"\{[A-Z][A-Z0-9_]*[^}]*\}", shown) == []
+    assert "In the last 12 months, have you taken isotretinoin" in shown
+    assert "in the last 6 months?" in shown  # chemotherapy or radiotherapy
+
+
 def test_each_step_shows_its_number_and_a_progress_bar(client, version):
     start(client)
     steps = published.questionnaire(version).steps
