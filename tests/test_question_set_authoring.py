@@ -207,6 +207,18 @@ def test_a_clinic_admin_authors_tests_and_publishes_a_question_set_in_the_admin(
             'Rule "isotretinoin_recent" cites unknown source "LEAFLET".',
             (3, 0),
         ),
+        (
+            {"rules-0-patient_guidance": "Wait {BLOK_MONTHS months}."},
+            'Rule "isotretinoin_recent" names the unknown parameter "BLOK_MONTHS" in its '
+            '"patient_guidance".',
+            (3, 0),
+        ),
+        (
+            {"questions-1-text": "Your last dose in the last {BLOCK_MONTHS days}?"},
+            'Question "last_dose"\'s "text" gives "BLOCK_MONTHS" in days, but its conditions '
+            "count it in months.",
+            (2, 1),
+        ),
     ],
 )
 def test_a_mistake_in_a_condition_is_refused_on_save_naming_the_rule_or_question(
