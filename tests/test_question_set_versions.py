@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from intake import rules
 from intake.models import (
@@ -302,9 +303,9 @@ def test_a_draft_that_weakens_a_skinpen_rule_is_refused_by_its_cases(version):
 def test_a_new_draft_states_the_tiers_its_version_raises_for_cases_written_with_codes_only(
     make_document,
 ):
-    version = import_document(make_document())
+    version = published(make_document())
     recent = {"isotretinoin": "yes", "last_dose": "2026-01-10"}
-    version.test_cases = [
+    code_only = [
         {
             "name": "Recent",
             "submitted_on": "2026-03-02",
@@ -319,7 +320,14 @@ def test_a_new_draft_states_the_tiers_its_version_raises_for_cases_written_with_
         },
         {"name": "None", "submitted_on": "2026-03-02", "answers": {}, "expect": []},
     ]
-    version.save()
+    # As a version published before cases stated tiers keeps them.
+    with connection.cursor() as cursor:
+        table = QuestionSetVersion._meta.db_table
+        cursor.execute(
+            f"UPDATE {table} SET test_cases = %s WHERE id = %s",  # noqa: S608
+            [json.dumps(code_only), version.pk],
+        )
+    version.refresh_from_db()
 
     draft = version.new_draft()
 
@@ -329,3 +337,7 @@ def test_a_new_draft_states_the_tiers_its_version_raises_for_cases_written_with_
         [],
     ]
     assert [result.passed for result in draft.run_cases()] == [True, False, True]
+    # A draft's own tiers are not yet approved by anyone: a copy of it is given none.
+    draft.test_cases = code_only
+    draft.save(update_fields=["test_cases"])
+    assert draft.new_draft().test_cases == code_only

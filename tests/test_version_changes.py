@@ -230,6 +230,7 @@ def test_the_publish_page_marks_a_weakening_and_who_it_would_reach(client, versi
     page = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
     page = re.sub(r"\s+", " ", page)
     assert "What this draft would raise" in page
+    assert "This version has no label and no release notes yet. Add them on its page" in page
     assert (
         "1 upcoming patient oral_isotretinoin not possible → manageable Clinical weakening" in page
     )
@@ -248,7 +249,7 @@ def test_replay_runs_at_most_its_cap_of_submissions_and_says_so(client, version,
 
     monkeypatch.setattr(module, "SUBMISSION_CAP", 2)
     today = timezone.localdate()
-    for days in (1, 2, 3):
+    for days in (-5, -1, 3, 9):  # two treated recently, two to come
         _isotretinoin_patient(version, today + datetime.timedelta(days=days))
     draft = _weakened(version)
     logged_in(client, staff("clinic.admin", "Clinic admin"))
@@ -256,8 +257,9 @@ def test_replay_runs_at_most_its_cap_of_submissions_and_says_so(client, version,
     response = client.get(reverse("admin:intake_questionsetversion_publish", args=[draft.pk]))
 
     page = re.sub(r"\s+", " ", html.unescape(response.content.decode()))
-    assert "There are more such submissions than 2: only the 2 with the nearest treatment" in page
-    assert "2 upcoming patients" in page
+    assert "There are more such submissions than 2: only the first 2 were run: upcoming" in page
+    assert "2 upcoming patients" in page  # the patients still to be treated come first
+    assert "recent submission" not in page
 
 
 def test_a_changed_parameter_lists_the_texts_whose_wording_it_changes(make_document):

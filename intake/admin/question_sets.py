@@ -396,7 +396,16 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
         if not self.has_add_permission(request):
             raise PermissionDenied
         version = self._version(request, pk)
-        draft = version.new_draft()
+        try:
+            draft = version.new_draft()
+        except PublishError as error:
+            # A version published before today's checks (a name in braces that is no parameter).
+            messages.error(
+                request,
+                f"{version} cannot be copied as it is: "
+                + " ".join(problem.message for problem in error.problems),
+            )
+            return HttpResponseRedirect(self._change_url(version))
         messages.success(
             request,
             f"{draft} is a new draft copied from version {version.number}. "

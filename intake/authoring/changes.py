@@ -137,7 +137,7 @@ def _compare(
 # The texts people read; each names parameters whose values are written in (rules/wording.py).
 WORDING = {
     "section": ("title", "intro"),
-    "question": ("text", "help text"),
+    "question": ("text", "help text", "choices"),
     "rule": ("practitioner message", "patient guidance"),
 }
 

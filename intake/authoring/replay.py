@@ -3,8 +3,9 @@
 The draft's rules are run, without storing anything, over:
 - its test cases, against what the version published now raises for them;
 - the question set's submissions whose treatment date is today or later (upcoming patients) and
-  those submitted in the last RECENT_DAYS days, at most SUBMISSION_CAP of them (the nearest
-  treatment dates first; the page says when there were more).
+  those submitted in the last RECENT_DAYS days, at most SUBMISSION_CAP of them (upcoming
+  patients first, the nearest treatment first, then the most recently sent; the page says when
+  there were more).
 Both are compared with what the version published now raises for the same answers and dates, so
 that only what the draft itself changes is listed (a submission keeps its own version's flags
 whatever is published; this says what the draft would raise for patients who answer alike).
@@ -21,7 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q
 from django.utils import timezone
 
 from intake.models import QuestionSetVersion, Submission
@@ -159,18 +159,19 @@ def replay(
         args = (case.answers, case.submitted_on, case.treatment_date)
         note(TEST_CASES, case.name, _shifts(_raised(current, *args), _raised(draft, *args)))
 
-    since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
-    matching = Submission.objects.filter(version__question_set_id=version.question_set_id).filter(
-        Q(treatment_date__gte=today) | Q(submitted_at__gte=since)
-    )
-    nearest_first = matching.order_by(
-        F("treatment_date").asc(nulls_last=True), "-submitted_at", "id"
-    )
-    rows = list(
-        nearest_first.values_list("reference", "answers", "submitted_at", "treatment_date")[
-            : SUBMISSION_CAP + 1
-        ]
-    )
+    # Upcoming patients first, the nearest treatment first; then the most recently sent.
+    fields = ("reference", "answers", "submitted_at", "treatment_date")
+    of_this_set = Submission.objects.filter(version__question_set_id=version.question_set_id)
+    upcoming = of_this_set.filter(treatment_date__gte=today).order_by("treatment_date", "id")
+    rows = list(upcoming.values_list(*fields)[: SUBMISSION_CAP + 1])
+    if len(rows) <= SUBMISSION_CAP:
+        since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
+        recent = (
+            of_this_set.filter(submitted_at__gte=since)
+            .exclude(treatment_date__gte=today)
+            .order_by("-submitted_at", "id")
+        )
+        rows += recent.values_list(*fields)[: SUBMISSION_CAP + 1 - len(rows)]
     capped = len(rows) > SUBMISSION_CAP
     rows = rows[:SUBMISSION_CAP]
     for reference, answers, submitted_at, treatment_date in rows:

@@ -8,6 +8,7 @@ Submissions point at the exact published version they answered and render from i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -242,15 +243,16 @@ class QuestionSetVersion(models.Model):
     def new_draft(self) -> QuestionSetVersion:
         """Copy this version and its test cases into a new draft, for the next round of edits.
 
-        Cases written before they stated tiers get the tiers this version raises for them. The
-        label and release notes are left for the new version's own.
+        Cases written before they stated tiers get the tiers this version, if published, raises
+        for them. The label and release notes are left for the new version's own.
         """
         document = self.to_document()
         draft = import_document(document | {"version": {"label": "", "notes": ""}})
-        try:
-            draft.test_cases = state_tiers(self.test_cases, load_definition(document))
-        except (CaseFileError, DefinitionError):
-            draft.test_cases = self.test_cases  # shown as they are, with what is wrong
+        draft.test_cases = self.test_cases
+        if not self.is_draft:  # only a published version's tiers are known to be approved
+            # Cases that cannot be read are copied as they are, to be shown with what is wrong.
+            with contextlib.suppress(CaseFileError, DefinitionError):
+                draft.test_cases = state_tiers(self.test_cases, load_definition(document))
         draft.save(update_fields=["test_cases"])
         return draft
 

@@ -92,12 +92,16 @@ _MAX_DEPTH = 32
 
 def validate(data: Mapping[str, Any]) -> list[Problem]:
     """Run every publishing check on a document and return all the problems found."""
-    return _Reader(data).problems
+    return _Reader(data, check_wording=True).problems
 
 
 def load_definition(data: Mapping[str, Any]) -> Definition:
-    """Parse and compile a document; raises DefinitionError listing every problem found."""
-    reader = _Reader(data)
+    """Parse and compile a document; raises DefinitionError listing every problem found.
+
+    The names in braces in its texts are not checked: a version published before they were
+    is read as it was published (publishing itself runs `validate`, which checks them).
+    """
+    reader = _Reader(data, check_wording=False)
     if reader.problems or reader.definition is None:
         raise DefinitionError(reader.problems)
     return reader.definition
@@ -124,7 +128,8 @@ class _Owner:
 
 
 class _Reader:
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, *, check_wording: bool) -> None:
+        self.check_wording = check_wording
         self.problems: list[Problem] = []
         self.parameters: dict[str, int] = {}
         # Each parameter a text names, where, and which text, for the check of units.
@@ -875,7 +880,10 @@ class _Reader:
         return self._worded(text, where, label, field)
 
     def _worded(self, text: str, where: _At, label: str, field: str) -> str:
+        if not self.check_wording:
+            return render(text, self.parameters)
         named, wrong = placeholders(text)
+        named = list(dict.fromkeys(named))  # each named once, however often the text names it
         for part in wrong:
             self.add(
                 "invalid_wording",
@@ -907,10 +915,7 @@ class _Reader:
         counted: dict[str, set[str]] = {}
 
         # Iteratively: a condition may be nested deeper than Python's stack.
-        nodes: list[Any] = [
-            [rule.get("when") for rule in data.get("rules") or () if isinstance(rule, Mapping)],
-            data.get("sections"),
-        ]
+        nodes: list[Any] = [data.get("rules"), data.get("sections")]
         while nodes:
             node = nodes.pop()
             if isinstance(node, Mapping):
@@ -922,13 +927,20 @@ class _Reader:
             elif isinstance(node, list):
                 nodes.extend(node)
         for placeholder, where, label in self.worded:
-            units = counted.get(placeholder.name, set())
+            # A parameter no condition uses counts what its name says it does.
+            units = counted.get(placeholder.name) or {
+                unit
+                for suffix, unit in (("_DAYS", "days"), ("_MONTHS", "months"), ("_YEARS", "years"))
+                if placeholder.name.endswith(suffix)
+            }
             if placeholder.unit and units and UNIT_COUNTS[placeholder.unit] not in units:
                 self.add(
                     "invalid_wording",
                     where,
-                    f'{label} gives "{placeholder.name}" in {placeholder.unit}s, but its '
-                    f"conditions count it in {', '.join(sorted(units))}.",
+                    f'{label} gives "{placeholder.name}" in {placeholder.unit}s, but it counts '
+                    f"{', '.join(sorted(units))}"
+                    + ("" if placeholder.name in counted else " (as its name says)")
+                    + ".",
                 )
 
     def _flag(

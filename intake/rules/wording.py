@@ -7,8 +7,11 @@ parameter in braces instead of stating its value:
   the unit is day, week, month or year, singular or plural as the text likes;
 - `weeks` counts a parameter held in days in weeks: `{TOXIN_BEFORE_DAYS weeks}` is "4 weeks"
   for 28, and publishing refuses a value that is not a whole number of weeks.
-Publishing checks that each names a parameter of the set, in the unit its conditions count it in
-(`validation.py`); the definition holds the texts with the values written in.
+Publishing checks that each names a parameter of the set, in the unit its conditions (or, for a
+parameter no condition uses, its name: `…_DAYS`, `…_MONTHS`) count it in (`validation.py`); the
+definition holds the texts with the values written in. Braces that do not open on an upper-case
+name ("{see leaflet}") are ordinary text, and a published version is read as it was published:
+an unknown name in braces is left as written rather than refused.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# A brace pair and what is inside it; anything else with a brace is a mistake.
+# A brace pair and what is inside it. Only braces that open on an upper-case name are taken to
+# name a parameter; any other brace is just a character of the text.
 _BRACED = re.compile(r"\{([^{}]*)\}")
+_NAMED = re.compile(r"\s*[A-Z][A-Z0-9_]+(?:\s|$).*", re.S)
 _PLACEHOLDER = re.compile(r"([A-Z][A-Z0-9_]*)(?: +(days?|weeks?|months?|years?))?")
 # What a parameter counts, by the unit a text gives it: weeks are counted in days.
 UNIT_COUNTS = {"day": "days", "week": "days", "month": "months", "year": "years"}
@@ -38,21 +43,21 @@ class Placeholder:
 
 
 def placeholders(text: str) -> tuple[list[Placeholder], list[str]]:
-    """The parameters a text names, and the braced parts (or lone braces) that name none."""
+    """The parameters a text names, and the braced names it gives a unit it cannot have."""
     found, wrong = [], []
     for match in _BRACED.finditer(text):
+        if not _NAMED.fullmatch(match.group(1)):
+            continue
         named = _PLACEHOLDER.fullmatch(match.group(1).strip())
         if named is None:
             wrong.append(match.group(0))
         else:
             found.append(Placeholder(named.group(1), (named.group(2) or "").removesuffix("s")))
-    rest = _BRACED.sub("", text)
-    wrong.extend(brace for brace in "{}" if brace in rest)
     return found, wrong
 
 
 def render(text: str, parameters: Mapping[str, int]) -> str:
-    """The text with each parameter it names written in; `text` must have passed the checks."""
+    """The text with each parameter it names written in; any other braces are left as they are."""
     if "{" not in text:
         return text
 
