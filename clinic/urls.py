@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic.views import healthz
-from intake.staff_access import two_factor
+from intake.staff_access import StaffLoginForm, two_factor
 
 admin.site.site_header = "Consultation intake"
 admin.site.site_title = "Consultation intake"
 admin.site.index_title = "Clinic administration"
+admin.site.login_form = StaffLoginForm
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

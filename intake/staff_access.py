@@ -18,7 +18,8 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import logout
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -38,6 +39,21 @@ SIGNED_IN_AT = "staff_signed_in_at"
 LAST_SEEN_AT = "staff_last_seen_at"
 # The session is written at most this often just to record activity.
 SEEN_RESOLUTION = 60
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in form, refusing a username longer than any account can have.
+
+    Such a username is never checked, so nothing stores it: django-axes would otherwise record
+    the failed attempt under it, in a column it does not fit, and fail the request.
+    """
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        field = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD)
+        if isinstance(username, str) and field.max_length and len(username) > field.max_length:
+            raise self.get_invalid_login_error()
+        return super().clean()
 
 
 class CodeForm(forms.Form):

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -212,6 +213,28 @@ def test_five_failures_lock_the_username_from_that_address_for_15_minutes(caplog
     assert later.status_code == 302
     events = [json.loads(JsonFormatter().format(r)).get("event") for r in caplog.records]
     assert "lockout" in events
+
+
+@pytest.mark.parametrize("length", [151, 256, 10_000])
+def test_a_username_longer_than_any_account_is_refused_without_a_server_error(length):
+    response = attempt_as("p" * length)
+
+    assert response.status_code == 200
+    assert "Please enter the correct username and password" in response.content.decode()
+    assert not AccessAttempt.objects.exists()  # nothing stored under it
+
+
+def test_a_username_as_long_as_an_account_can_have_is_still_counted():
+    response = attempt_as("p" * 150)
+
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().username == "p" * 150
+
+
+def attempt_as(username: str):
+    return Client().post(
+        "/admin/login/", {"username": username, "password": "a-guess"}, REMOTE_ADDR="203.0.113.9"
+    )
 
 
 # Sessions
