@@ -50,8 +50,9 @@ class StaffLoginForm(AdminAuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
-        field = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD)
-        if isinstance(username, str) and field.max_length and len(username) > field.max_length:
+        user_model = get_user_model()
+        limit = getattr(user_model._meta.get_field(user_model.USERNAME_FIELD), "max_length", None)
+        if isinstance(username, str) and limit and len(username) > limit:
             raise self.get_invalid_login_error()
         return super().clean()
 
