@@ -237,6 +237,17 @@ def test_the_skinpen_set_loads_with_its_cases_and_publishes_because_they_pass():
     assert version.test_cases == json.loads((SKINPEN / "skinpen.cases.json").read_text())
 
 
+def load_and_publish(tmp_path, document, cases):
+    """`load_question_set --publish` with these test cases."""
+    return run(
+        "load_question_set",
+        str(write_json(tmp_path, "a.json", document)),
+        "--cases",
+        str(write_json(tmp_path, "cases.json", cases)),
+        "--publish",
+    )
+
+
 def test_cases_that_name_flag_codes_without_tiers_stop_publishing(tmp_path, make_document):
     cases = [
         {
@@ -248,13 +259,7 @@ def test_cases_that_name_flag_codes_without_tiers_stop_publishing(tmp_path, make
     ]
 
     with pytest.raises(CommandError) as raised:
-        run(
-            "load_question_set",
-            str(write_json(tmp_path, "a.json", make_document())),
-            "--cases",
-            str(write_json(tmp_path, "cases.json", cases)),
-            "--publish",
-        )
+        load_and_publish(tmp_path, make_document(), cases)
 
     assert 'Test case "Recent dose, code only" fails: oral_isotretinoin: no tier stated' in str(
         raised.value
@@ -273,13 +278,7 @@ def test_loading_with_a_failing_case_refuses_to_publish_and_stores_nothing(tmp_p
     ]
 
     with pytest.raises(CommandError) as raised:
-        run(
-            "load_question_set",
-            str(write_json(tmp_path, "a.json", make_document())),
-            "--cases",
-            str(write_json(tmp_path, "cases.json", cases)),
-            "--publish",
-        )
+        load_and_publish(tmp_path, make_document(), cases)
 
     assert 'Test case "Wrong" fails: missing flags: x.' in str(raised.value)
     assert not QuestionSetVersion.objects.exists()

@@ -558,6 +558,30 @@ def test_new_draft_from_a_version_copies_it_and_its_test_cases(clinic_admin, mak
     assert "Give it a label and release notes of its own" in page
 
 
+def test_a_version_published_with_a_name_in_braces_that_is_no_parameter_is_not_copied(
+    clinic_admin, make_document
+):
+    # As a version published before names in braces were checked could have been.
+    from django.db import connection
+
+    version = import_document(make_document())
+    version.publish()
+    frozen = version.definition
+    frozen["sections"][0]["questions"][0]["text"] = "Have you taken isotretinoin {ROACCUTANE}?"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {QuestionSetVersion._meta.db_table} SET definition = %s WHERE id = %s",  # noqa: S608
+            [json.dumps(frozen), version.pk],
+        )
+
+    response = clinic_admin.post(url("new_draft", version.pk), follow=True)
+
+    assert response.status_code == 200
+    assert "cannot be copied as it is" in text(response)
+    assert 'names the unknown parameter "ROACCUTANE"' in text(response)
+    assert QuestionSetVersion.objects.count() == 1
+
+
 def test_changing_a_draft_never_alters_a_published_version_or_a_submission(
     clinic_admin, client, make_document
 ):

@@ -361,11 +361,12 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
                 messages.success(request, f"{locked} is published: new patients now get it.")
                 return HttpResponseRedirect(self._change_url(locked))
             status = 400
-        else:
-            problems = version.problems()
+        document = version.to_document()  # read once for the checks, the diff and the replay
+        if request.method != "POST":
+            problems = version.problems(document)
             if not problems:
                 try:
-                    results = version.run_cases()
+                    results = version.run_cases(document)
                 except PublishError as error:
                     problems = error.problems
                 else:
@@ -379,10 +380,8 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
             title=f"Publish {version}",
             problems=problems,
             current=current,
-            replay=_replay(version, current),
-            changes=compare_documents(current.to_document(), version.to_document())
-            if current
-            else [],
+            replay=_replay(document, version, current),
+            changes=compare_documents(current.to_document(), document) if current else [],
             impact=publishing_impact(current, now=timezone.now()) if current else None,
             case_count=len(version.test_cases),
         )
@@ -636,12 +635,15 @@ class QuestionSetAdmin(admin.ModelAdmin[QuestionSet]):
         return format_html("{}", ", ".join(parts) or "–")
 
 
-def _replay(version: QuestionSetVersion, current: QuestionSetVersion | None) -> Replay | None:
-    """What the draft would raise for its cases and recent patients, where it can be run."""
+def _replay(
+    document: dict[str, Any], version: QuestionSetVersion, current: QuestionSetVersion | None
+) -> Replay | None:
+    """What the draft (`document`, made from `version`) would raise for its cases and recent
+    patients, where it can be run."""
     if current is None:
         return None
     try:
-        draft = load_definition(version.to_document())
+        draft = load_definition(document)
     except DefinitionError:
         return None  # the page lists the problems instead
     return replay(draft, version=version, current=published.questionnaire(current).definition)

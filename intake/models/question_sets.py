@@ -200,9 +200,9 @@ class QuestionSetVersion(models.Model):
         """The version as one JSON document, made from these rows and its own fields."""
         return _document_from(self, rows)
 
-    def problems(self) -> list[Problem]:
-        """Every publishing check that the version currently fails."""
-        return validate(self.to_document())
+    def problems(self, document: dict[str, Any] | None = None) -> list[Problem]:
+        """Every publishing check that the version (or `document`, made from it) fails."""
+        return validate(document or self.to_document())
 
     def run_cases(self, document: dict[str, Any] | None = None) -> list[CaseResult]:
         """Evaluate every test case; raises PublishError if the version or its cases are invalid."""
