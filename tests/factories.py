@@ -196,6 +196,26 @@ def staff(name: str, *groups: str, superuser: bool = False) -> User:
     return User.objects.get(pk=user.pk)
 
 
+def role_account(name: str, group: str) -> User:
+    """A staff account in one role, made once per test under that name."""
+    user, created = User.objects.get_or_create(username=name, defaults={"is_staff": True})
+    if created:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def publish_approved(version: QuestionSetVersion, *, by: User | None = None) -> None:
+    """Publish a draft as the two-person rule has it: a clinic admin submits it, a medical lead
+    who did not edit it approves it, then it is published (by `by`, else the clinic admin)."""
+    author = role_account("question-set-author", "Clinic admin")
+    lead = role_account("question-set-approver", "Medical lead")
+    version.submit_for_approval(by=author)
+    version.approve(
+        by=lead, note="Read the changes and the test cases.", seen_hash=version.approval_hash()
+    )
+    version.publish(by=by or author)
+
+
 def logged_in(client, user):
     """Sign a staff member in, past the second factor (an authenticator already confirmed)."""
     from django_otp import DEVICE_ID_SESSION_KEY

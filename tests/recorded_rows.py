@@ -9,12 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import Model
+from factories import publish_approved
 
 SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
 
 
 def published_skinpen() -> Any:
     """Import and publish SkinPen, or write again the rows that doing so wrote earlier.
+
+    The first SkinPen of a test's database is installed (published, awaiting a medical lead's
+    approval), as `load_question_set --publish` does on a fresh installation; a second is
+    approved and published as the two-person rule has it.
 
     Importing saves one question at a time (each save checking that its version is a draft):
     nearly 300 queries, most of the set-up time of hundreds of tests. So the first import of a
@@ -27,14 +32,14 @@ def published_skinpen() -> Any:
     document = json.loads(SKINPEN.read_text(encoding="utf-8"))
     if QuestionSet.objects.filter(slug=document["question_set"]["slug"]).exists():
         version = import_document(document)
-        version.publish()
+        publish_approved(version)
         return version
     if _SKINPEN_ROWS.recorded:
         keys = _SKINPEN_ROWS.write()
         return QuestionSetVersion.objects.get(pk=keys[QuestionSetVersion][_SKINPEN_ROWS.key])
     with _SKINPEN_ROWS.recording():
         version = import_document(document)
-        version.publish()
+        version.install()  # the first version, as a fresh installation has it
         _SKINPEN_ROWS.key = version.pk
     return version
 

@@ -6,7 +6,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from intake import published
-from intake.models import QuestionSet, QuestionSetVersion, User, VersionStatus
+from intake.models import (
+    ApprovalState,
+    PublishError,
+    QuestionSet,
+    QuestionSetVersion,
+    User,
+    VersionStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,26 +32,41 @@ def write_json(tmp_path: Path, name: str, data: object) -> Path:
     return path
 
 
-def test_loading_a_question_set_publishes_it_once(tmp_path, make_document):
+def test_loading_a_new_question_set_installs_it_awaiting_medical_lead_approval(
+    tmp_path, make_document
+):
     path = write_json(tmp_path, "peel.json", make_document())
 
     first = run("load_question_set", str(path), "--publish")
     second = run("load_question_set", str(path), "--publish")
 
-    assert "published" in first
+    assert "Chemical peel v1 (1) installed, awaiting medical-lead approval." in first
     assert "already up to date" in second
     version = QuestionSetVersion.objects.get()
-    assert version.status == VersionStatus.PUBLISHED
+    assert version.status == VersionStatus.PUBLISHED  # patients can start it at once
+    assert version.approval_state == ApprovalState.INSTALLED
+    assert version.approved_by is None
 
 
-def test_loading_a_changed_file_publishes_a_new_version(tmp_path, make_document):
+def test_loading_a_changed_file_leaves_a_draft_awaiting_approval_not_published(
+    tmp_path, make_document
+):
     run("load_question_set", str(write_json(tmp_path, "a.json", make_document())), "--publish")
-    changed = make_document(version={"label": "2", "notes": "Reworded."})
-    run("load_question_set", str(write_json(tmp_path, "b.json", changed)), "--publish")
+    changed = write_json(tmp_path, "b.json", make_document(version={"label": "2", "notes": "New."}))
+
+    first = run("load_question_set", str(changed), "--publish")
+    again = run("load_question_set", str(changed), "--publish")
 
     question_set = QuestionSet.objects.get(slug="peel")
-    assert question_set.latest_published().number == 2
+    assert question_set.latest_published().number == 1
+    draft = question_set.versions.get(number=2)
+    assert draft.status == VersionStatus.DRAFT
+    assert draft.approval_state == ApprovalState.AWAITING
+    assert "submitted for approval" in first
+    assert "Chemical peel v2 (2) is already awaiting approval; nothing to do." in again
     assert question_set.versions.count() == 2
+    with pytest.raises(PublishError, match="medical lead must approve"):
+        draft.publish()
 
 
 def test_loading_without_publish_leaves_a_draft(tmp_path, make_document):
@@ -211,8 +233,13 @@ def test_the_demo_login_is_created_once_with_a_generated_password():
     user = User.objects.get(username="demo")
     assert user.is_staff and user.check_password(password)
     assert len(password) >= 16
+    lead_password = first.split("password:")[2].split()[0]
+    lead = User.objects.get(username="demo-lead")
+    assert lead.check_password(lead_password) and lead_password != password
+    assert list(lead.groups.values_list("name", flat=True)) == ["Medical lead"]
+    assert not lead.is_superuser
     assert "already exists" in second
-    assert User.objects.count() == 1
+    assert User.objects.count() == 2
 
 
 def test_each_demo_login_gets_a_different_password():

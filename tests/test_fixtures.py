@@ -29,7 +29,7 @@ def rows_written_by(block: Callable[[], Any]) -> RowRecorder:
 
 def import_and_publish() -> None:
     version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
-    version.publish()
+    version.install()
 
 
 def comparable(recorder: RowRecorder) -> dict[str, list[dict[str, Any]]]:

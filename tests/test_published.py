@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import override_settings
+from factories import publish_approved
 
 from intake import published
 from intake.models import QuestionSetVersion, import_document
@@ -28,7 +29,7 @@ def test_the_cache_holds_at_most_its_setting_and_lets_the_oldest_go(version):
     other = version.new_draft()
     other.label = "another"
     other.save()
-    other.publish()
+    publish_approved(other)
     with override_settings(PUBLISHED_CACHE_SIZE=1):
         first = published.questionnaire(version)
         published.questionnaire(other)

@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.test import Client
 from django.urls import reverse
 from factories import (
     add_inline_row,
     change_form_data,
     logged_in,
+    publish_approved,
     row_index,
     staff,
     submission_for,
@@ -158,11 +160,23 @@ def test_a_clinic_admin_authors_tests_and_publishes_a_question_set_in_the_admin(
     preview = clinic_admin.get(url("publish", draft.pk))
     assert b"Every check passes and all 2 test cases pass" in preview.content
     assert b"this will be the first" in preview.content
+    # Alone, the clinic admin cannot publish: a medical lead approves first.
+    refused = clinic_admin.post(url("publish", draft.pk))
+    assert refused.status_code == 400
+    assert "A medical lead must approve this version" in text(refused)
+    assert clinic_admin.post(url("submit", draft.pk)).status_code == 302
+    lead = logged_in(Client(), staff("lead", "Medical lead"))
+    page = lead.get(url("publish", draft.pk))
+    assert "Awaiting medical-lead approval" in text(page)
+    seen = page.context["approval_form"]["seen_hash"].value()
+    approved = lead.post(url("approve", draft.pk), {"note": "Cases read.", "seen_hash": seen})
+    assert approved.status_code == 302
     response = clinic_admin.post(url("publish", draft.pk))
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == VersionStatus.PUBLISHED
     assert draft.published_by.username == "clinic.admin"
+    assert (draft.approved_by.username, draft.approval_note) == ("lead", "Cases read.")
     assert question_set.latest_published() == draft
 
 
@@ -518,7 +532,7 @@ def test_the_model_refuses_to_publish_a_version_whose_cases_fail(make_document):
 
 def test_a_published_version_cannot_be_edited_in_the_admin(clinic_admin, make_document):
     version = import_document(make_document())
-    version.publish()
+    publish_approved(version)
     question = version.questions.first()
 
     page = clinic_admin.get(url("change", version.pk))
@@ -543,7 +557,7 @@ def test_new_draft_from_a_version_copies_it_and_its_test_cases(clinic_admin, mak
         {"name": "No isotretinoin", "submitted_on": "2026-03-02", "answers": {}, "expect": []}
     ]
     version.save()
-    version.publish()
+    publish_approved(version)
 
     assert clinic_admin.get(url("new_draft", version.pk)).status_code == 405
     response = clinic_admin.post(url("new_draft", version.pk))
@@ -565,7 +579,7 @@ def test_a_version_published_with_a_name_in_braces_that_is_no_parameter_is_not_c
     from django.db import connection
 
     version = import_document(make_document())
-    version.publish()
+    publish_approved(version)
     frozen = version.definition
     frozen["sections"][0]["questions"][0]["text"] = "Have you taken isotretinoin {ROACCUTANE}?"
     with connection.cursor() as cursor:
@@ -586,7 +600,7 @@ def test_changing_a_draft_never_alters_a_published_version_or_a_submission(
     clinic_admin, client, make_document
 ):
     published = import_document(make_document())
-    published.publish()
+    publish_approved(published)
     frozen = (published.definition, published.content_hash)
     submission = submission_for(published, {"isotretinoin": "yes", "last_dose": "not_sure"})
     draft = published.new_draft()
@@ -597,7 +611,7 @@ def test_changing_a_draft_never_alters_a_published_version_or_a_submission(
         data["parameters-0-value"] = "12"
 
     assert save_draft(clinic_admin, draft, reword).status_code == 302
-    assert clinic_admin.post(url("publish", draft.pk)).status_code == 302
+    publish_approved(QuestionSetVersion.objects.get(pk=draft.pk))
 
     published.refresh_from_db()
     submission.refresh_from_db()
@@ -614,7 +628,7 @@ def test_changing_a_draft_never_alters_a_published_version_or_a_submission(
 
 def test_the_version_list_shows_status_publisher_and_submission_counts(clinic_admin, make_document):
     version = import_document(make_document())
-    version.publish(by=staff("publisher"))
+    publish_approved(version, by=staff("publisher"))
     submission_for(version, {"isotretinoin": "no"})
     submission_for(version, {"isotretinoin": "no"})
     version.new_draft()
@@ -624,11 +638,11 @@ def test_the_version_list_shows_status_publisher_and_submission_counts(clinic_ad
     by_name = {row[1].strip(): row for row in rows}
 
     published_row = by_name["Chemical peel v1 (1)"]
-    assert published_row[2:4] == ["Published", "publisher"]
-    assert published_row[5] == "2"
-    assert published_row[6] == version.content_hash[:12]
-    assert by_name["Chemical peel v2"][2] == "Draft"
-    assert by_name["Chemical peel v2"][5] == "0"
+    assert published_row[2:5] == ["Published", "Approved by a medical lead", "publisher"]
+    assert published_row[6] == "2"
+    assert published_row[7] == version.content_hash[:12]
+    assert by_name["Chemical peel v2"][2:4] == ["Draft", "Being edited"]
+    assert by_name["Chemical peel v2"][6] == "0"
 
 
 def test_a_practitioner_can_read_question_sets_but_not_change_them(client, make_document):
@@ -638,8 +652,11 @@ def test_a_practitioner_can_read_question_sets_but_not_change_them(client, make_
     assert client.get(url("change", version.pk)).status_code == 200
     assert client.get(url("cases", version.pk)).status_code == 200
     assert save_draft(client, version).status_code == 403
-    assert client.get(url("publish", version.pk)).status_code == 403
     assert client.post(url("publish", version.pk)).status_code == 403
+    assert client.post(url("submit", version.pk)).status_code == 403
+    page = client.get(url("publish", version.pk))  # they may read what it would change
+    assert page.status_code == 200
+    assert "Submit for approval" not in text(page)
     assert client.post(url("new_draft", version.pk)).status_code == 403
     assert client.get(url("import")).status_code == 403
     assert client.post(url("add"), {"question_set": version.question_set_id}).status_code == 403
@@ -669,7 +686,7 @@ def test_a_published_version_shows_its_conditions_and_settings_as_written(
     clinic_admin, make_document
 ):
     version = import_document(make_document())
-    version.publish()
+    publish_approved(version)
     question = version.questions.get(key="last_dose")
 
     page = text(clinic_admin.get(url("change", version.pk)))
@@ -686,7 +703,7 @@ def test_a_published_version_shows_its_conditions_and_settings_as_written(
 
 def test_retiring_a_version_stops_new_starts_on_it(clinic_admin, client, make_document):
     version = import_document(make_document())
-    version.publish()
+    publish_approved(version)
     assert b"Retire this version" in clinic_admin.get(url("change", version.pk)).content
 
     response = clinic_admin.post(url("retire", version.pk))
@@ -701,7 +718,7 @@ def test_retiring_a_version_stops_new_starts_on_it(clinic_admin, client, make_do
 
 def test_a_practitioner_cannot_retire_a_version(client, make_document):
     version = import_document(make_document())
-    version.publish()
+    publish_approved(version)
     logged_in(client, staff("pat", "Practitioner"))
 
     assert client.post(url("retire", version.pk)).status_code == 403
@@ -724,12 +741,12 @@ def test_the_version_lists_take_the_same_queries_however_many_versions(
         return len(captured)
 
     first = import_document(make_document())
-    first.publish(by=staff("publisher"))
+    publish_approved(first, by=staff("publisher"))
     submission_for(first, {"isotretinoin": "no"})
     one = queries()
     for number in range(4):
         version = import_document(make_document(question_set={"slug": f"s{number}", "title": "T"}))
-        version.publish(by=staff(f"publisher{number}"))
+        publish_approved(version, by=staff(f"publisher{number}"))
         submission_for(version, {"isotretinoin": "no"})
         version.new_draft()
 
@@ -738,7 +755,7 @@ def test_the_version_lists_take_the_same_queries_however_many_versions(
 
 def test_a_draft_can_be_deleted_but_a_published_version_cannot(clinic_admin, make_document):
     published = import_document(make_document())
-    published.publish()
+    publish_approved(published)
     draft = published.new_draft()
 
     deleted = clinic_admin.post(url("delete", draft.pk), {"post": "yes"})

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from factories import logged_in, staff, submission_for
+from factories import logged_in, publish_approved, staff, submission_for
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -44,7 +44,7 @@ def test_an_exported_document_imports_as_a_draft_with_the_same_content_and_cases
     version = import_document(SKINPEN)
     version.test_cases = SKINPEN_CASES
     version.save()
-    version.publish()
+    publish_approved(version)
 
     exported = admin_client.get(url("export", version.pk))
     assert exported["Content-Disposition"] == 'attachment; filename="skinpen-v1.json"'
@@ -63,7 +63,7 @@ def test_an_exported_document_imports_as_a_draft_with_the_same_content_and_cases
     assert draft.is_draft
     assert draft.to_document() == SKINPEN
     assert draft.test_cases == SKINPEN_CASES
-    draft.publish()  # the imported cases all pass
+    publish_approved(draft)  # the imported cases all pass
     assert draft.content_hash == version.content_hash
 
 
@@ -166,7 +166,7 @@ def _items(resource):
 def test_the_fhir_questionnaire_of_a_version_is_valid_r4(admin_client, settings):
     settings.SITE_URL = "https://intake.example.co.uk"
     version = import_document(SKINPEN)
-    version.publish()
+    publish_approved(version)
 
     response = admin_client.get(url("fhir", version.pk))
     resource = json.loads(response.content)
@@ -221,7 +221,7 @@ def test_follow_ups_get_enable_when_where_fhir_can_say_it(make_document):
 
 def test_a_submission_exports_as_a_valid_questionnaire_response_to_its_version(make_document):
     version = import_document(make_document())
-    version.publish()
+    publish_approved(version)
     submission = submission_for(version, {"isotretinoin": "yes", "last_dose": "not_sure"})
     dated = submission_for(version, {"isotretinoin": "not_sure", "last_dose": "2025-11"})
 
@@ -245,7 +245,7 @@ def test_a_submission_exports_as_a_valid_questionnaire_response_to_its_version(m
 
 def test_every_skinpen_case_exports_as_a_valid_questionnaire_response():
     version = import_document(SKINPEN)
-    version.publish()
+    publish_approved(version)
     for case in SKINPEN_CASES:
         submission = submission_for(version, case["answers"])
         resource = fhir.questionnaire_response(submission)
@@ -256,7 +256,7 @@ def test_every_skinpen_case_exports_as_a_valid_questionnaire_response():
 
 def test_a_clinic_admin_downloads_a_submission_as_fhir_and_it_is_audited(admin_client):
     version = import_document(SKINPEN)
-    version.publish()
+    publish_approved(version)
     submission = submission_for(version, {"date_of_birth": "1990-04-03"})
     address = reverse("admin:intake_submission_fhir", args=[submission.pk])
 
@@ -273,7 +273,7 @@ def test_a_clinic_admin_downloads_a_submission_as_fhir_and_it_is_audited(admin_c
 
 def test_a_practitioner_cannot_download_a_submission_as_fhir(client):
     version = import_document(SKINPEN)
-    version.publish()
+    publish_approved(version)
     submission = submission_for(version, {"date_of_birth": "1990-04-03"})
     logged_in(client, staff("pat", "Practitioner"))
     address = reverse("admin:intake_submission_fhir", args=[submission.pk])

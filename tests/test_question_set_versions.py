@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from factories import publish_approved
 
 from intake import rules
 from intake.models import (
@@ -32,7 +33,7 @@ SKINPEN_CASES = (
 
 def published(document: dict[str, Any]) -> QuestionSetVersion:
     version = import_document(document)
-    version.publish()
+    publish_approved(version)
     return version
 
 
@@ -58,7 +59,7 @@ def test_publishing_freezes_the_document_with_its_content_hash(make_document, dj
     author = django_user_model.objects.create_user("author")
     version = import_document(make_document())
 
-    version.publish(by=author)
+    publish_approved(version, by=author)
 
     version.refresh_from_db()
     assert version.status == VersionStatus.PUBLISHED
@@ -158,7 +159,7 @@ def test_a_draft_can_be_edited_and_then_published(make_document):
     parameter.value = 12
     parameter.save()
 
-    draft.publish()
+    publish_approved(draft)
 
     assert draft.definition["parameters"]["BLOCK_MONTHS"]["value"] == 12
 

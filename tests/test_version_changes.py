@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from factories import logged_in, make_submission, staff
+from factories import logged_in, make_submission, publish_approved, staff
 
 from intake import published
 from intake.authoring.changes import FieldChange, compare_documents, publishing_impact
@@ -126,7 +126,7 @@ def _invitation(version, **fields):
 
 def test_impact_counts_questionnaires_in_progress_and_open_invitations(make_document):
     current = import_document(make_document())
-    current.publish()
+    publish_approved(current)
     _draft_on(current)
     _draft_on(current, expired=True)
     started = _invitation(current)
@@ -143,7 +143,7 @@ def test_impact_counts_questionnaires_in_progress_and_open_invitations(make_docu
 
 def test_the_publish_page_shows_the_changes_and_the_impact(client, make_document):
     current = import_document(make_document())
-    current.publish()
+    publish_approved(current)
     _draft_on(current)
     _invitation(current)
     draft = import_document(_revised(make_document))
@@ -160,7 +160,7 @@ def test_the_publish_page_shows_the_changes_and_the_impact(client, make_document
     assert "<td>tier</td> <td>not_possible</td> <td>need_to_know</td>" in page
     assert "Question <code>smoker</code></th><td rowspan=" in page
     assert "<td>value</td> <td>6</td> <td>12</td>" in page
-    assert 'value="Publish Chemical peel v2 (1)"' in page
+    assert 'value="Submit for approval"' in page  # publishing comes after a medical lead's approval
 
 
 SKINPEN_CASES = json.loads(

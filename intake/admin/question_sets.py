@@ -34,6 +34,7 @@ from django.utils.html import format_html
 from intake import published
 from intake.authoring.changes import compare_documents, publishing_impact
 from intake.authoring.forms import (
+    ApprovalForm,
     ChoiceRows,
     DraftRows,
     ImportForm,
@@ -49,6 +50,8 @@ from intake.authoring.forms import (
 from intake.authoring.preview import preview_step
 from intake.authoring.replay import Replay, replay
 from intake.models import (
+    ApprovalRefused,
+    ApprovalState,
     Choice,
     FrozenVersionError,
     Parameter,
@@ -110,6 +113,7 @@ class ChecksWholeDraft:
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        _edited(request, form.instance)
         checks = [getattr(part, "draft_check", None) for part in [form, *formsets]]
         unfinished = [p for check in checks if check is not None for p in check.unfinished]
         if unfinished:
@@ -196,6 +200,7 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
     list_display = [
         "__str__",
         "status",
+        "approval",
         "published_by",
         "published_at",
         "submissions",
@@ -243,6 +248,10 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
     def submissions(self, version: QuestionSetVersion) -> int:
         return getattr(version, "submission_count", 0)
 
+    @admin.display(description="Approval")
+    def approval(self, version: QuestionSetVersion) -> str:
+        return str(version.approval_state.label)
+
     @admin.display(description="Content hash")
     def short_hash(self, version: QuestionSetVersion) -> str:
         return version.content_hash[:12]
@@ -264,6 +273,8 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
         return [
             path("import/", view(self.import_view), name=f"{name}_import"),
             path("<int:pk>/publish/", view(self.publish_view), name=f"{name}_publish"),
+            path("<int:pk>/submit/", view(self.submit_view), name=f"{name}_submit"),
+            path("<int:pk>/approve/", view(self.approve_view), name=f"{name}_approve"),
             path("<int:pk>/cases/", view(self.cases_view), name=f"{name}_cases"),
             path("<int:pk>/new-draft/", view(self.new_draft_view), name=f"{name}_new_draft"),
             path("<int:pk>/retire/", view(self.retire_view), name=f"{name}_retire"),
@@ -345,24 +356,87 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
         )
 
     def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """What publishing would change and who it affects; publishing itself on POST."""
-        version = self._version(request, pk, edit=True)
-        if not version.is_draft:
-            messages.info(request, f"{version} is already {version.get_status_display().lower()}.")
-            return HttpResponseRedirect(self._change_url(version))
+        """What publishing would change and who it affects, and the two-person rule's next step:
+        submit for approval, approve (a medical lead), publish. Publishing itself on POST."""
+        version = self._version(request, pk)
         if request.method == "POST":
+            if not self.has_change_permission(request):
+                raise PermissionDenied
             try:
                 with transaction.atomic():
                     locked = QuestionSetVersion.objects.select_for_update().get(pk=version.pk)
                     locked.publish(by=request.user)  # type: ignore[arg-type]
             except PublishError as error:
-                problems = error.problems
-            else:
-                messages.success(request, f"{locked} is published: new patients now get it.")
-                return HttpResponseRedirect(self._change_url(locked))
-            status = 400
-        document = version.to_document()  # read once for the checks, the diff and the replay
+                return self._publish_page(request, version, problems=error.problems, status=400)
+            except FrozenVersionError:
+                messages.info(request, f"{version} is already published.")
+                return HttpResponseRedirect(self._change_url(version))
+            messages.success(request, f"{locked} is published: new patients now get it.")
+            return HttpResponseRedirect(self._change_url(locked))
+        return self._publish_page(request, version)
+
+    def submit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """A clinic admin asks a medical lead to approve the draft as it is."""
         if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        version = self._version(request, pk, edit=True)
+        try:
+            with transaction.atomic():
+                locked = QuestionSetVersion.objects.select_for_update().get(pk=version.pk)
+                locked.submit_for_approval(by=request.user)  # type: ignore[arg-type]
+        except PublishError as error:
+            return self._publish_page(request, version, problems=error.problems, status=400)
+        except ApprovalRefused as refused:
+            return self._publish_page(request, version, refused=str(refused), status=409)
+        messages.success(
+            request, f"{locked} is submitted: a medical lead who did not edit it can approve it."
+        )
+        return HttpResponseRedirect(self._publish_url(locked))
+
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """A medical lead approves the version they read, with a note."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        version = self._version(request, pk)
+        refusal = version.approval_refusal(request.user)  # type: ignore[arg-type]
+        if refusal:
+            raise PermissionDenied(refusal)
+        form = ApprovalForm(request.POST)
+        if not form.is_valid():
+            return self._publish_page(request, version, approval_form=form, status=400)
+        try:
+            with transaction.atomic():
+                locked = QuestionSetVersion.objects.select_for_update().get(pk=version.pk)
+                locked.approve(
+                    by=request.user,  # type: ignore[arg-type]
+                    note=form.cleaned_data["note"],
+                    seen_hash=form.cleaned_data["seen_hash"],
+                )
+        except ApprovalRefused as refused:
+            return self._publish_page(request, version, refused=str(refused), status=409)
+        if locked.is_draft:
+            messages.success(request, f"{locked} is approved: it can now be published.")
+            return HttpResponseRedirect(self._publish_url(locked))
+        messages.success(request, f"{locked} is approved for use.")
+        return HttpResponseRedirect(self._change_url(locked))
+
+    def _publish_url(self, version: QuestionSetVersion) -> str:
+        return reverse("admin:intake_questionsetversion_publish", args=[version.pk])
+
+    def _publish_page(
+        self,
+        request: HttpRequest,
+        version: QuestionSetVersion,
+        *,
+        problems: list[Problem] | None = None,
+        refused: str = "",
+        approval_form: ApprovalForm | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        version.refresh_from_db()
+        document = version.to_document()  # read once for the checks, the diff and the replay
+        seen_hash = version.check_bound(document) if version.is_draft else version.approval_hash()
+        if problems is None:
             problems = version.problems(document)
             if not problems:
                 try:
@@ -371,14 +445,29 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
                     problems = error.problems
                 else:
                     problems = [case_failure(r) for r in results if not r.passed]
-            status = 200
-        current = version.previous_published()
+        current = version.previous_published() if version.is_draft else None
+        user = request.user
+        state = version.approval_state
+        approvable = state in (ApprovalState.AWAITING, ApprovalState.INSTALLED)
+        refusal = version.approval_refusal(user) if approvable else None  # type: ignore[arg-type]
+        can_change = self.has_change_permission(request)
         response = self._page(
             request,
             "publish.html",
             version,
-            title=f"Publish {version}",
+            title=f"Approve {version}"
+            if state == ApprovalState.INSTALLED
+            else f"Publish {version}",
             problems=problems,
+            refused=refused,
+            state=state,
+            states=ApprovalState,
+            editors=list(version.editors.order_by("username")),
+            can_submit=can_change and state == ApprovalState.EDITING and not problems,
+            can_publish=can_change and state == ApprovalState.APPROVED and not problems,
+            can_approve=approvable and refusal is None and not problems,
+            approval_refusal=refusal,
+            approval_form=approval_form or ApprovalForm(initial={"seen_hash": seen_hash}),
             current=current,
             replay=_replay(document, version, current),
             changes=compare_documents(current.to_document(), document) if current else [],
@@ -397,6 +486,7 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
         version = self._version(request, pk)
         try:
             draft = version.new_draft()
+            draft.record_edit(request.user)  # type: ignore[arg-type]
         except PublishError as error:
             # A version published before today's checks (a name in braces that is no parameter).
             messages.error(
@@ -438,6 +528,7 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
                     draft = import_document(form.cleaned_data["document"])
                     draft.test_cases = form.cleaned_data["cases"]
                     draft.save(update_fields=["test_cases"])
+                    draft.record_edit(request.user)  # type: ignore[arg-type]
             except PublishError as error:
                 problems = error.problems
             else:
@@ -482,6 +573,19 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
             json.dumps(resource, indent=2, ensure_ascii=False) + "\n",
             "application/fhir+json",
             f"{version.question_set.slug}-v{version.number}-questionnaire.json",
+        )
+
+
+def _edited(request: HttpRequest, changed: Any) -> None:
+    """After a save on a draft's pages: record who edited it, and say if that voided a
+    submission for approval or an approval."""
+    version = changed if isinstance(changed, QuestionSetVersion) else changed.version
+    version = QuestionSetVersion.objects.get(pk=version.pk)
+    if version.record_edit(request.user):  # type: ignore[arg-type]
+        messages.warning(
+            request,
+            f"{version} changed, so its submission for approval is void: "
+            "submit it again when it is ready.",
         )
 
 
@@ -580,6 +684,16 @@ class QuestionAdmin(ChecksWholeDraft, admin.ModelAdmin[Question]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or obj.version.is_draft)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        _edited(request, obj.version)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        versions = {question.version for question in queryset.select_related("version")}
+        super().delete_queryset(request, queryset)
+        for version in versions:
+            _edited(request, version)
 
     def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
         if "_continue" in request.POST:

@@ -354,3 +354,27 @@ class RuleRows(DraftRows):
 
 class ChoiceRows(DraftRows):
     part = "choices"
+
+
+class ApprovalForm(forms.Form):
+    """A medical lead's approval of the version they read, with what they checked."""
+
+    note = forms.CharField(
+        label="Your approval note",
+        help_text="What you checked: the changes, the test cases, the patients affected.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        error_messages={
+            "required": "Write a note saying what you checked.",
+            "max_length": "Keep the note to %(limit_value)d characters or fewer.",
+        },
+    )
+    # The approval hash of the version as the page showed it: approving binds to what was read.
+    seen_hash = forms.RegexField(
+        regex=r"\A[0-9a-f]{64}\Z",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This page is out of date: open it again before approving.",
+            "invalid": "This page is out of date: open it again before approving.",
+        },
+    )

@@ -9,6 +9,8 @@ from intake.models.data_requests import (
 )
 from intake.models.question_sets import (
     TIER_CHOICES,
+    ApprovalRefused,
+    ApprovalState,
     Choice,
     FrozenVersionError,
     Parameter,
@@ -43,6 +45,8 @@ from intake.models.submissions import (
 
 __all__ = [
     "TIER_CHOICES",
+    "ApprovalRefused",
+    "ApprovalState",
     "Assessment",
     "AuditAction",
     "AuditEntry",

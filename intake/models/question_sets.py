@@ -4,6 +4,12 @@ A question set has numbered versions. A draft is edited as rows (sections, quest
 rules, parameters); publishing validates it, stores the whole document as one frozen JSON snapshot
 with a content hash, and from then on neither the version nor any of its rows can change.
 Submissions point at the exact published version they answered and render from its snapshot.
+
+Two people publish. A clinic admin submits a draft for approval; a medical lead who neither
+submitted nor edited it approves it with a note; then it can be published. The submission and the
+approval are bound to the draft's approval hash (its document and test cases): any edit voids
+them. The first version of a question set, installed by `load_question_set --publish`, goes live
+at once but is marked "installed, awaiting medical-lead approval" until a medical lead approves it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,15 @@ TIER_CHOICES = [(tier.value, tier.label) for tier in Tier]
 
 class FrozenVersionError(Exception):
     """Raised on any attempt to change a version that has been published."""
+
+
+class ApprovalRefused(Exception):
+    """Raised when a step of the two-person publishing rule is refused; says why, for people."""
+
+
+# The permission that lets someone approve a version; held by the Medical lead role, and only
+# ever through a role or a grant of its own: being a superuser is not enough.
+APPROVE_PERMISSION = "approve_questionsetversion"
 
 
 class PublishError(Exception):
@@ -71,9 +86,34 @@ class VersionStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+class ApprovalState(models.TextChoices):
+    """Where a version stands under the two-person publishing rule."""
+
+    EDITING = "editing", "Being edited"
+    AWAITING = "awaiting", "Awaiting medical-lead approval"
+    APPROVED = "approved", "Approved, ready to publish"
+    INSTALLED = "installed", "Installed, awaiting medical-lead approval"
+    SIGNED_OFF = "signed_off", "Approved by a medical lead"
+    RETIRED = "retired", "Retired"
+
+
 class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
     def published(self) -> QuestionSetVersionQuerySet:
         return self.filter(status=VersionStatus.PUBLISHED)
+
+    def installed_unapproved(self) -> QuestionSetVersionQuerySet:
+        """The versions new patients get that went live at installation and still wait for a
+        medical lead's sign-off."""
+        newer = QuestionSetVersion.objects.published().filter(
+            question_set=models.OuterRef("question_set"), number__gt=models.OuterRef("number")
+        )
+        return (
+            self.published()
+            .filter(approved_by__isnull=True)
+            .exclude(models.Exists(newer))
+            .select_related("question_set")
+            .only("number", "label", "question_set__title")
+        )
 
     def offered(self, slug: str) -> QuestionSetVersion | None:
         """The version new patients of a question set start on, with its set's title, and
@@ -112,6 +152,8 @@ _FROZEN_FIELDS = (
     "content_hash",
     "test_cases",
 )
+# A published version's go-live approval is given once, then frozen with the rest.
+_APPROVAL_FIELDS = ("approved_by_id", "approved_at", "approval_note", "approved_hash")
 
 
 class QuestionSetVersion(models.Model):
@@ -138,6 +180,33 @@ class QuestionSetVersion(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, editable=False
     )
+    # Who changed the draft's content, and the approval hash after the last recorded change.
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="edited_versions", editable=False
+    )
+    edited_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Submitted for approval (by nobody when `load_question_set` leaves a draft for approval).
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_hash = models.CharField(max_length=64, blank=True, editable=False)
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    approval_note = models.TextField(blank=True, editable=False)
+    approved_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = QuestionSetVersionQuerySet.as_manager()
 
@@ -152,6 +221,9 @@ class QuestionSetVersion(models.Model):
             # QuestionSet.latest_published(): newest published version of one set.
             models.Index(fields=["question_set", "status", "-number"], name="version_latest_idx"),
         ]
+        permissions = [
+            (APPROVE_PERMISSION, "Can approve a question-set version (medical lead)"),
+        ]
 
     def __str__(self) -> str:
         label = f" ({self.label})" if self.label else ""
@@ -159,10 +231,11 @@ class QuestionSetVersion(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            stored = QuestionSetVersion.objects.filter(pk=self.pk).values(*_FROZEN_FIELDS, "status")
-            before = stored.first()
+            stored = QuestionSetVersion.objects.filter(pk=self.pk)
+            before = stored.values(*_FROZEN_FIELDS, *_APPROVAL_FIELDS, "status").first()
             if before is not None and before["status"] != VersionStatus.DRAFT:
-                changed = [name for name in _FROZEN_FIELDS if before[name] != getattr(self, name)]
+                frozen = _FROZEN_FIELDS + (_APPROVAL_FIELDS if before["approved_hash"] else ())
+                changed = [name for name in frozen if before[name] != getattr(self, name)]
                 if changed or self.status == VersionStatus.DRAFT:
                     raise FrozenVersionError(f"{self} is published and cannot be changed.")
         super().save(*args, **kwargs)
@@ -215,23 +288,152 @@ class QuestionSetVersion(models.Model):
             raise PublishError([Problem("invalid_cases", "cases", "", str(error))]) from None
         return [run_case(definition, case) for case in cases]
 
+    def approval_hash(self, document: dict[str, Any] | None = None) -> str:
+        """What a submission for approval and an approval are bound to: the version's document
+        and its test cases. Any edit to either changes it."""
+        return content_hash({"document": document or self.to_document(), "cases": self.test_cases})
+
+    @property
+    def approval_state(self) -> ApprovalState:
+        """Where the version stands, from what is recorded on it (the pages that act on it check
+        the hash again)."""
+        if self.status == VersionStatus.RETIRED:
+            return ApprovalState.RETIRED
+        if self.status == VersionStatus.PUBLISHED:
+            return ApprovalState.SIGNED_OFF if self.approved_by_id else ApprovalState.INSTALLED
+        if self.approved_hash:
+            return ApprovalState.APPROVED
+        if self.submitted_hash:
+            return ApprovalState.AWAITING
+        return ApprovalState.EDITING
+
+    def record_edit(self, by: User | None) -> bool:
+        """Note that `by` may have changed the draft; if its content did change, they become one
+        of its editors and any submission for approval or approval is void. True if voided."""
+        if not self.is_draft:
+            return False
+        now_hash = self.approval_hash()
+        if now_hash == self.edited_hash:
+            return False
+        if by is not None:
+            self.editors.add(by)
+        voided = self._void(by, now_hash, reason="edited")
+        self.edited_hash = now_hash
+        self.save(update_fields=["edited_hash"])
+        return voided
+
+    def _void(self, by: User | None, now_hash: str, *, reason: str) -> bool:
+        """Clear a submission or approval that no longer matches the content; audited."""
+        bound = self.approved_hash or self.submitted_hash
+        if not bound or bound == now_hash:
+            return False
+        was = self.approval_state
+        self.submitted_at = self.submitted_by = self.approved_at = self.approved_by = None
+        self.submitted_hash = self.approved_hash = self.approval_note = ""
+        self.save()
+        _audit(by, "approval_void", self, was=str(was.label), reason=reason, hash=bound)
+        return True
+
+    def check_bound(self, document: dict[str, Any] | None = None) -> str:
+        """The current approval hash; voids a submission or approval it no longer matches (an
+        edit made another way than the admin's pages)."""
+        now_hash = self.approval_hash(document)
+        self._void(None, now_hash, reason="content differs from what was submitted")
+        return now_hash
+
+    def submit_for_approval(self, *, by: User | None) -> None:
+        """Ask a medical lead to approve the draft as it is; it must pass every check first."""
+        if not self.is_draft:
+            raise ApprovalRefused(f"{self} is {self.get_status_display().lower()}, not a draft.")
+        document = self.to_document()
+        self._publishing_checks(document)
+        now_hash = self.check_bound(document)
+        if self.submitted_hash == now_hash:
+            raise ApprovalRefused(f"{self} is already {self.approval_state.label.lower()}.")
+        self.submitted_at = timezone.now()
+        self.submitted_by = by
+        self.submitted_hash = now_hash
+        self.save()
+        _audit(by, "approval_submit", self, hash=now_hash)
+
+    def approval_refusal(self, user: User) -> str | None:
+        """Why `user` may not approve this version, or None if they may."""
+        if not user.is_active or not holds_permission(user, APPROVE_PERMISSION):
+            return "Approving needs the Medical lead role."
+        if self.submitted_by_id is not None and self.submitted_by_id == user.pk:
+            return "You submitted this version for approval, so another medical lead approves it."
+        if self.editors.filter(pk=user.pk).exists():
+            return "You edited this version, so another medical lead approves it."
+        return None
+
+    def approve(self, *, by: User, note: str, seen_hash: str) -> None:
+        """A medical lead's approval, bound to the content they saw (`seen_hash`).
+
+        A draft must have been submitted for approval; a version installed at go-live is approved
+        as it was published.
+        """
+        refusal = self.approval_refusal(by)
+        if refusal:
+            raise ApprovalRefused(refusal)
+        if not note.strip():
+            raise ApprovalRefused("Write a note saying what you checked.")
+        state = self.approval_state
+        if state not in (ApprovalState.AWAITING, ApprovalState.INSTALLED):
+            raise ApprovalRefused(f"{self} is {state.label.lower()}; there is nothing to approve.")
+        now_hash = self.check_bound() if self.is_draft else self.approval_hash()
+        if self.is_draft and self.submitted_hash != now_hash:
+            raise ApprovalRefused(
+                f"{self} changed after it was submitted; it must be submitted for approval again."
+            )
+        if seen_hash != now_hash:
+            raise ApprovalRefused(
+                f"{self} changed while you were reading it; read it again before approving."
+            )
+        self.approved_at = timezone.now()
+        self.approved_by = by
+        self.approval_note = note.strip()
+        self.approved_hash = now_hash
+        self.save()
+        _audit(by, "approval_approve", self, hash=now_hash, installed=not self.is_draft)
+
     def publish(self, *, by: User | None = None) -> None:
-        """Check the draft, run its test cases and freeze it; PublishError lists every problem."""
+        """Freeze an approved draft; PublishError lists every problem, a missing approval too."""
         if not self.is_draft:
             raise FrozenVersionError(f"{self} is already published.")
         document = self.to_document()
+        self._publishing_checks(document)
+        now_hash = self.check_bound(document)
+        if not self.approved_by_id or self.approved_hash != now_hash:
+            raise PublishError([_NOT_APPROVED])
+        self._freeze(document, by=by)
+
+    def install(self, *, by: User | None = None) -> None:
+        """Publish the first version of a question set at installation, marked as awaiting a
+        medical lead's approval (the go-live sign-off). Later versions must be approved first."""
+        if not self.is_draft:
+            raise FrozenVersionError(f"{self} is already published.")
+        if self.question_set.versions.exclude(status=VersionStatus.DRAFT).exists():
+            raise PublishError([_NOT_APPROVED])
+        document = self.to_document()
+        self._publishing_checks(document)
+        self._freeze(document, by=by)
+
+    def _publishing_checks(self, document: dict[str, Any]) -> None:
         problems = validate(document)
         if problems:
             raise PublishError(problems)
         failures = [result for result in self.run_cases(document) if not result.passed]
         if failures:
             raise PublishError([case_failure(result) for result in failures])
+
+    def _freeze(self, document: dict[str, Any], *, by: User | None) -> None:
         self.definition = document
         self.content_hash = content_hash(document)
         self.status = VersionStatus.PUBLISHED
         self.published_at = timezone.now()
         self.published_by = by
         self.save()
+        _audit(by, "publish", self, hash=self.content_hash, approved=bool(self.approved_by_id))
 
     def retire(self) -> None:
         """Stop new patients starting on this version; what it holds stays as it is."""
@@ -260,6 +462,32 @@ class QuestionSetVersion(models.Model):
         """The version new patients get today, if it is another one: what this one would replace."""
         current = self.question_set.latest_published()
         return None if current is None or current.pk == self.pk else current
+
+
+_NOT_APPROVED = Problem(
+    "not_approved",
+    "document",
+    "",
+    "A medical lead must approve this version, as it is now, before it is published: "
+    "submit it for approval.",
+)
+
+
+def holds_permission(user: User, codename: str) -> bool:
+    """Whether `user` holds an intake permission through a role or a grant of its own. Unlike
+    `has_perm`, being a superuser does not count."""
+    from django.contrib.auth.models import Permission
+
+    held = Permission.objects.filter(content_type__app_label="intake", codename=codename)
+    return held.filter(models.Q(user=user) | models.Q(group__user=user)).exists()
+
+
+def _audit(by: User | None, action: str, version: QuestionSetVersion, **detail: Any) -> None:
+    from intake.models.reviews import AuditEntry
+
+    AuditEntry.objects.create(
+        user=by, action=action, version=version, detail={"version": str(version), **detail}
+    )
 
 
 def case_failure(result: CaseResult) -> Problem:

@@ -111,6 +111,10 @@ class AuditAction(models.TextChoices):
     ACCESS_EXPORT = "access_export", "Exported a patient's data (subject access)"
     DATA_REQUEST = "data_request", "Recorded a patient's data request"
     ERASURE = "erasure", "Erased a patient's data"
+    APPROVAL_SUBMIT = "approval_submit", "Submitted a question-set version for approval"
+    APPROVAL_APPROVE = "approval_approve", "Approved a question-set version"
+    APPROVAL_VOID = "approval_void", "Voided an approval (the version changed)"
+    PUBLISH = "publish", "Published a question-set version"
 
 
 class AuditEntry(models.Model):
@@ -126,6 +130,14 @@ class AuditEntry(models.Model):
     )
     # Kept even if the submission is deleted at the end of its retention period.
     reference = models.CharField(max_length=9, blank=True)
+    # For the question-set entries: submitted for approval, approved, voided, published.
+    version = models.ForeignKey(
+        "intake.QuestionSetVersion",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+    )
     detail = models.JSONField(default=dict, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def skinpen(transactional_db: None) -> None:
-    import_document(json.loads(SKINPEN.read_text(encoding="utf-8"))).publish()
+    import_document(json.loads(SKINPEN.read_text(encoding="utf-8"))).install()
 
 
 class Journey:

@@ -35,7 +35,7 @@ def flagged_submission() -> Any:
     from factories import COLD_SORE, make_submission
 
     version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
-    version.publish()
+    version.install()
     # Transactional tests empty the database between tests, roles (a data migration) included.
     codenames = importlib.import_module("intake.migrations.0004_roles").PRACTITIONER
     role, _ = Group.objects.get_or_create(name="Practitioner")

@@ -1,6 +1,7 @@
 import secrets
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from intake.models import User
@@ -8,8 +9,9 @@ from intake.models import User
 
 class Command(BaseCommand):
     help = (
-        "Create a demo staff login for a local trial, unless any staff account exists. "
-        "The password is generated and printed once; it is never stored in clear."
+        "Create demo staff logins for a local trial, unless any staff account exists: a "
+        "superuser, and a medical lead to approve question-set versions (publishing needs two "
+        "people). The passwords are generated and printed once; they are never stored in clear."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -18,10 +20,14 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username="demo", email="", password=password)
+        lead_password = secrets.token_urlsafe(12)
+        lead = User.objects.create_user("demo-lead", password=lead_password, is_staff=True)
+        lead.groups.add(Group.objects.get(name="Medical lead"))
         self.stdout.write(
             self.style.WARNING(
-                "Demo staff login created (shown only this once):\n"
-                f"  username: demo\n  password: {password}\n"
+                "Demo staff logins created (shown only this once):\n"
+                f"  username: demo       password: {password}\n"
+                f"  username: demo-lead  password: {lead_password}  (Medical lead: approves)\n"
                 "  admin:    http://127.0.0.1:8000/admin/"
             )
         )
