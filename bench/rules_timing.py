@@ -111,7 +111,7 @@ def synthetic_document(rule_count: int = 1000, question_count: int = 100) -> dic
         for n in range(rule_count)
     ]
     return {
-        "format": "consultation-intake/question-set/1",
+        "format": "consultation-intake/question-set/2",
         "question_set": {"slug": "synthetic", "title": "Synthetic"},
         "version": {"label": "1", "notes": ""},
         "parameters": {},

@@ -91,6 +91,7 @@ SUBMISSION_COLUMNS = (
     "consented_at",
     "outcome",
     "flag_codes",
+    "flag_filters",
     "review_status",
     "reviewer_id",
     "rebook_after",
@@ -117,6 +118,7 @@ FLAG_COLUMNS = (
     "patient_guidance",
     "sources",
     "evidence",
+    "declarations",
 )
 
 
@@ -258,7 +260,7 @@ class _Job:
         )
         flags = [flag.as_dict() for flag in evaluation.flags]
         answers_json = _json(evaluation.answers)
-        outcome, flag_codes = queue_summary(evaluation.flags)
+        outcome, flag_codes, flag_filters = queue_summary(evaluation.flags)
         return _Assessed(
             birth=birth,
             answers=evaluation.answers,
@@ -266,6 +268,7 @@ class _Job:
             answers_csv='"' + answers_json.replace('"', '""') + '"',
             outcome=outcome,
             flag_codes=flag_codes,
+            flag_filters=flag_filters,
             flags=flags,
             # Each flag's row after its assessment id, which differs from submission to submission.
             flags_csv=[
@@ -319,6 +322,7 @@ class _Assessed:
     answers_csv: str
     outcome: str
     flag_codes: str
+    flag_filters: str
     flags: list[dict[str, Any]]
     flags_csv: list[str]
 
@@ -354,6 +358,7 @@ class _Patient:
             self.submitted_at,
             a.outcome,
             a.flag_codes,
+            a.flag_filters,
             self.status,
             None if self.status == ReviewStatus.NEW else reviewer_id,
             self.rebook_after,

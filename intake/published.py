@@ -16,16 +16,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from intake.models import QuestionSetVersion
+from intake.models.question_sets import document_as_read
 from intake.questionnaire import Questionnaire
-
-if TYPE_CHECKING:
-    from intake.models import QuestionSetVersion
 
 _entries: OrderedDict[Hashable, Any] = OrderedDict()
 _lock = threading.Lock()
@@ -66,9 +65,17 @@ def remember[T](version: QuestionSetVersion, key: Hashable, compute: Callable[[]
 
 
 def _read(version: QuestionSetVersion) -> Questionnaire:
-    if version.definition is None:
+    document = version.definition
+    if document is None:
         raise NotPublished(f"{version} has no frozen document.")
-    return Questionnaire.from_document(version.definition)
+    if "declarations" not in document:
+        # Frozen before the format had declarations: read with those it was given since. They
+        # are read here, not from `version`, which the patient's pages load without them.
+        added = QuestionSetVersion.objects.filter(pk=version.pk).values_list(
+            "declarations", flat=True
+        )
+        document = document_as_read(document, added.first() or {})
+    return Questionnaire.from_document(document)
 
 
 @receiver(setting_changed)

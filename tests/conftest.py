@@ -18,12 +18,13 @@ settings.register_profile("dev", parent=settings.get_profile("ci"), max_examples
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 MINIMAL_DOCUMENT: dict[str, Any] = {
-    "format": "consultation-intake/question-set/1",
+    "format": "consultation-intake/question-set/2",
     "question_set": {"slug": "peel", "title": "Chemical peel", "description": ""},
     "version": {"label": "1", "notes": ""},
     "parameters": {"BLOCK_MONTHS": {"value": 6, "description": "Months to wait."}},
     "sources": {"IFU": "Instructions for use."},
     "advice": [{"title": "Before", "items": ["Arrive with clean skin."]}],
+    "declarations": {},
     "sections": [
         {
             "key": "medicines",

@@ -53,7 +53,7 @@ def document(
 ) -> dict[str, Any]:
     """A whole question-set document."""
     return {
-        "format": "consultation-intake/question-set/1",
+        "format": "consultation-intake/question-set/2",
         "question_set": {"slug": "test-set", "title": "Test set"},
         "version": {"label": "1", "notes": ""},
         "parameters": {"MIN_AGE": {"value": 18, "description": ""}},

@@ -145,7 +145,7 @@ def test_the_queue_shows_the_outcome_in_words_and_never_the_free_text(client, ve
     [
         ("outcome=not_possible", "Pregnant", "Plain"),
         ("outcome=none", "Plain", "Pregnant"),
-        ("cold_sore=yes", "Sores", "Plain"),
+        ("flags=cold_sores", "Sores", "Plain"),
         ("treatment=next_7_days", "Soon", "Later"),
         ("q=Sores", "Sores", "Plain"),
     ],

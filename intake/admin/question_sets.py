@@ -233,6 +233,7 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
             "published_by",
             "advice",
             "sources",
+            "declarations",
             "test_cases",
         )
 
@@ -455,9 +456,9 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
             request,
             "publish.html",
             version,
-            title=f"Approve {version}"
+            title=f"{version}: approval"
             if state == ApprovalState.INSTALLED
-            else f"Publish {version}",
+            else f"{version}: approval and publishing",
             problems=problems,
             refused=refused,
             state=state,
@@ -470,7 +471,7 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
             approval_form=approval_form or ApprovalForm(initial={"seen_hash": seen_hash}),
             current=current,
             replay=_replay(document, version, current),
-            changes=compare_documents(current.to_document(), document) if current else [],
+            changes=compare_documents(current.document_as_read(), document) if current else [],
             impact=publishing_impact(current, now=timezone.now()) if current else None,
             case_count=len(version.test_cases),
         )

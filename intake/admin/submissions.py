@@ -67,7 +67,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
     list_filter = [
         queue.OutcomeFilter,
         ("review_status", queue.ReviewStatusFilter),
-        queue.ColdSoreFilter,
+        queue.DeclaredFlagFilter,
         queue.TreatmentDateFilter,
         "version__question_set",
         queue.VersionFilter,

@@ -35,7 +35,13 @@ class Change:
 
     @property
     def weakening(self) -> bool:
-        """A rule removed, or moved to a milder tier: a clinical weakening."""
+        """A clinical weakening: a rule removed, or moved to a milder tier; a flag that no
+        longer needs the plan it needed before the submission is cleared."""
+        if self.kind == "flag declaration":
+            return any(
+                field.field == "plan needed" and field.before and not field.after
+                for field in self.fields
+            )
         if self.kind != "rule":
             return False
         if self.status == "removed":
@@ -90,6 +96,14 @@ PARAMETER_FIELDS: tuple[tuple[str, Shown], ...] = (
     ("value", lambda p: str(p.get("value", ""))),
     ("description", lambda p: str(p.get("description", ""))),
 )
+FLAG_DECLARATION_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("plan needed", lambda d: str(d.get("plan", ""))),
+    ("queue filters", lambda d: ", ".join(d.get("filters") or ())),
+)
+PLAN_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("answers shown beside it", lambda p: ", ".join(p.get("show_answers") or ())),
+)
+FILTER_FIELDS: tuple[tuple[str, Shown], ...] = (("label", lambda f: str(f.get("label", ""))),)
 SECTION_FIELDS: tuple[tuple[str, Shown], ...] = (
     ("title", lambda s: str(s.get("title", ""))),
     ("intro", lambda s: str(s.get("intro", ""))),
@@ -192,7 +206,34 @@ def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
             dict(new.get("parameters") or {}),
             PARAMETER_FIELDS,
         ),
+        *_declarations(old.get("declarations") or {}, new.get("declarations") or {}),
     ]
+
+
+def _declarations(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    """What the question set declares about its flags, plans, filters and treatment."""
+    changes = [
+        *_compare(
+            "flag declaration",
+            dict(old.get("flags") or {}),
+            dict(new.get("flags") or {}),
+            FLAG_DECLARATION_FIELDS,
+        ),
+        *_compare("plan", dict(old.get("plans") or {}), dict(new.get("plans") or {}), PLAN_FIELDS),
+        *_compare(
+            "queue filter",
+            dict(old.get("filters") or {}),
+            dict(new.get("filters") or {}),
+            FILTER_FIELDS,
+        ),
+    ]
+    before, after = str(old.get("treatment", "")), str(new.get("treatment", ""))
+    if before != after:
+        status = "added" if not before else "removed" if not after else "changed"
+        changes.append(
+            Change("declaration", "treatment", status, (FieldChange("name", before, after),))
+        )
+    return changes
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,15 @@ class QuestionForm(QuestionRowForm):
 class VersionForm(forms.ModelForm[QuestionSetVersion]):
     class Meta:
         model = QuestionSetVersion
-        fields = ["question_set", "label", "notes", "advice", "sources", "test_cases"]
+        fields = [
+            "question_set",
+            "label",
+            "notes",
+            "advice",
+            "sources",
+            "declarations",
+            "test_cases",
+        ]
 
     def clean_test_cases(self) -> Any:
         cases = self.cleaned_data["test_cases"]

@@ -53,6 +53,15 @@ class PublishError(Exception):
         super().__init__("\n".join(problem.message for problem in problems))
 
 
+def document_as_read(document: dict[str, Any], declarations: dict[str, Any]) -> dict[str, Any]:
+    """A version's document as the app reads it: one frozen before the format had declarations
+    (format 1) is read with those the version was given once, when they were introduced
+    (migration 0013), never with today's."""
+    if "declarations" in document or not declarations:
+        return document
+    return {**document, "format": DOCUMENT_FORMAT, "declarations": declarations}
+
+
 def content_hash(document: dict[str, Any]) -> str:
     """SHA-256 of a document's canonical JSON form (sorted keys, no insignificant spaces)."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -151,6 +160,7 @@ _FROZEN_FIELDS = (
     "definition",
     "content_hash",
     "test_cases",
+    "declarations",
 )
 # A published version's go-live approval is given once, then frozen with the rest.
 _APPROVAL_FIELDS = ("approved_by_id", "approved_at", "approval_note", "approved_hash")
@@ -172,6 +182,12 @@ class QuestionSetVersion(models.Model):
         default=list,
         blank=True,
         help_text="Example patients and the flags they must raise; all must pass to publish.",
+    )
+    declarations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the question set declares beside its questions and rules: the treatment's "
+        "name, the plans flags need before clearing, the review queue's filters.",
     )
     definition = models.JSONField(null=True, blank=True, editable=False)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -255,6 +271,10 @@ class QuestionSetVersion(models.Model):
             frozen: dict[str, Any] = self.definition
             return frozen
         return self.document_from(self.saved_rows())
+
+    def document_as_read(self) -> dict[str, Any]:
+        """The document as the app reads it (document_as_read below)."""
+        return document_as_read(self.to_document(), self.declarations)
 
     def saved_rows(self) -> DraftRows:
         """The version's rows as they are in the database."""
@@ -741,6 +761,7 @@ def _document_from(version: QuestionSetVersion, rows: DraftRows) -> dict[str, An
         },
         "sources": version.sources,
         "advice": version.advice,
+        "declarations": version.declarations,
         "sections": [
             {
                 "key": section.key,
@@ -831,6 +852,7 @@ def import_document(document: Any) -> QuestionSetVersion:
         notes=version_meta.get("notes", ""),
         advice=document.get("advice", []),
         sources=document.get("sources", {}),
+        declarations=document.get("declarations", {}),
     )
     Parameter.objects.bulk_create(
         Parameter(

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connections, models
@@ -226,6 +226,9 @@ class Submission(models.Model):
     # written only by record_assessment.
     outcome = models.CharField(max_length=20, choices=TIER_CHOICES, blank=True)
     flag_codes = models.CharField(max_length=1000, blank=True)
+    # The queue filters its flags belong to, as their version declares: " cold_sores " (each
+    # key between spaces, so that a filter matches a whole key).
+    flag_filters = models.CharField(max_length=1000, blank=True)
     review_status = models.CharField(
         max_length=30, choices=ReviewStatus.choices, default=ReviewStatus.NEW
     )
@@ -294,13 +297,13 @@ class Submission(models.Model):
         The submission's outcome and flag codes follow the new assessment. A submission not yet
         saved is stored here, with them, as the first assessment's.
         """
-        self.outcome, self.flag_codes = queue_summary(evaluation.flags)
+        self.outcome, self.flag_codes, self.flag_filters = queue_summary(evaluation.flags)
         if self._state.adding:
             self.save()
         else:
             self.assessments.filter(is_current=True).update(is_current=False)
             Submission.objects.filter(pk=self.pk).update(
-                outcome=self.outcome, flag_codes=self.flag_codes
+                outcome=self.outcome, flag_codes=self.flag_codes, flag_filters=self.flag_filters
             )
         assessment = Assessment.objects.create(
             submission=self,
@@ -317,9 +320,27 @@ class Submission(models.Model):
         return assessment
 
 
-def queue_summary(flags: Sequence[RaisedFlag]) -> tuple[str, str]:
-    """The outcome and the space-separated flag codes that the queue shows for these flags."""
-    return (flags[0].tier.value if flags else ""), " ".join(flag.code for flag in flags)
+class QueueSummary(NamedTuple):
+    """What the queue shows and filters on, worked out from an assessment's flags."""
+
+    outcome: str
+    flag_codes: str
+    flag_filters: str
+
+
+def queue_summary(flags: Sequence[RaisedFlag]) -> QueueSummary:
+    """The outcome, the space-separated flag codes and the filters (each between spaces)."""
+    filters = sorted({key for flag in flags for key in flag.declarations.get("filters", ())})
+    return QueueSummary(
+        outcome=flags[0].tier.value if flags else "",
+        flag_codes=" ".join(flag.code for flag in flags),
+        flag_filters=filter_keys(filters),
+    )
+
+
+def filter_keys(keys: Sequence[str]) -> str:
+    """Filter keys as `Submission.flag_filters` holds them: " a b " (empty for none)."""
+    return f" {' '.join(keys)} " if keys else ""
 
 
 class Assessment(models.Model):
@@ -364,6 +385,9 @@ class Flag(models.Model):
     patient_guidance = models.TextField(blank=True)
     sources = models.JSONField(default=list)
     evidence = models.JSONField(default=list)
+    # What its version declares about the flag, kept with it: {"plan": "antiviral",
+    # "plan_answers": [question keys], "filters": [queue filter keys]} (intake.rules.Declarations).
+    declarations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["assessment", "position"]
@@ -390,4 +414,10 @@ class Flag(models.Model):
             patient_guidance=data["patient_guidance"],
             sources=data["sources"],
             evidence=data["evidence"],
+            declarations=data["declarations"],
         )
+
+    @property
+    def plan(self) -> str:
+        """The kind of plan to record before the submission is cleared ("" for none)."""
+        return str(self.declarations.get("plan", ""))

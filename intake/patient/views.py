@@ -111,6 +111,13 @@ def _begin(request: HttpRequest, draft: Draft) -> None:
     request.session.set_expiry(datetime.timedelta(days=settings.DRAFT_DAYS + 7))
 
 
+def _about(version: QuestionSetVersion | None) -> dict[str, Any]:
+    """The version a start page offers, and the treatment's name as its question set gives it."""
+    if version is None:
+        return {"version": None}
+    return {"version": version, "treatment": published.questionnaire(version).definition.treatment}
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD"])
@@ -119,7 +126,11 @@ def home(request: HttpRequest) -> HttpResponse:
     version = _offered_version()
 
     def page(extra: Mapping[str, Any]) -> str:
-        context = {"version": version, "form": StartForm(today=timezone.localdate()), **extra}
+        context = {
+            **_about(version),
+            "form": StartForm(today=timezone.localdate()),
+            **extra,
+        }
         return render_to_string("intake/start.html", context, request)
 
     if version is not None and can_share(request):
@@ -138,7 +149,7 @@ def start(request: HttpRequest) -> HttpResponse:
         raise Http404("No questionnaire is available.")
     form = StartForm(request.POST, today=timezone.localdate())
     if not form.is_valid():
-        context = {"version": version, "form": form}
+        context = {**_about(version), "form": form}
         return render(request, "intake/start.html", context, status=400)
     if retry_after := over_limit(request, "start", settings.RATE_LIMIT_STARTS_PER_HOUR):
         return _too_many(request, retry_after, "new questionnaires")
@@ -190,7 +201,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         _begin(request, draft)
         steps = published.questionnaire(draft.version).steps
         return redirect("intake:step", number=min(draft.steps_done + 1, len(steps)))
-    context = {"version": version, "invitation": invite, "token": token}
+    context = {**_about(version), "invitation": invite, "token": token}
     return render(request, "intake/start.html", context)
 
 
@@ -401,10 +412,10 @@ def done(request: HttpRequest) -> HttpResponse:
     flags = list(submission.current_flags())
     context = {
         "submission": submission,
+        "treatment": published.questionnaire(submission.version).definition.treatment,
         "advice": (submission.version.definition or {}).get("advice", []),
-        "not_possible": [f for f in flags if f.tier == Tier.NOT_POSSIBLE],
-        "need_to_know": [f for f in flags if f.tier == Tier.NEED_TO_KNOW],
-        "manageable": [f for f in flags if f.tier == Tier.MANAGEABLE],
+        # Each tier's flags, by the tier's value: not_possible, need_to_know, manageable.
+        **{tier.value: [f for f in flags if f.tier == tier] for tier in Tier},
     }
     return render(request, "intake/done.html", context)
 

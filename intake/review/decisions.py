@@ -27,9 +27,7 @@ from intake.models import (
     User,
 )
 from intake.models.reviews import CLEARING
-from intake.rules import Tier, evaluate
-
-COLD_SORE_FLAGS = frozenset({"cold_sore_history", "cold_sore_active"})
+from intake.rules import ANTIVIRAL_PLAN, PLAN_KINDS, Tier, evaluate
 
 
 class DecisionRefused(Exception):
@@ -92,14 +90,22 @@ def change_review_status(
                 f"This submission cannot be cleared while a not-possible flag stands ({codes}). "
                 "Only the medical lead can override it, with a reason."
             )
+        # Flags whose version declares a plan need it recorded (a not-possible one is overridden
+        # instead, which the check above covers).
         undecided = (
             submission.current_flags()
-            .filter(code__in=COLD_SORE_FLAGS, tier__in=[Tier.NEED_TO_KNOW, Tier.MANAGEABLE])
+            .filter(declarations__has_key="plan")
+            .exclude(tier=Tier.NOT_POSSIBLE)
             .exclude(decisions__isnull=False)
         )
         if undecided.exists():
+            missing = list(undecided)
             raise DecisionRefused(
-                "Record the antiviral plan on the cold-sore flag before clearing this submission."
+                "Record the "
+                + " and the ".join(sorted({PLAN_KINDS.get(f.plan, "plan") for f in missing}))
+                + " on "
+                + ", ".join(flag.code for flag in missing)
+                + " before clearing this submission."
             )
     _claim(
         submission,
@@ -136,16 +142,15 @@ def decide_flag(
             raise DecisionRefused("Only the medical lead can override a not-possible flag.")
     elif kind != FlagDecision.ACKNOWLEDGED:
         raise DecisionRefused("Choose to acknowledge or override the flag.")
-    if kind == FlagDecision.ACKNOWLEDGED and flag.code in COLD_SORE_FLAGS:
+    with_plan = kind == FlagDecision.ACKNOWLEDGED and flag.plan == ANTIVIRAL_PLAN
+    if with_plan:
         _check_antiviral_plan(antiviral_plan)
     _claim(submission, revision)
     decision = FlagDecision.objects.create(
         flag=flag,
         kind=kind,
         note=note,
-        antiviral_plan=antiviral_plan
-        if kind == FlagDecision.ACKNOWLEDGED and flag.code in COLD_SORE_FLAGS
-        else None,
+        antiviral_plan=antiviral_plan if with_plan else None,
         by=by,
         at=timezone.now(),
     )
@@ -156,9 +161,9 @@ def decide_flag(
 
 
 def _check_antiviral_plan(plan: dict[str, Any] | None) -> None:
-    """Cold-sore flags need the antiviral plan recorded (screening specification §4.4)."""
+    """The antiviral plan, for flags whose version declares it (screening specification §4.4)."""
     if not plan:
-        raise DecisionRefused("A cold-sore flag needs the antiviral plan recorded first.")
+        raise DecisionRefused("This flag needs the antiviral plan recorded first.")
     if plan.get("offered") is None:
         raise DecisionRefused("Record whether antiviral cover was offered.")
     if plan.get("offered"):

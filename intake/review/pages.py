@@ -22,10 +22,10 @@ from django.utils.safestring import SafeString, mark_safe
 from intake import published
 from intake.models import Flag, Submission
 from intake.questionnaire import display_answer, display_date
-from intake.review.decisions import COLD_SORE_FLAGS, flag_changes
+from intake.review.decisions import flag_changes
 from intake.review.forms import FlagDecisionForm
 from intake.review.queue import outcome_label
-from intake.rules import Tier
+from intake.rules import PLAN_KINDS, Tier
 
 
 def current_flags(submission: Submission) -> list[Flag]:
@@ -82,7 +82,10 @@ def review_context(
                 # Written into the decision form's ids and fields ten times over.
                 "id": str(flag.pk),
                 "overridable": flag.tier == Tier.NOT_POSSIBLE,
-                "cold_sore": flag.code in COLD_SORE_FLAGS,
+                # The plan its version declares, with the answers to check beside it.
+                "plan": flag.plan,
+                "plan_label": PLAN_KINDS.get(flag.plan, ""),
+                "plan_answers": _plan_answers(flag, definition, submission.answers),
                 "evidence": evidence,
                 "decisions": flag.decisions.all(),
                 # What was typed in this flag's refused decision, to show it again.
@@ -132,3 +135,15 @@ def review_context(
 
 def _decides(form: FlagDecisionForm, flag: Flag) -> bool:
     return form.data.get("flag") == str(flag.pk)
+
+
+def _plan_answers(flag: Flag, definition: Any, answers: dict[str, Any]) -> list[SafeString]:
+    """The answers the flag's version shows beside its plan, as rows of the answers table."""
+    rows = []
+    for key in flag.declarations.get("plan_answers", ()):
+        question = definition.questions.get(key)
+        if question is None:
+            continue
+        shown = display_answer(question, answers[key]) if key in answers else "Not asked"
+        rows.append(_answer_row(question.text, shown, flagged=False))
+    return rows

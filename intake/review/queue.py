@@ -35,8 +35,9 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
-from intake.models import QuestionSetVersion, ReviewStatus, Submission
+from intake.models import QuestionSetVersion, ReviewStatus, Submission, VersionStatus
 from intake.models.reviews import review_order
+from intake.models.submissions import filter_keys
 from intake.rules import Tier
 
 # What the queue shows of a submission (SubmissionAdmin.list_display, and the reference its
@@ -171,19 +172,35 @@ class CappedCountPaginator(Paginator):  # type: ignore[type-arg]
         return Page(self.object_list[bottom : bottom + self.per_page], number, self)
 
 
-class ColdSoreFilter(admin.SimpleListFilter):
-    title = "cold-sore flag"
-    parameter_name = "cold_sore"
+class DeclaredFlagFilter(admin.SimpleListFilter):
+    """The queue's flag filters, as question sets declare them ("Cold-sore flags"): a submission
+    is listed under a filter when one of its current flags was stored with that filter's key."""
+
+    title = "flags"
+    parameter_name = "flags"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Has a cold-sore flag"), ("no", "No cold-sore flag")]
+        return declared_filters()
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(flag_codes__contains="cold_sore_")
-        if self.value() == "no":
-            return queryset.exclude(flag_codes__contains="cold_sore_")
-        return queryset
+        key = self.value()
+        if not key:
+            return queryset
+        return queryset.filter(flag_filters__contains=filter_keys([key]))
+
+
+def declared_filters() -> list[tuple[str, str]]:
+    """Every filter a published or retired version declares, by key, with its latest label."""
+    declared: dict[str, str] = {}
+    versions = QuestionSetVersion.objects.exclude(status=VersionStatus.DRAFT).order_by("pk")
+    for filters in versions.values_list("declarations__filters", flat=True):
+        if isinstance(filters, dict):
+            declared.update(
+                (key, spec["label"])
+                for key, spec in filters.items()
+                if isinstance(spec, dict) and isinstance(spec.get("label"), str)
+            )
+    return sorted(declared.items(), key=lambda item: item[1])
 
 
 class TreatmentDateFilter(admin.SimpleListFilter):

@@ -8,12 +8,23 @@ in `Spec` so that they are never mistaken for the models a draft is edited as.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from intake.rules.conditions import Condition
 
-DOCUMENT_FORMAT = "consultation-intake/question-set/1"
+# The format documents are written in. Format 2 added "declarations"; a document of format 1
+# (written before them) is still read, as it was published.
+DOCUMENT_FORMAT = "consultation-intake/question-set/2"
+FORMAT_WITHOUT_DECLARATIONS = "consultation-intake/question-set/1"
+READABLE_FORMATS = (DOCUMENT_FORMAT, FORMAT_WITHOUT_DECLARATIONS)
+
+# The kinds of plan a question set may require on a flag before its submission is cleared. Each
+# has its form and its checks in the review code; a question set names them but cannot add one.
+ANTIVIRAL_PLAN = "antiviral"
+PLAN_KINDS = {ANTIVIRAL_PLAN: "antiviral plan"}
 
 
 class Tier(StrEnum):
@@ -123,6 +134,43 @@ class Advice:
     items: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class FlagDeclaration:
+    """What a question set declares about one flag code."""
+
+    # A PLAN_KINDS key: the plan recorded before the submission can be cleared ("" for none).
+    plan: str = ""
+    # The keys of the review-queue filters that list submissions with this flag.
+    filters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Declarations:
+    """Behaviour a question set declares beside its questions and rules (format 2)."""
+
+    # The treatment the questionnaire prepares for, as patients read it ("SkinPen").
+    treatment: str = ""
+    # Plan kind → the questions whose answers are shown beside the plan, for the checks it needs.
+    plans: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Queue filter key → its label, as staff read it.
+    filters: Mapping[str, str] = field(default_factory=dict)
+    flags: Mapping[str, FlagDeclaration] = field(default_factory=dict)
+
+    def for_flag(self, code: str) -> dict[str, Any]:
+        """What is stored with a raised flag of this code, so that it keeps its version's
+        behaviour: its plan kind and the answers shown beside it, and its filters."""
+        declared = self.flags.get(code)
+        stored: dict[str, Any] = {}
+        if declared is None:
+            return stored
+        if declared.plan:
+            stored["plan"] = declared.plan
+            stored["plan_answers"] = list(self.plans.get(declared.plan, ()))
+        if declared.filters:
+            stored["filters"] = list(declared.filters)
+        return stored
+
+
 @dataclass(frozen=True, eq=False)
 class Definition:
     """A validated question-set version, ready to evaluate many times."""
@@ -138,6 +186,12 @@ class Definition:
     parameters: dict[str, int]
     advice: tuple[Advice, ...]
     sources: dict[str, str]
+    declarations: Declarations = Declarations()
+
+    @property
+    def treatment(self) -> str:
+        """The treatment's name as patients read it; the question set's title if not declared."""
+        return self.declarations.treatment or self.title
 
     def section(self, key: str) -> SectionSpec:
         """The section with this key; an unknown key is a programming error, not a patient's."""

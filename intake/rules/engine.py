@@ -96,6 +96,7 @@ def _flag(
         patient_guidance=rule.patient_guidance,
         sources=rule.sources,
         evidence=evidence,
+        declarations=definition.declarations.for_flag(rule.flag),
     )
 
 

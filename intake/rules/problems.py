@@ -11,9 +11,9 @@ class Problem:
     """One finding: a stable `code`, what it concerns and a full sentence for people.
 
     `kind` is what the finding is about: "document", "section", "question", "rule", "parameter",
-    "source", "advice", "answers", "case" or "cases"; `key` is that part's key (its number where
-    it has no usable key, and empty for the document as a whole). Code reads these two fields,
-    never the sentence.
+    "source", "advice", "declarations", "answers", "case" or "cases"; `key` is that part's key
+    (its number where it has no usable key, and empty for the document as a whole). Code reads
+    these two fields, never the sentence.
     """
 
     code: str

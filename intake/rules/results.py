@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from intake.rules.definition import Tier
@@ -40,6 +41,8 @@ class RaisedFlag:
     patient_guidance: str
     sources: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+    # What the question set declares about the flag (Declarations.for_flag): its plan, filters.
+    declarations: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
@@ -53,4 +56,5 @@ class RaisedFlag:
             "patient_guidance": self.patient_guidance,
             "sources": list(self.sources),
             "evidence": [item.as_dict() for item in self.evidence],
+            "declarations": dict(self.declarations),
         }

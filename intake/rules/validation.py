@@ -18,12 +18,17 @@ from intake.rules.definition import (
     DATE_RANGES,
     DEFAULT_MAX_LENGTH,
     DOCUMENT_FORMAT,
+    FORMAT_WITHOUT_DECLARATIONS,
     IMPLICIT_CHOICES,
     LISTED_CHOICE_TYPES,
+    PLAN_KINDS,
     QUESTION_TYPES,
+    READABLE_FORMATS,
     Advice,
     ChoiceSpec,
+    Declarations,
     Definition,
+    FlagDeclaration,
     QuestionSpec,
     RuleSpec,
     SectionSpec,
@@ -41,8 +46,20 @@ _UPPER_SNAKE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 _DOCUMENT_FIELDS = frozenset(
-    ("format", "question_set", "version", "parameters", "sources", "advice", "sections", "rules")
+    (
+        "format",
+        "question_set",
+        "version",
+        "parameters",
+        "sources",
+        "advice",
+        "sections",
+        "rules",
+        "declarations",
+    )
 )
+_DECLARATION_FIELDS = frozenset(("treatment", "plans", "filters", "flags"))
+_DECLARATIONS: _At = ("declarations", "")
 _SECTION_FIELDS = frozenset(("key", "title", "intro", "questions"))
 _QUESTION_FIELDS = frozenset(
     (
@@ -158,12 +175,13 @@ class _Reader:
                 _DOCUMENT,
                 f'The question set has no "format" ("{DOCUMENT_FORMAT}").',
             )
-        elif fmt != DOCUMENT_FORMAT:
+        elif fmt not in READABLE_FORMATS:
             self.add(
                 "invalid_field",
                 _DOCUMENT,
                 f"The question set's format is {_show(fmt)}; "
-                f'only "{DOCUMENT_FORMAT}" is understood.',
+                f'only "{DOCUMENT_FORMAT}" (or the earlier "{FORMAT_WITHOUT_DECLARATIONS}") '
+                "is understood.",
             )
         slug, title, description = self._question_set(data.get("question_set"))
         label, notes = self._version(data.get("version"))
@@ -172,6 +190,7 @@ class _Reader:
         advice = self._advice(data.get("advice"))
         sections = self._sections(data.get("sections"))
         rules = self._rules(data.get("rules"), sources)
+        declarations = self._declarations(data.get("declarations"), fmt, rules)
         self._wording_units(data)
         if self.problems:
             return None
@@ -187,6 +206,7 @@ class _Reader:
             parameters=dict(self.parameters),
             advice=advice,
             sources=sources,
+            declarations=declarations,
         )
 
     def _question_set(self, data: Any) -> tuple[str, str, str]:
@@ -580,6 +600,125 @@ class _Reader:
                 )
             )
         return tuple(rules)
+
+    # Declarations: behaviour beside the questions and rules (format 2)
+
+    def _declarations(self, data: Any, fmt: Any, rules: tuple[RuleSpec, ...]) -> Declarations:
+        if data is None:
+            return Declarations()
+        if fmt == FORMAT_WITHOUT_DECLARATIONS:
+            self.add(
+                "invalid_field",
+                _DECLARATIONS,
+                f'"declarations" need format "{DOCUMENT_FORMAT}"; this document is of '
+                f'format "{fmt}".',
+            )
+            return Declarations()
+        if not isinstance(data, Mapping):
+            self.add("invalid_field", _DECLARATIONS, '"declarations" must be an object.')
+            return Declarations()
+        self._unknown_fields(data, _DECLARATION_FIELDS, _DECLARATIONS, '"declarations"')
+        treatment = self._text(data, "treatment", _DECLARATIONS, "The declarations")
+        plans = self._declared_plans(data.get("plans"))
+        filters = self._declared_filters(data.get("filters"))
+        flags = self._declared_flags(data.get("flags"), {rule.flag for rule in rules}, filters)
+        return Declarations(treatment=treatment, plans=plans, filters=filters, flags=flags)
+
+    def _object(self, data: Any, name: str, shape: str) -> Mapping[str, Any]:
+        if data is None:
+            return {}
+        if not isinstance(data, Mapping):
+            self.add(
+                "invalid_field", ("declarations", name), f'"declarations.{name}" must be {shape}.'
+            )
+            return {}
+        return data
+
+    def _plan_kind(self, kind: Any, where: _At, label: str) -> bool:
+        if isinstance(kind, str) and kind in PLAN_KINDS:
+            return True
+        self.add(
+            "unknown_plan",
+            where,
+            f"{label} names plan kind {_show(kind)}; the kinds are: {', '.join(PLAN_KINDS)}.",
+        )
+        return False
+
+    def _declared_plans(self, data: Any) -> dict[str, tuple[str, ...]]:
+        plans: dict[str, tuple[str, ...]] = {}
+        for kind, spec in self._object(data, "plans", "an object of plan kind to plan").items():
+            where = ("declarations", f"plans.{kind}")
+            label = f"Plan {_show(kind)}"
+            if not self._plan_kind(kind, where, label):
+                continue
+            if not isinstance(spec, Mapping):
+                self.add("invalid_field", where, f'{label} must be an object with "show_answers".')
+                continue
+            self._unknown_fields(spec, {"show_answers"}, where, label)
+            keys = spec.get("show_answers", [])
+            if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+                self.add("invalid_field", where, f'{label} must have "show_answers" as a key list.')
+                continue
+            for key in keys:
+                if key not in self.known:
+                    self.add(
+                        "unknown_question",
+                        where,
+                        f'{label} shows the answer to unknown question "{key}".',
+                    )
+            plans[kind] = tuple(keys)
+        return plans
+
+    def _declared_filters(self, data: Any) -> dict[str, str]:
+        filters: dict[str, str] = {}
+        for key, spec in self._object(data, "filters", "an object of key to filter").items():
+            where = ("declarations", f"filters.{key}")
+            label = f"Filter {_show(key)}"
+            if not isinstance(key, str) or not _SNAKE.fullmatch(key):
+                self.add("invalid_field", where, f"{label} must have a snake_case key.")
+                continue
+            if not isinstance(spec, Mapping):
+                self.add("invalid_field", where, f'{label} must be an object with a "label".')
+                continue
+            self._unknown_fields(spec, {"label"}, where, label)
+            text = self._text(spec, "label", where, label, required=True)
+            if text:
+                filters[key] = text
+        return filters
+
+    def _declared_flags(
+        self, data: Any, raised: set[str], filters: Mapping[str, str]
+    ) -> dict[str, FlagDeclaration]:
+        flags: dict[str, FlagDeclaration] = {}
+        for code, spec in self._object(
+            data, "flags", "an object of flag code to what it needs"
+        ).items():
+            where = ("declarations", f"flags.{code}")
+            label = f"The declaration of flag {_show(code)}"
+            if code not in raised:
+                self.add("unknown_flag", where, f"{label} names a flag no rule raises.")
+                continue
+            if not isinstance(spec, Mapping):
+                self.add("invalid_field", where, f"{label} must be an object.")
+                continue
+            self._unknown_fields(spec, {"plan", "filters"}, where, label)
+            plan = spec.get("plan", "")
+            if plan != "" and not self._plan_kind(plan, where, label):
+                plan = ""
+            named = spec.get("filters", [])
+            if not isinstance(named, list) or not all(isinstance(n, str) for n in named):
+                self.add("invalid_field", where, f'{label} must have "filters" as a key list.')
+                named = []
+            for name in named:
+                if name not in filters:
+                    self.add(
+                        "unknown_filter",
+                        where,
+                        f'{label} names filter "{name}", which "declarations.filters" does not '
+                        "declare.",
+                    )
+            flags[code] = FlagDeclaration(plan=plan, filters=tuple(named))
+        return flags
 
     # Conditions
 

@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from intake.models import QuestionSetVersion, User, VersionStatus, import_document
+from intake.rules import Tier
 
 ROOT = Path(__file__).resolve().parents[2]
 SKINPEN = ROOT / "intake" / "question_sets" / "skinpen.json"
@@ -75,6 +76,8 @@ def test_a_clinic_admin_submits_a_medical_lead_approves_and_the_draft_is_publish
     installed.install()
     draft = installed.new_draft()
     draft.parameters.filter(name="ISOTRETINOIN_BLOCK_MONTHS").update(value=3)
+    milder = draft.rules.filter(tier=Tier.NOT_POSSIBLE).first()
+    draft.rules.filter(pk=milder.pk).update(tier=Tier.NEED_TO_KNOW)
     draft.record_edit(cara.user)
 
     admin = browser.new_context().new_page()
