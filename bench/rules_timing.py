@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from intake.rules import Definition, evaluate, load_definition  # noqa: E402
+from intake.rules import Definition, Tier, evaluate, load_definition  # noqa: E402
 
 SKINPEN = ROOT / "intake" / "question_sets" / "skinpen.json"
 SKINPEN_CASES = ROOT / "intake" / "question_sets" / "skinpen.cases.json"
@@ -99,7 +99,7 @@ def synthetic_document(rule_count: int = 1000, question_count: int = 100) -> dic
             return {"not": condition(depth - 1)}
         return {shape: [condition(depth - 1) for _ in range(rng.randrange(2, 4))]}
 
-    tiers = ("not_possible", "need_to_know", "manageable")
+    tiers = [tier.value for tier in Tier]
     rules = [
         {
             "id": f"rule_{n}",

@@ -85,6 +85,31 @@ def test_a_rule_moved_to_a_milder_tier_is_a_weakening_and_to_a_stricter_one_is_n
     assert [change.weakening for change in compare_documents(mild, strict)] == [False]
 
 
+def test_a_flag_that_no_longer_needs_its_plan_is_a_weakening(make_document):
+    declared = make_document(
+        declarations={
+            "plans": {"antiviral": {"show_answers": ["isotretinoin"]}},
+            "filters": {"retinoids": {"label": "Retinoid flags"}},
+            "flags": {"oral_isotretinoin": {"plan": "antiviral", "filters": ["retinoids"]}},
+        }
+    )
+    without_plan = make_document(
+        declarations={
+            "filters": {"retinoids": {"label": "Retinoid flags"}},
+            "flags": {"oral_isotretinoin": {"filters": ["retinoids"]}},
+        }
+    )
+
+    changes = compare_documents(declared, without_plan)
+
+    assert [(c.kind, c.key, c.status, c.weakening) for c in changes] == [
+        ("flag declaration", "oral_isotretinoin", "changed", True),
+        ("plan", "antiviral", "removed", False),
+    ]
+    assert changes[0].fields == (FieldChange("plan needed", "antiviral", ""),)
+    assert [c.weakening for c in compare_documents(without_plan, declared)] == [False, False]
+
+
 def test_a_changed_tier_and_condition_are_shown_side_by_side(make_document):
     new = make_document()
     new["rules"][0]["tier"] = "need_to_know"

@@ -64,7 +64,7 @@ def declare(apps, schema_editor):
     Version = apps.get_model("intake", "QuestionSetVersion")
     Flag = apps.get_model("intake", "Flag")
     Submission = apps.get_model("intake", "Submission")
-    for version in Version.objects.exclude(definition=None).iterator():
+    for version in Version.objects.filter(definition__isnull=False).iterator():
         if "declarations" in version.definition:
             continue
         declarations = legacy_declarations(version.definition)
@@ -77,7 +77,7 @@ def declare(apps, schema_editor):
     # (and approved) like anything else in them.
     Rule = apps.get_model("intake", "Rule")
     Question = apps.get_model("intake", "Question")
-    for version in Version.objects.filter(definition=None).iterator():
+    for version in Version.objects.filter(definition__isnull=True).iterator():
         rows = {
             "rules": [
                 {"flag": flag}

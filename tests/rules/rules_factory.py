@@ -50,6 +50,7 @@ def document(
     parameters: dict[str, int] | None = None,
     sources: dict[str, str] | None = None,
     sections: list[dict[str, Any]] | None = None,
+    declarations: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A whole document; `questions` go into one section unless `sections` is given."""
     if sections is None:
@@ -60,8 +61,10 @@ def document(
                 "questions": questions if questions is not None else [question()],
             }
         ]
+    declared = {} if declarations is None else {"declarations": declarations}
     return {
-        "format": "consultation-intake/question-set/1",
+        **declared,
+        "format": "consultation-intake/question-set/2",
         "question_set": {"slug": "test-set", "title": "Test set"},
         "version": {"label": "1", "notes": ""},
         "parameters": {
