@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.rules import NOT_SURE, Definition, QuestionSpec, load_definition
-from intake.rules.conditions import AgeUnder, And, Condition, Not, Or
 
 # The question-set question asked with the patient's details rather than in its own section.
 DATE_OF_BIRTH = "date_of_birth"
@@ -115,19 +114,9 @@ def steps_for(definition: Definition) -> tuple[Step, ...]:
 
 def _birth_date_keys(definition: Definition) -> frozenset[str]:
     """Date questions that ask for a date of birth: this one, and those an `age_under` reads."""
-    found = {DATE_OF_BIRTH}
-    conditions: list[Condition] = [rule.when for rule in definition.rules]
-    conditions += [q.show_if for q in definition.questions.values() if q.show_if is not None]
-    while conditions:
-        condition = conditions.pop()
-        if isinstance(condition, AgeUnder):
-            found.add(condition.q)
-        elif isinstance(condition, And | Or):
-            conditions.extend(condition.parts)
-        elif isinstance(condition, Not):
-            conditions.append(condition.part)
-    questions = definition.questions
-    return frozenset(key for key in found if key in questions and questions[key].type == "date")
+    question = definition.questions.get(DATE_OF_BIRTH)
+    own = {DATE_OF_BIRTH} if question is not None and question.type == "date" else set()
+    return definition.birth_dates | own
 
 
 @dataclass(frozen=True)

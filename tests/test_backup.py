@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from django.db import connection
-from factories import COLD_SORE, make_submission, publish_approved
+from factories import COLD_SORE, make_submission
 
 from intake.models import Submission, import_document
 
@@ -29,7 +29,7 @@ def test_a_dump_restores_into_a_fresh_database_with_the_submissions_intact(tmp_p
     if not shutil.which("pg_dump"):
         pytest.fail("pg_dump is missing (Debian package postgresql-client).")
     published = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
-    publish_approved(published)
+    published.install()
     submission = make_submission(published, COLD_SORE)
     params = connection.settings_dict
     dump = tmp_path / "intake.dump"

@@ -48,6 +48,7 @@ class Context:
         "codes",
         "dates",
         "numbers",
+        "ongoing",
         "ranges",
         "reference",
         "submitted",
@@ -63,6 +64,9 @@ class Context:
         self.ticked: dict[str, frozenset[str]] = {}
         self.numbers: dict[str, Number] = {}
         self.dates: dict[str, Interval] = {}
+        # Past events dated after the submission date: still ongoing (screening specification
+        # §2), so as severe as an event on the reference date, and the date is to be checked.
+        self.ongoing: set[str] = set()
         # Satisfying ranges of calendar comparisons, worked out once per evaluation: several
         # rules and follow-ups ask "within 6 months", and the rules are tested, then cited.
         self.ranges: dict[tuple[type[DateLeaf], int], Interval] = {}
@@ -251,6 +255,8 @@ class DateLeaf(Leaf):
         answer = context.dates.get(self.q)
         if answer is None:
             return FALSE
+        if self.q in context.ongoing:
+            return self.when_ongoing(context)
         low, high = self.satisfying(context)
         # True if every day of the answer satisfies, false if none does, else unknown.
         if low > high or answer[1] < low or answer[0] > high:
@@ -262,6 +268,11 @@ class DateLeaf(Leaf):
     def satisfying(self, context: Context) -> Interval:
         """The event days (ordinals, inclusive) for which the comparison holds."""
         raise NotImplementedError
+
+    def when_ongoing(self, context: Context) -> Truth:
+        """For a past event still ongoing: as if it happened on the reference date."""
+        low, high = self.satisfying(context)
+        return _truth(low <= context.reference.toordinal() <= high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +318,9 @@ class WithinMonthsAfter(DateLeaf):
 class AfterSubmission(DateLeaf):
     def satisfying(self, context: Context) -> Interval:
         return context.submitted.toordinal() + 1, POS_INFINITY
+
+    def when_ongoing(self, context: Context) -> Truth:
+        return TRUE  # it is ongoing because its date is after the submission date
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
-from intake.rules.conditions import Condition
+from intake.rules.conditions import AgeUnder, And, Condition, Not, Or
 
 # The format documents are written in. Format 2 added "declarations"; a document of format 1
 # (written before them) is still read, as it was published.
@@ -187,6 +188,31 @@ class Definition:
     advice: tuple[Advice, ...]
     sources: dict[str, str]
     declarations: Declarations = Declarations()
+
+    @cached_property
+    def birth_dates(self) -> frozenset[str]:
+        """Date questions an `age_under` condition reads: dates of birth, not past events."""
+        found: set[str] = set()
+        conditions: list[Condition] = [rule.when for rule in self.rules]
+        conditions += [q.show_if for q in self.questions.values() if q.show_if is not None]
+        while conditions:
+            condition = conditions.pop()
+            if isinstance(condition, AgeUnder):
+                found.add(condition.q)
+            elif isinstance(condition, And | Or):
+                conditions.extend(condition.parts)
+            elif isinstance(condition, Not):
+                conditions.append(condition.part)
+        return frozenset(key for key in found if self.questions[key].type == "date")
+
+    def is_past_event(self, key: str) -> bool:
+        """A date question about something that has happened (not a date of birth)."""
+        question = self.questions[key]
+        return (
+            question.type == "date"
+            and question.date_range == "past"
+            and (key not in self.birth_dates)
+        )
 
     @property
     def treatment(self) -> str:

@@ -83,7 +83,7 @@ def _flag(
     rule.when.collect_evidence(context, found)
     questions = definition.questions
     evidence = tuple(
-        Evidence(key, questions[key].text, kept.get(key), uncertain)
+        Evidence(key, questions[key].text, kept.get(key), uncertain, key in context.ongoing)
         for key, uncertain in sorted(found.items(), key=lambda item: questions[item[0]].position)
     )
     return RaisedFlag(
@@ -118,6 +118,7 @@ def _read(
     )
     if not isinstance(answers, Mapping):
         answers = {}
+    submitted = submitted_on.toordinal()
     shown: list[str] = []
     kept: dict[str, Any] = {}
     for key, question in definition.questions.items():
@@ -129,4 +130,7 @@ def _read(
             read_answer(question, value, context, None)
             if key in context.answered:
                 kept[key] = value
+                dates = context.dates.get(key)
+                if dates is not None and dates[0] > submitted and definition.is_past_event(key):
+                    context.ongoing.add(key)
     return context, frozenset(shown), kept

@@ -17,6 +17,8 @@ class Evidence:
     question_text: str
     answer: Any
     uncertain: bool
+    # A past event dated after the submission date, read as still ongoing: check the date.
+    check_date: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
@@ -25,6 +27,7 @@ class Evidence:
             "question_text": self.question_text,
             "answer": self.answer,
             "uncertain": self.uncertain,
+            "check_date": self.check_date,
         }
 
 

@@ -116,11 +116,13 @@ def test_within_months_before_excludes_events_after_the_reference_date():
 
 
 def test_within_months_before_uses_clamped_month_ends():
-    # 31 August + 6 months = 28 February, so on 28 February the period has elapsed.
+    # 31 August + 6 months = 28 February, so on 28 February the period has elapsed. (The
+    # question takes any date: these are after the submission date, which a past event's is not.)
     when = WITHIN_6_MONTHS
-    assert _dose("2025-08-31", when, reference_date=date(2026, 2, 28)) == "false"
-    assert _dose("2025-08-31", when, reference_date=date(2026, 2, 27)) == "true"
-    assert _dose("2025-08-30", when, reference_date=date(2026, 2, 28)) == "false"
+    after = {"date_range": "any"}
+    assert _dose("2025-08-31", when, reference_date=date(2026, 2, 28), **after) == "false"
+    assert _dose("2025-08-31", when, reference_date=date(2026, 2, 27), **after) == "true"
+    assert _dose("2025-08-30", when, reference_date=date(2026, 2, 28), **after) == "false"
 
 
 def test_a_month_answer_straddling_the_boundary_is_unknown():

@@ -247,6 +247,7 @@ def test_flags_serialise_to_json():
         "question_text": "Question last_dose?",
         "answer": "2024-12",
         "uncertain": True,
+        "check_date": False,
     }
 
 
