@@ -117,9 +117,8 @@ def _submit(draft: Draft, *, consent_name: str, now: datetime.datetime, locked: 
     for problem in problems:
         if problem.kind == "question" and problem.key in definition.questions:
             raise IncompleteQuestionnaire(questionnaire.step_of_question(problem.key))
-    for key, question in definition.questions.items():
-        if question.required and key in evaluation.visible and key not in evaluation.answers:
-            raise IncompleteQuestionnaire(questionnaire.step_of_question(key))
+    for key in evaluation.unanswered:
+        raise IncompleteQuestionnaire(questionnaire.step_of_question(key))
     details = PatientDetails.from_stored(draft.details)
     if details is None:
         raise IncompleteQuestionnaire(questionnaire.step_of_question(DATE_OF_BIRTH))

@@ -299,7 +299,7 @@ def test_loading_with_a_failing_case_refuses_to_publish_and_stores_nothing(tmp_p
         {
             "name": "Wrong",
             "submitted_on": "2026-03-02",
-            "answers": {},
+            "answers": {"isotretinoin": "no"},
             "expect": [{"code": "x", "tier": "manageable"}],
         }
     ]
@@ -380,3 +380,17 @@ def test_seeded_submissions_carry_the_flags_the_rules_engine_gives_their_answers
 def test_seeding_needs_a_published_question_set():
     with pytest.raises(SystemExit, match="no published version"):
         seed("--count", "10")
+
+
+def test_loading_cases_that_leave_a_required_question_unanswered_names_them(
+    tmp_path, make_document
+):
+    cases = [{"name": "Silent", "submitted_on": "2026-03-02", "answers": {}, "expect": []}]
+
+    with pytest.raises(CommandError) as raised:
+        load_and_publish(tmp_path, make_document(), cases)
+
+    assert 'Test case "Silent" fails: it leaves required questions unanswered: isotretinoin' in str(
+        raised.value
+    )
+    assert not QuestionSetVersion.objects.exists()

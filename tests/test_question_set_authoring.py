@@ -35,13 +35,13 @@ SMOKER_CASES = [
     {
         "name": "A smoker is flagged",
         "submitted_on": "2026-03-02",
-        "answers": {"smoker": "yes"},
+        "answers": {"smoker": "yes", "skin": "oily"},
         "expect": [{"code": "smoking", "tier": "need_to_know"}],
     },
     {
         "name": "A non-smoker raises nothing",
         "submitted_on": "2026-03-02",
-        "answers": {"smoker": "no"},
+        "answers": {"smoker": "no", "skin": "oily"},
         "expect": [],
     },
 ]
@@ -516,7 +516,7 @@ def test_the_model_refuses_to_publish_a_version_whose_cases_fail(make_document):
         {
             "name": "Expects too much",
             "submitted_on": "2026-03-02",
-            "answers": {},
+            "answers": {"isotretinoin": "no"},
             "expect": [{"code": "x", "tier": "manageable"}],
         }
     ]
@@ -554,7 +554,12 @@ def test_a_published_version_cannot_be_edited_in_the_admin(clinic_admin, make_do
 def test_new_draft_from_a_version_copies_it_and_its_test_cases(clinic_admin, make_document):
     version = import_document(make_document(version={"label": "2026.1", "notes": "First."}))
     version.test_cases = [
-        {"name": "No isotretinoin", "submitted_on": "2026-03-02", "answers": {}, "expect": []}
+        {
+            "name": "No isotretinoin",
+            "submitted_on": "2026-03-02",
+            "answers": {"isotretinoin": "no"},
+            "expect": [],
+        }
     ]
     version.save()
     publish_approved(version)

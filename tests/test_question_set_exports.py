@@ -83,6 +83,24 @@ def test_importing_an_invalid_document_lists_every_problem_and_creates_nothing(
     assert not QuestionSetVersion.objects.exists()
 
 
+def test_importing_cases_that_leave_a_required_question_unanswered_names_them(
+    admin_client, make_document
+):
+    cases = [{"name": "Silent", "submitted_on": "2026-03-02", "answers": {}, "expect": []}]
+
+    response = admin_client.post(
+        url("import"),
+        {"document": upload("peel.json", make_document()), "cases": upload("c.json", cases)},
+    )
+
+    assert response.status_code == 400
+    assert (
+        'Test case "Silent" fails: it leaves required questions unanswered: isotretinoin'
+        in html.unescape(response.content.decode())
+    )
+    assert not QuestionSetVersion.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("files", "message"),
     [

@@ -143,3 +143,27 @@ def test_a_practitioner_may_preview_but_staff_without_a_role_may_not(client, dra
     assert client.get(url).status_code == 200
     logged_in(client, staff("nobody"))
     assert client.get(url).status_code == 403
+
+
+def test_the_check_page_says_which_required_questions_are_unanswered(admin_client, draft):
+    # A state the pages would not make (signed, as the preview signs it): a required answer
+    # missing on the check page. Its flags cannot be known, and the page says so.
+    from intake.authoring.preview import _signed
+    from intake.patient.steps import Progress
+
+    progress = Progress(details=dict(DETAILS_STORED), answers={}, treatment_date=None)
+    url = reverse("admin:intake_questionsetversion_preview", args=[draft.pk])
+    state = _signed(draft, 3, progress)
+
+    page = admin_client.post(url, {"preview_state": state, "action": "stay"})
+
+    assert "Required questions are not answered" in _text(page)
+    assert "Have you taken isotretinoin? ( isotretinoin )" in _text(page)
+
+
+DETAILS_STORED = {
+    "full_name": "Ann Example",
+    "date_of_birth": "1990-04-03",
+    "email": "ann@example.com",
+    "phone": "07700 900123",
+}

@@ -316,10 +316,15 @@ def test_a_new_draft_states_the_tiers_its_version_raises_for_cases_written_with_
         {
             "name": "Wrong",
             "submitted_on": "2026-03-02",
-            "answers": {},
+            "answers": {"isotretinoin": "no"},
             "expect": ["oral_isotretinoin"],
         },
-        {"name": "None", "submitted_on": "2026-03-02", "answers": {}, "expect": []},
+        {
+            "name": "None",
+            "submitted_on": "2026-03-02",
+            "answers": {"isotretinoin": "no"},
+            "expect": [],
+        },
     ]
     # As a version published before cases stated tiers keeps them.
     with connection.cursor() as cursor:

@@ -1027,3 +1027,18 @@ def test_decisions_on_flags_superseded_by_a_date_change_stay_on_the_page(client,
     text = client.get(page(submission)).content.decode()
 
     assert "Plan agreed" in text and "valaciclovir" in text
+
+
+def test_a_past_event_dated_after_the_questionnaire_is_flagged_with_its_date_to_check(
+    client, version
+):
+    # An answer that reached the database another way than the form, which refuses it.
+    later = (TODAY + datetime.timedelta(days=3)).isoformat()
+    submission = make_submission(version, {"surgery_in_area": "yes", "surgery_date": later})
+    flag = submission.current_flags().get(code="surgery_in_area")
+    logged_in(client, staff("p", "Practitioner"))
+
+    text = client.get(page(submission)).content.decode()
+
+    assert flag.tier == "not_possible"
+    assert "read as still ongoing: please check this date" in text

@@ -529,6 +529,9 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
                     draft = import_document(form.cleaned_data["document"])
                     draft.test_cases = form.cleaned_data["cases"]
                     draft.save(update_fields=["test_cases"])
+                    incomplete = draft.incomplete_cases()
+                    if incomplete:
+                        raise PublishError(incomplete)
                     draft.record_edit(request.user)  # type: ignore[arg-type]
             except PublishError as error:
                 problems = error.problems

@@ -82,6 +82,10 @@ def preview_step(
             "summary": answer_summary(questionnaire.definition, progress.answers, steps),
             "details": progress.details,
             "flags": evaluation.flags,
+            # Never "no flag" for what was not answered: the page says which are missing.
+            "unanswered": [
+                questionnaire.definition.questions[key] for key in evaluation.unanswered
+            ],
         }
         return TemplateResponse(request, f"{_TEMPLATES}/preview_check.html", context)
     if form is None:

@@ -416,6 +416,19 @@ class QuestionSetVersion(models.Model):
         self.save()
         _audit(by, "approval_approve", self, hash=now_hash, installed=not self.is_draft)
 
+    def incomplete_cases(self) -> list[Problem]:
+        """Test cases that leave a required question unanswered without saying they are partial,
+        each named with the questions; as importing reports them."""
+        try:
+            results = self.run_cases()
+        except PublishError as error:
+            return error.problems
+        return [
+            case_failure(result)
+            for result in results
+            if any(p.code == "unanswered_required" for p in result.problems)
+        ]
+
     def publish(self, *, by: User | None = None) -> None:
         """Freeze an approved draft; PublishError lists every problem, a missing approval too."""
         if not self.is_draft:
@@ -513,9 +526,17 @@ def _audit(by: User | None, action: str, version: QuestionSetVersion, **detail: 
 def case_failure(result: CaseResult) -> Problem:
     """A failed test case as a publishing problem, naming the case and what went wrong."""
     details = []
-    if result.problems:
+    invalid = [p for p in result.problems if p.code != "unanswered_required"]
+    unanswered = [p.key for p in result.problems if p.code == "unanswered_required"]
+    if invalid:
         details.append(
-            "its answers do not fit: " + "; ".join(p.message.rstrip(".") for p in result.problems)
+            "its answers do not fit: " + "; ".join(p.message.rstrip(".") for p in invalid)
+        )
+    if unanswered:
+        details.append(
+            "it leaves required questions unanswered: "
+            + ", ".join(unanswered)
+            + ' (a case that answers only what its rule reads says "partial": true)'
         )
     if result.missing:
         details.append("missing flags: " + ", ".join(result.missing))

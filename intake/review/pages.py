@@ -48,8 +48,15 @@ def _answer_row(question: str, answer: str, *, flagged: bool) -> SafeString:
     return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
 
 
-def _evidence_row(question: str, answer: str, *, uncertain: bool) -> SafeString:
+def _evidence_row(
+    question: str, answer: str, *, uncertain: bool, check_date: bool = False
+) -> SafeString:
     text = escape(answer) + (" <em>(uncertain)</em>" if uncertain else "")
+    if check_date:
+        text += (
+            " <strong>(after the date the questionnaire was sent, so read as still ongoing: "
+            "please check this date)</strong>"
+        )
     return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
 
 
@@ -74,7 +81,12 @@ def review_context(
             if question is not None and answer is not None:
                 shown = display_answer(question, answer)
             evidence.append(
-                _evidence_row(item["question_text"], shown, uncertain=item["uncertain"])
+                _evidence_row(
+                    item["question_text"],
+                    shown,
+                    uncertain=item["uncertain"],
+                    check_date=item.get("check_date", False),
+                )
             )
         flag_rows.append(
             {

@@ -3,7 +3,7 @@
 A cases file is a JSON list of
 `{"name", "submitted_on": "YYYY-MM-DD", "treatment_date": "YYYY-MM-DD" (optional),
 "answers": {question key: value}, "expect": [expected flags], "outcome": tier or "none"
-(optional)}`, each expected flag being
+(optional), "partial": true (optional)}`, each expected flag being
 `{"code": flag code, "tier": tier, "provisional": true/false (optional), "temporary": true/false
 (optional)}`.
 
@@ -12,6 +12,10 @@ says so, as provisional or temporary), no other flag is raised, and the outcome 
 states. An expected flag written as a bare code is read, so that cases from before tiers were
 stated can be opened and corrected, but such a case fails: a case that would still pass were
 "not possible" to become "need to know" protects nothing.
+
+A case answers every required question it is shown, as a patient must, or it fails naming the
+questions left out: an unanswered question's flags cannot be known. A case that tests one rule
+and answers only what that rule reads says so with `"partial": true`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,15 @@ from intake.rules.problems import Problem
 
 # The outcome of a case that raises no flag.
 NO_FLAGS = "none"
-_CASE_FIELDS = {"name", "submitted_on", "treatment_date", "answers", "expect", "outcome"}
+_CASE_FIELDS = {
+    "name",
+    "submitted_on",
+    "treatment_date",
+    "answers",
+    "expect",
+    "outcome",
+    "partial",
+}
 _FLAG_FIELDS = {"code", "tier", "provisional", "temporary"}
 
 
@@ -61,6 +73,8 @@ class Case:
     answers: dict[str, Any]
     expect: tuple[ExpectedFlag, ...]
     outcome: Tier | str | None = None  # a tier, NO_FLAGS, or None when the case does not say
+    # Answers only what the rule under test reads; required questions may be left unanswered.
+    partial: bool = False
 
     @property
     def codes(self) -> frozenset[str]:
@@ -90,8 +104,16 @@ class CaseResult:
     def details(self) -> list[str]:
         """What went wrong, one phrase each."""
         details = []
-        if self.problems:
-            details.append("invalid answers: " + "; ".join(p.message for p in self.problems))
+        unanswered = [p.key for p in self.problems if p.code == "unanswered_required"]
+        invalid = [p for p in self.problems if p.code != "unanswered_required"]
+        if invalid:
+            details.append("invalid answers: " + "; ".join(p.message for p in invalid))
+        if unanswered:
+            details.append(
+                "required questions not answered: "
+                + ", ".join(unanswered)
+                + ' (a case that answers only what its rule reads says "partial": true)'
+            )
         if self.missing:
             details.append("missing: " + ", ".join(self.missing))
         if self.unexpected:
@@ -172,7 +194,10 @@ def parse_cases(data: Any) -> list[Case]:
         outcome = item.get("outcome")
         if outcome is not None and outcome != NO_FLAGS:
             outcome = _tier(outcome, f'{where}: outcome (or "{NO_FLAGS}")')
-        cases.append(Case(name, submitted_on, treatment_date, answers, flags, outcome))
+        partial = item.get("partial", False)
+        if not isinstance(partial, bool):
+            raise CaseFileError(f"{where}: partial must be true or false.")
+        cases.append(Case(name, submitted_on, treatment_date, answers, flags, outcome, partial))
     return cases
 
 
@@ -217,6 +242,8 @@ def run_case(definition: Definition, case: Case) -> CaseResult:
         submitted_on=case.submitted_on,
         reference_date=case.treatment_date,
     )
+    if not case.partial:
+        problems += evaluation.unanswered_problems()
     raised = {flag.code for flag in evaluation.flags}
     return CaseResult(
         case=case,

@@ -10,6 +10,7 @@ from typing import Any
 from intake.rules.answers import is_unanswered, read_answer
 from intake.rules.conditions import FALSE, UNKNOWN, Context
 from intake.rules.definition import Definition, RuleSpec, Tier
+from intake.rules.problems import Problem
 from intake.rules.results import Evidence, RaisedFlag
 
 
@@ -21,6 +22,21 @@ class Evaluation:
     outcome: Tier | None
     visible: frozenset[str]
     answers: dict[str, Any]
+    # Required questions shown but not answered, in document order: their flags cannot be known,
+    # so whatever stores or tests these answers must refuse them rather than read "no flag".
+    unanswered: tuple[str, ...] = ()
+
+    def unanswered_problems(self) -> list[Problem]:
+        """Each required question left unanswered, as a problem naming it."""
+        return [
+            Problem(
+                "unanswered_required",
+                "question",
+                key,
+                f'Question "{key}" is shown and required, but not answered.',
+            )
+            for key in self.unanswered
+        ]
 
 
 def visible_questions(
@@ -63,6 +79,11 @@ def evaluate(
         outcome=flags[0].tier if flags else None,
         visible=shown,
         answers=kept,
+        unanswered=tuple(
+            key
+            for key, question in definition.questions.items()
+            if question.required and key in shown and key not in kept
+        ),
     )
 
 

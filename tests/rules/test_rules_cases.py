@@ -77,6 +77,29 @@ def test_a_temporary_mark_is_compared_where_the_case_states_it():
     assert failed.differences == ("vapes: expected not temporary, raised temporary",)
 
 
+def test_a_case_that_leaves_a_required_question_unanswered_fails_naming_it():
+    # Had the vaping question been answered "yes", a flag would have been raised.
+    silent = case([{"code": "smoker", "tier": "need_to_know"}], answers={"smoker": "yes"})
+
+    (failed,) = result(silent)
+
+    assert not failed.passed
+    assert [(p.code, p.key) for p in failed.problems] == [("unanswered_required", "vapes")]
+    assert "required questions not answered: vapes" in failed.describe()
+
+
+def test_a_case_marked_partial_may_answer_only_what_its_rule_reads():
+    partial = case(
+        [{"code": "smoker", "tier": "need_to_know"}], answers={"smoker": "yes"}, partial=True
+    )
+
+    (passed,) = result(partial)
+
+    assert passed.passed
+    with pytest.raises(CaseFileError, match="partial must be true or false"):
+        parse_cases([case([], partial="yes")])
+
+
 @pytest.mark.parametrize(
     ("expect", "message"),
     [

@@ -98,6 +98,67 @@ def test_a_last_dose_after_submission_is_treated_as_ongoing():
     assert _flags({"last_dose": "2025-07-01"}) == [("isotretinoin_now", "not_possible", False)]
 
 
+SURGERY = definition(
+    questions=[
+        date_question("date_of_birth", allow_month_year=False, allow_not_sure=False),
+        date_question("surgery_date"),
+    ],
+    parameters={"SURGERY_MONTHS": 12, "MIN_AGE": 18},
+    rules=[
+        rule(
+            "surgery_recent",
+            {"q": "surgery_date", "within_before": {"months": "SURGERY_MONTHS"}},
+            flag="surgery",
+            tier="not_possible",
+        ),
+        rule(
+            "surgery_long_ago",
+            {"q": "surgery_date", "answered": True},
+            flag="surgery",
+            tier="manageable",
+        ),
+        rule("under_age", {"q": "date_of_birth", "age_under": "MIN_AGE"}, tier="not_possible"),
+    ],
+)
+
+
+@pytest.mark.parametrize("after", ["2025-06-16", "2025-09-30", "2026-03", "2031-01-01"])
+def test_any_past_event_dated_after_submission_is_ongoing_with_its_date_to_check(after):
+    # Whether before or after the treatment date, in days or months: as severe as can be.
+    evaluation = evaluate(
+        SURGERY,
+        {"date_of_birth": "1990-01-01", "surgery_date": after},
+        submitted_on=S,
+        reference_date=date(2025, 8, 1),
+    )
+
+    (flag,) = evaluation.flags
+    assert (flag.rule_id, flag.tier, flag.provisional) == ("surgery_recent", "not_possible", False)
+    assert flag.evidence[0].check_date is True
+
+
+def test_a_past_event_on_or_before_submission_is_read_as_given():
+    evaluation = evaluate(
+        SURGERY,
+        {"date_of_birth": "1990-01-01", "surgery_date": "2020-01-01"},
+        submitted_on=S,
+        reference_date=date(2025, 8, 1),
+    )
+
+    (flag,) = evaluation.flags
+    assert (flag.rule_id, flag.tier) == ("surgery_long_ago", "manageable")
+    assert flag.evidence[0].check_date is False
+
+
+def test_a_date_of_birth_is_not_a_past_event():
+    # Born after the submission date: age under the minimum, not an "ongoing" birth.
+    evaluation = evaluate(SURGERY, {"date_of_birth": "2025-07-01"}, submitted_on=S)
+
+    (flag,) = evaluation.flags
+    assert (flag.code, flag.evidence[0].check_date) == ("under_age", False)
+    assert SURGERY.birth_dates == frozenset({"date_of_birth"})
+
+
 def test_the_band_moves_with_the_reference_date():
     answers = {"last_dose": "2025-01-10"}
     assert _flags(answers, reference_date=date(2025, 7, 10)) == [

@@ -54,6 +54,10 @@ class Command(BaseCommand):
                 raise CommandError(f"{path} cannot be imported:\n{error}") from None
             version.test_cases = test_cases
             version.save(update_fields=["test_cases"])
+            incomplete = version.incomplete_cases()
+            if incomplete:
+                problems = "\n".join(problem.message for problem in incomplete)
+                raise CommandError(f"{cases} cannot be kept with {path}:\n{problems}")
             question_set = QuestionSet.objects.get(pk=version.question_set_id)
             current = question_set.latest_published()
             normalised = version.to_document()
