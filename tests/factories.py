@@ -316,3 +316,64 @@ def submission_for(version: Any, answers: dict[str, Any], **fields: Any) -> Any:
     )
     submission.record_assessment(evaluation, reference_date=today)
     return submission
+
+
+# --- Real-browser helpers (tests/browser) -------------------------------------------------------
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+BROWSER_PASSWORD = "a-long-password-for-staff"
+
+
+def role(name: str, *extra: str) -> Group:
+    """A role as the migrations make it (transactional tests empty the database, roles too)."""
+    import importlib
+
+    from django.contrib.auth.models import Permission
+
+    codenames = [*importlib.import_module("intake.migrations.0004_roles").ROLES[name], *extra]
+    group, _ = Group.objects.get_or_create(name=name)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="intake", codename__in=codenames)
+    )
+    return group
+
+
+def staff_device(username: str, group: Group) -> Any:
+    """A staff account in a role, with a confirmed authenticator to sign in with."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = User.objects.create_user(username, password=BROWSER_PASSWORD, is_staff=True)
+    user.groups.add(group)
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def sign_in(page: Any, base: str, device: Any) -> None:
+    """Sign in to the admin in a real browser, past the second step."""
+    from django_otp.oath import totp
+    from playwright.sync_api import expect
+
+    page.goto(base + "/admin/")
+    page.get_by_label("Username").fill(device.user.username)
+    page.get_by_label("Password").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Clinic administration")).to_be_visible()
+
+
+def no_serious_violations(page: Any) -> None:
+    """axe-core finds nothing serious or critical on the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    serious = [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], page.url
+
+
+def photograph(page: Any, name: str) -> None:
+    """Check with axe and photograph at desktop and phone widths."""
+    for width, height, device in ((1280, 900, "desktop"), (390, 844, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        no_serious_violations(page)
+        page.screenshot(path=SCREENSHOTS / f"staff-{name}-{device}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})

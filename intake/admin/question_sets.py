@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField, ModelForm
@@ -99,10 +99,10 @@ class ChecksWholeDraft:
         obj: Any = None,
     ) -> HttpResponse:
         form = context["adminform"].form
-        for inline in context.get("inline_admin_formsets", ()):
-            check = getattr(inline.formset, "draft_check", None)
-            for problem in check.mistakes if check is not None else ():
-                form.add_error(None, problem.message)
+        formsets = [inline.formset for inline in context.get("inline_admin_formsets", ())]
+        for message, anchor in _error_summary(form, formsets):
+            link = format_html('<a href="#{}">{}</a>', anchor, message) if anchor else message
+            form.add_error(None, link)
         response: HttpResponse = super().render_change_form(  # type: ignore[misc]
             request, context, add, change, form_url, obj
         )
@@ -122,6 +122,38 @@ class ChecksWholeDraft:
                 "Saved. Still to do before publishing: "
                 + " ".join(problem.message for problem in unfinished),
             )
+
+
+def _error_summary(form: Any, formsets: list[Any]) -> list[tuple[str, str]]:
+    """Every error on a draft's page, each with the id of what it is about, for the summary at
+    the top of the page (the GOV.UK error summary): the page's own fields, each row's fields,
+    each row as a whole, and what the whole-draft check found that belongs to no row."""
+    entries: list[tuple[str, str]] = []
+    for name, errors in list(form.errors.items()):
+        if name != NON_FIELD_ERRORS:
+            entries += [(f"{form[name].label}: {error}", form[name].auto_id) for error in errors]
+    placed: set[str] = set()
+    for formset in formsets:
+        noun = str(formset.model._meta.verbose_name)
+        for index, row in enumerate(formset.forms):
+            for name, errors in row.errors.items():
+                if name == NON_FIELD_ERRORS:  # the whole-draft check's, naming their row
+                    placed.update(errors)
+                    entries += [(str(error), f"{formset.prefix}-{index}") for error in errors]
+                    continue
+                field = row[name]
+                what = f"{noun.capitalize()} {index + 1}, {str(field.label).lower()}"
+                entries += [(f"{what}: {error}", field.auto_id) for error in errors]
+        check = getattr(formset, "draft_check", None)
+        for problem in check.mistakes if check is not None else ():
+            if problem.message not in placed:
+                entries.append((problem.message, ""))
+        entries += [
+            (error.message, f"{formset.prefix}-group")
+            for error in formset.non_form_errors().as_data()
+            if error.code != "draft_mistakes"  # "Nothing was saved": the summary says why
+        ]
+    return entries
 
 
 class DraftContentInline:

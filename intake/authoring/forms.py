@@ -286,6 +286,19 @@ class DraftRows(BaseInlineFormSet):  # type: ignore[type-arg]
         self.siblings.append(self)
         self.draft_check: DraftCheck | None = None
 
+    def add_fields(self, form: Any, index: int | None) -> None:
+        """Name every field of a row for assistive technology: a table's rows have no labels
+        of their own, only column headings ("Value, parameter 3")."""
+        super().add_fields(form, index)
+        noun = form._meta.model._meta.verbose_name
+        row = f"{noun} {index + 1}" if index is not None else f"new {noun}"
+        for field in form.fields.values():
+            if not field.widget.is_hidden:
+                label = "Delete" if field.label is None else str(field.label)
+                # The admin wraps a foreign key's select; the select inside is what is drawn.
+                widget = getattr(field.widget, "widget", field.widget)
+                widget.attrs["aria-label"] = field.widget.attrs["aria-label"] = f"{label}, {row}"
+
     def kept_rows(self) -> list[Any]:
         """The rows as the save would leave them: unchanged, changed and new, not deleted."""
         return [
@@ -318,7 +331,8 @@ class DraftRows(BaseInlineFormSet):  # type: ignore[type-arg]
             )
         for problem in self.draft_check.mistakes:
             for formset in self.siblings:
-                formset.mark(problem.kind, problem.key, problem.message)
+                if formset.mark(problem.kind, problem.key, problem.message):
+                    break
         if self.draft_check.mistakes:
             raise ValidationError(
                 "Nothing was saved: the draft would have the mistakes listed at the top of the "
@@ -326,15 +340,17 @@ class DraftRows(BaseInlineFormSet):  # type: ignore[type-arg]
                 code="draft_mistakes",
             )
 
-    def mark(self, kind: str, key: str, message: str) -> None:
-        """Show a problem at the row it names, if it is one of these."""
+    def mark(self, kind: str, key: str, message: str) -> bool:
+        """Show a problem at the row it names, if it is one of these; True if it is."""
         if kind != self.problem_kind:
-            return
+            return False
         for form in self.forms:
             if self._deleted(form):
                 continue
             if getattr(form, "cleaned_data", {}).get(self.key_field) == key:
                 form.add_error(None, message)
+                return True
+        return False
 
 
 class ParameterRows(DraftRows):

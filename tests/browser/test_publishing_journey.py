@@ -2,76 +2,29 @@
 for approval, a medical lead reads what it changes and approves it with a note, and the clinic
 admin publishes it. axe-core runs on every page of the way, at desktop and phone widths."""
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.contrib.auth.models import Group, Permission
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Page, expect
+from factories import SCREENSHOTS, no_serious_violations, photograph, role, sign_in, staff_device
+from playwright.sync_api import expect
 
-from intake.models import QuestionSetVersion, User, VersionStatus, import_document
+from intake.models import QuestionSetVersion, VersionStatus, import_document
 from intake.rules import Tier
 
 ROOT = Path(__file__).resolve().parents[2]
 SKINPEN = ROOT / "intake" / "question_sets" / "skinpen.json"
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-PASSWORD = "a-long-password-for-staff"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def role(name: str, *extra: str) -> Group:
-    """A role as the migrations make it (transactional tests empty the database, roles too)."""
-    codenames = [*importlib.import_module("intake.migrations.0004_roles").ROLES[name], *extra]
-    group, _ = Group.objects.get_or_create(name=name)
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="intake", codename__in=codenames)
-    )
-    return group
-
-
-def account(username: str, group: Group) -> TOTPDevice:
-    user = User.objects.create_user(username, password=PASSWORD, is_staff=True)
-    user.groups.add(group)
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
-
-
-def sign_in(page: Page, base: str, device: TOTPDevice) -> None:
-    page.goto(base + "/admin/")
-    page.get_by_label("Username").fill(device.user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Clinic administration")).to_be_visible()
-
-
-def no_serious_violations(page: Page) -> None:
-    violations = Axe().run(page).response["violations"]
-    serious = [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], page.url
-
-
-def photograph(page: Page, name: str) -> None:
-    """Check with axe and photograph at desktop and phone widths."""
-    for width, height, device in ((1280, 900, "desktop"), (390, 844, "phone")):
-        page.set_viewport_size({"width": width, "height": height})
-        no_serious_violations(page)
-        page.screenshot(path=SCREENSHOTS / f"publishing-{name}-{device}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_clinic_admin_submits_a_medical_lead_approves_and_the_draft_is_published(
     browser: Any, live_server: Any
 ) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    cara = account("cara", role("Clinic admin"))
-    lee = account("lee", role("Medical lead", "approve_questionsetversion"))
+    cara = staff_device("cara", role("Clinic admin"))
+    lee = staff_device("lee", role("Medical lead", "approve_questionsetversion"))
     installed = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
     installed.install()
     draft = installed.new_draft()
