@@ -303,3 +303,71 @@ def test_a_changed_parameter_lists_the_texts_whose_wording_it_changes(make_docum
         ),
     )
     assert FieldChange("value", "6", "3") in changes["parameter", "BLOCK_MONTHS"].fields
+
+
+def test_a_question_split_in_two_is_reported_with_both_new_questions(make_document):
+    old = make_document()
+    new = make_document()
+    questions = new["sections"][0]["questions"]
+    dose = questions.pop(1)
+    questions += [
+        {**dose, "key": "last_dose_oral", "text": "When did you last take it by mouth?"},
+        {**dose, "key": "last_dose_cream", "text": "When did you last use it as a cream?"},
+    ]
+    new["rules"][0]["when"] = {
+        "any": [
+            {"q": "last_dose_oral", "within_before": {"months": "BLOCK_MONTHS"}},
+            {"q": "last_dose_cream", "within_before": {"months": "BLOCK_MONTHS"}},
+        ]
+    }
+
+    changes = compare_documents(old, new)
+
+    split = changes[0]
+    assert (split.kind, split.key, split.status) == ("question", "last_dose", "split")
+    assert split.fields == (
+        FieldChange(
+            "split into",
+            "last_dose: When did you take your last dose?",
+            "last_dose_oral: When did you last take it by mouth?\n"
+            "last_dose_cream: When did you last use it as a cream?",
+        ),
+    )
+    statuses = {(c.kind, c.key): c.status for c in changes[1:]}
+    assert statuses[("question", "last_dose")] == "removed"
+    assert statuses[("question", "last_dose_oral")] == "added"
+
+
+def test_a_question_removed_and_another_added_is_no_split(make_document):
+    new = make_document()
+    new["sections"][0]["questions"][1]["key"] = "final_dose"
+    new["rules"][0]["when"] = {"q": "final_dose", "within_before": {"months": "BLOCK_MONTHS"}}
+
+    assert "split" not in {change.status for change in compare_documents(make_document(), new)}
+
+
+def test_the_approval_page_warns_that_a_split_question_leaves_old_answers_behind(
+    client, make_document
+):
+    current = import_document(make_document())
+    publish_approved(current)
+    document = make_document()
+    dose = document["sections"][0]["questions"].pop(1)
+    document["sections"][0]["questions"] += [
+        {**dose, "key": "last_dose_oral"},
+        {**dose, "key": "last_dose_cream"},
+    ]
+    document["rules"][0]["when"] = {
+        "any": [
+            {"q": "last_dose_oral", "answered": True},
+            {"q": "last_dose_cream", "answered": True},
+        ]
+    }
+    draft = import_document(document)
+    logged_in(client, staff("clinic.admin", "Clinic admin"))
+
+    response = client.get(reverse("admin:intake_questionsetversion_publish", args=[draft.pk]))
+
+    page = html.unescape(re.sub(r"\s+", " ", response.content.decode()))
+    assert 'Question <code>last_dose</code></th><td rowspan="1">Split' in page
+    assert "1 question is split into others." in page

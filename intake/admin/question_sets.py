@@ -479,6 +479,7 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
                 else:
                     problems = [case_failure(r) for r in results if not r.passed]
         current = version.previous_published() if version.is_draft else None
+        changes = compare_documents(current.document_as_read(), document) if current else []
         user = request.user
         state = version.approval_state
         approvable = state in (ApprovalState.AWAITING, ApprovalState.INSTALLED)
@@ -503,7 +504,8 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
             approval_form=approval_form or ApprovalForm(initial={"seen_hash": seen_hash}),
             current=current,
             replay=_replay(document, version, current),
-            changes=compare_documents(current.document_as_read(), document) if current else [],
+            changes=changes,
+            splits=[change for change in changes if change.status == "split"],
             impact=publishing_impact(current, now=timezone.now()) if current else None,
             case_count=len(version.test_cases),
         )

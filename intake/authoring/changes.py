@@ -30,7 +30,7 @@ class Change:
 
     kind: str
     key: str
-    status: str  # "added", "removed" or "changed"
+    status: str  # "added", "removed", "changed" or "split" (a question, into others)
     fields: tuple[FieldChange, ...]
 
     @property
@@ -160,9 +160,9 @@ def compare_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Ch
     """Sections, questions, rules and parameters added, removed or changed from old to new.
 
     A text whose wording as people read it changes with a parameter's value, though its own
-    words do not, is listed too, as "…, as read".
+    words do not, is listed too, as "…, as read"; and a question split into others, as "split".
     """
-    changes = _changes(old, new)
+    changes = [*_splits(old, new), *_changes(old, new)]
     found = {(c.kind, c.key): c for c in changes}
     for reworded in _changes(worded(old), worded(new)):
         before = found.get((reworded.kind, reworded.key))
@@ -183,6 +183,44 @@ def compare_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Ch
                 before.kind, before.key, before.status, before.fields + extra
             )
     return changes
+
+
+def _splits(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    """Questions removed whose place two or more added questions take: those the rules that
+    read the removed one now read instead, or whose keys extend its key ("sun_tanning" into
+    "sun_tanning_before" and "sun_tanning_after"). Answers given to the old question are not
+    answers to the new ones, so the approver judges what the split does to the rules."""
+    before, after = _questions(old), _questions(new)
+    removed = [key for key in before if key not in after]
+    added = [key for key in after if key not in before]
+    if not removed or not added:
+        return []
+    old_rules = {r.get("id"): r for r in old.get("rules") or ()}
+    new_rules = {r.get("id"): r for r in new.get("rules") or ()}
+    splits = []
+    for key in removed:
+        into = {other for other in added if other.startswith(key + "_")}
+        for rule_id, rule in new_rules.items():
+            earlier = old_rules.get(rule_id)
+            if earlier is not None and key in _reads(earlier.get("when")):
+                into |= _reads(rule.get("when")) & set(added)
+        if len(into) >= 2:
+            ordered = [other for other in added if other in into]
+            shown = "\n".join(f"{other}: {after[other].get('text', '')}" for other in ordered)
+            field = FieldChange("split into", f"{key}: {before[key].get('text', '')}", shown)
+            splits.append(Change("question", key, "split", (field,)))
+    return splits
+
+
+def _reads(condition: Any) -> set[str]:
+    """The question keys a condition reads."""
+    if isinstance(condition, Mapping):
+        found = {condition["q"]} if isinstance(condition.get("q"), str) else set()
+        for part in (condition.get("all"), condition.get("any"), [condition.get("not")]):
+            for item in part if isinstance(part, list) else ():
+                found |= _reads(item)
+        return found
+    return set()
 
 
 def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
