@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from functools import partial
 
@@ -21,6 +22,8 @@ from intake.models import (
 from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Step
 from intake.rules import check_answers, evaluate
 from intake.tasks import NOTIFY_TIERS, notify_practitioners
+
+logger = logging.getLogger(__name__)
 
 
 class IncompleteQuestionnaire(Exception):
@@ -117,6 +120,14 @@ def _submit(draft: Draft, *, consent_name: str, now: datetime.datetime, locked: 
     for problem in problems:
         if problem.kind == "question" and problem.key in definition.questions:
             raise IncompleteQuestionnaire(questionnaire.step_of_question(problem.key))
+    unknown = [problem for problem in problems if problem.code == "unknown_question"]
+    if unknown:
+        # No step asks them, so the patient could not put them right: they are left out, and
+        # said so (the count only: a key can say something about the patient's health).
+        logger.warning(
+            "answers to unknown questions left out",
+            extra={"draft": str(draft.pk), "count": len(unknown)},
+        )
     for key in evaluation.unanswered:
         raise IncompleteQuestionnaire(questionnaire.step_of_question(key))
     details = PatientDetails.from_stored(draft.details)

@@ -1005,3 +1005,28 @@ def test_a_step_saved_in_another_tab_keeps_the_latest_continue_later_link(client
     )
 
     assert Client().get(f"/continue/{token}/").status_code == 302
+
+
+def test_an_answer_that_fails_validation_is_never_dropped_on_the_way_to_storage(
+    client, version, caplog
+):
+    draft = start(client)
+    check = complete_until_check(client, version)
+    answers = dict(Draft.objects.get(pk=draft.pk).answers)
+    Draft.objects.filter(pk=draft.pk).update(
+        answers=answers | {"pregnant_or_breastfeeding": "perhaps"}
+    )
+
+    response = submit(client, check)
+
+    # Back to the step that asks it, to be answered again; nothing is stored.
+    assert response["Location"] == step_url(
+        published.questionnaire(version).step_of_question("pregnant_or_breastfeeding").number
+    )
+    assert Submission.objects.count() == 0
+
+    # An answer no step asks cannot be put right by the patient: it is left out, and logged.
+    Draft.objects.filter(pk=draft.pk).update(answers=answers | {"no_such_question": "yes"})
+    assert submit(client, check).status_code == 302
+    assert Submission.objects.get().answers == answers
+    assert "answers to unknown questions left out" in caplog.text
