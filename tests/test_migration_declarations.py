@@ -121,3 +121,61 @@ def test_an_unreviewed_cold_sore_flag_from_before_still_needs_its_plan(before_de
     assert QuestionSetVersion.objects.get(pk=draft.pk).declarations["flags"] == {
         "cold_sore_history": {"plan": "antiviral", "filters": ["cold_sores"]}
     }
+
+
+def test_applied_again_it_takes_a_format_2_versions_declarations_from_its_document(
+    before_declarations,
+):
+    apps = before_declarations
+    question_set = apps.get_model("intake", "QuestionSet").objects.create(
+        slug="skinpen", title="SkinPen"
+    )
+    document = json.loads(SKINPEN.read_text(encoding="utf-8"))
+    version = apps.get_model("intake", "QuestionSetVersion").objects.create(
+        question_set=question_set,
+        number=1,
+        status="published",
+        definition=document,
+        content_hash="b" * 64,
+    )
+    now = timezone.now()
+    submission = apps.get_model("intake", "Submission").objects.create(
+        id=uuid.uuid4(),
+        reference="ABCD-3456",
+        version=version,
+        patient_name="Ann Example",
+        date_of_birth=datetime.date(1990, 4, 3),
+        email="ann@example.com",
+        phone="07700 900123",
+        answers={},
+        consent_name="Ann Example",
+        consented_at=now,
+        outcome="need_to_know",
+        flag_codes="cold_sore_history",
+    )
+    assessment = apps.get_model("intake", "Assessment").objects.create(
+        submission=submission, reference_date=now.date(), outcome="need_to_know"
+    )
+    flag = apps.get_model("intake", "Flag").objects.create(
+        assessment=assessment,
+        position=0,
+        code="cold_sore_history",
+        tier="need_to_know",
+        rule_id="cold_sore_history",
+        practitioner_message="History of cold sores.",
+    )
+
+    migrate(AFTER)
+
+    declared = document["declarations"]
+    assert QuestionSetVersion.objects.get(pk=version.pk).declarations == declared
+    assert Flag.objects.get(pk=flag.pk).declarations == {
+        "plan": "antiviral",
+        "plan_answers": declared["plans"]["antiviral"]["show_answers"],
+        "filters": ["cold_sores"],
+    }
+    assert Submission.objects.get(pk=submission.pk).flag_filters == " cold_sores "
+    # Going back would leave a version the earlier code cannot read: refused.
+    with pytest.raises(RuntimeError, match="cannot be reversed"):
+        migrate(BEFORE)
+    assert Flag.objects.get(pk=flag.pk).declarations["plan"] == "antiviral"

@@ -304,3 +304,97 @@ def test_make_run_on_a_fresh_database_installs_skinpen_awaiting_approval(lead_cl
 def test_a_later_version_cannot_be_installed_without_approval(draft):
     with pytest.raises(PublishError, match="medical lead must approve"):
         draft.install()
+
+
+def test_whoever_edited_a_draft_cannot_approve_a_copy_of_it(draft, admin_client):
+    lead = staff("lee2", "Medical lead")
+    draft.record_edit(lead)  # as their save on the draft's page records it
+    copy = draft.new_draft()
+    copy.submit_for_approval(by=staff("cara2", "Clinic admin"))
+
+    with pytest.raises(ApprovalRefused, match="You edited this version"):
+        copy.approve(by=lead, note="Fine.", seen_hash=copy.approval_hash())
+
+
+def test_changing_the_question_sets_title_is_an_edit_of_its_drafts(draft, admin_client):
+    both = logged_in(Client(), staff("max", "Clinic admin", "Medical lead"))
+    admin_client.post(url("submit", draft))
+    question_set = draft.question_set
+    page = reverse("admin:intake_questionset_change", args=[question_set.pk])
+    data = {
+        "title": "Chemical peel, reworded",
+        "slug": question_set.slug,
+        "description": "",
+        "versions-TOTAL_FORMS": "0",
+        "versions-INITIAL_FORMS": "0",
+    }
+
+    assert both.post(page, data).status_code == 302
+
+    assert fresh(draft).approval_state == ApprovalState.EDITING  # the submission is void
+    assert [u.username for u in fresh(draft).editors.all()] == ["max"]
+
+
+def test_an_approval_read_against_a_version_since_replaced_cannot_publish(draft, admin_client):
+    later = fresh(draft.new_draft())  # v3, read against v1 while v2 is still a draft
+    later.questions.filter(key="isotretinoin").update(text="Have you ever taken isotretinoin?")
+    later.submit_for_approval(by=staff("cara2", "Clinic admin"))
+    lead = staff("lee2", "Medical lead")
+    later.approve(by=lead, note="Read against v1.", seen_hash=later.approval_hash())
+    publish_approved(draft)  # v2 goes live
+
+    with pytest.raises(PublishError, match="Another version was published after"):
+        fresh(later).publish()
+
+    assert fresh(later).approval_state == ApprovalState.EDITING
+    assert AuditEntry.objects.filter(version=later, action="approval_void").exists()
+
+
+def test_the_approval_page_lists_advice_and_test_case_changes(draft, admin_client):
+    draft.advice = [{"title": "Before", "items": ["Arrive with clean skin and no make-up."]}]
+    draft.test_cases = [
+        {
+            "name": "Never taken",
+            "submitted_on": "2026-03-02",
+            "answers": {"isotretinoin": "no"},
+            "expect": [],
+        }
+    ]
+    draft.save(update_fields=["advice", "test_cases"])
+
+    page = text(admin_client.get(url("publish", draft)))
+
+    assert "Advice <code>1</code>" in page
+    assert "Arrive with clean skin and no make-up." in page
+    assert "Test case <code>Never taken</code>" in page
+
+
+def test_a_json_box_left_empty_saves_as_none_declared(draft, admin_client):
+    saved = save_draft(admin_client, draft, declarations="", advice="")
+
+    assert saved.status_code == 302
+    assert (fresh(draft).declarations, fresh(draft).advice) == ({}, [])
+
+
+def test_loading_a_file_for_a_set_whose_versions_are_all_retired_asks_for_approval(
+    draft, tmp_path, make_document
+):
+    for version in QuestionSetVersion.objects.filter(status=VersionStatus.PUBLISHED):
+        version.retire()
+    path = tmp_path / "peel.json"
+    path.write_text(json.dumps(make_document(version={"label": "3", "notes": "Back."})))
+
+    call_command("load_question_set", str(path), "--publish")
+
+    newest = QuestionSetVersion.objects.order_by("-number").first()
+    assert newest.approval_state == ApprovalState.AWAITING
+    assert not QuestionSetVersion.objects.filter(status=VersionStatus.PUBLISHED).exists()
+
+
+def test_the_start_page_shows_the_description_as_published(version, client):
+    QuestionSet.objects.filter(pk=version.question_set_id).update(description="Unapproved words.")
+
+    page = client.get("/").content.decode()
+
+    assert "Unapproved words." not in page
+    assert "SkinPen suits most people seeking skin renewal" in page

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from intake import published
-from intake.authoring.changes import compare_documents, publishing_impact
+from intake.authoring.changes import compare_cases, compare_documents, publishing_impact
 from intake.authoring.forms import (
     ApprovalForm,
     ChoiceRows,
@@ -479,7 +479,14 @@ class QuestionSetVersionAdmin(ChecksWholeDraft, admin.ModelAdmin[QuestionSetVers
                 else:
                     problems = [case_failure(r) for r in results if not r.passed]
         current = version.previous_published() if version.is_draft else None
-        changes = compare_documents(current.document_as_read(), document) if current else []
+        changes = (
+            [
+                *compare_documents(current.to_document(), document),
+                *compare_cases(current.test_cases, version.test_cases),
+            ]
+            if current
+            else []
+        )
         user = request.user
         state = version.approval_state
         approvable = state in (ApprovalState.AWAITING, ApprovalState.INSTALLED)
@@ -780,6 +787,12 @@ class QuestionSetAdmin(admin.ModelAdmin[QuestionSet]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionSet]:
         return super().get_queryset(request).prefetch_related("versions")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The title and description are part of each draft's content, as approved.
+        for draft in obj.versions.filter(status=VersionStatus.DRAFT):
+            _edited(request, draft)
 
     @admin.display(description="Versions")
     def versions_in_short(self, question_set: QuestionSet) -> str:

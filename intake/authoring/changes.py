@@ -26,7 +26,9 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class Change:
-    """One question, rule, parameter or section added, removed or changed."""
+    """One part of a version (a question, rule, parameter, section, declaration, advice,
+    source, test case, its label and notes, or its question set's title) added, removed or
+    changed."""
 
     kind: str
     key: str
@@ -104,6 +106,31 @@ PLAN_FIELDS: tuple[tuple[str, Shown], ...] = (
     ("answers shown beside it", lambda p: ", ".join(p.get("show_answers") or ())),
 )
 FILTER_FIELDS: tuple[tuple[str, Shown], ...] = (("label", lambda f: str(f.get("label", ""))),)
+QUESTION_SET_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("title", lambda q: str(q.get("title", ""))),
+    ("description", lambda q: str(q.get("description", ""))),
+)
+VERSION_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("label", lambda v: str(v.get("label", ""))),
+    ("release notes", lambda v: str(v.get("notes", ""))),
+)
+ADVICE_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("title", lambda a: str(a.get("title", ""))),
+    ("items", lambda a: "\n".join(str(item) for item in a.get("items") or ())),
+)
+SOURCE_FIELDS: tuple[tuple[str, Shown], ...] = (("description", lambda s: str(s.get("text", ""))),)
+CASE_FIELDS: tuple[tuple[str, Shown], ...] = (
+    ("dates", lambda c: f"sent {c.get('submitted_on')}, treatment {c.get('treatment_date', '–')}"),
+    ("answers", lambda c: json.dumps(c.get("answers"), sort_keys=True, ensure_ascii=False)),
+    (
+        "expected",
+        lambda c: json.dumps(
+            {k: c.get(k) for k in ("expect", "outcome", "partial") if k in c},
+            sort_keys=True,
+            ensure_ascii=False,
+        ),
+    ),
+)
 SECTION_FIELDS: tuple[tuple[str, Shown], ...] = (
     ("title", lambda s: str(s.get("title", ""))),
     ("intro", lambda s: str(s.get("intro", ""))),
@@ -153,6 +180,7 @@ WORDING = {
     "section": ("title", "intro"),
     "question": ("text", "help text", "choices"),
     "rule": ("practitioner message", "patient guidance"),
+    "advice": ("title", "items"),
 }
 
 
@@ -245,7 +273,43 @@ def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
             PARAMETER_FIELDS,
         ),
         *_declarations(old.get("declarations") or {}, new.get("declarations") or {}),
+        *_compare(
+            "question set",
+            {"": old.get("question_set") or {}},
+            {"": new.get("question_set") or {}},
+            QUESTION_SET_FIELDS,
+        ),
+        *_compare(
+            "version",
+            {"": old.get("version") or {}},
+            {"": new.get("version") or {}},
+            VERSION_FIELDS,
+        ),
+        *_compare(
+            "advice", _numbered(old.get("advice")), _numbered(new.get("advice")), ADVICE_FIELDS
+        ),
+        *_compare("source", _sources(old), _sources(new), SOURCE_FIELDS),
     ]
+
+
+def compare_cases(old: Any, new: Any) -> list[Change]:
+    """Test cases added, removed or changed, by name: what the approver is asked to trust."""
+
+    def by_name(cases: Any) -> dict[str, Mapping[str, Any]]:
+        listed = cases if isinstance(cases, list) else []
+        return {str(c.get("name")): c for c in listed if isinstance(c, Mapping)}
+
+    return _compare("test case", by_name(old), by_name(new), CASE_FIELDS)
+
+
+def _numbered(items: Any) -> dict[str, Mapping[str, Any]]:
+    listed = items if isinstance(items, list) else []
+    return {str(n): item for n, item in enumerate(listed, start=1) if isinstance(item, Mapping)}
+
+
+def _sources(document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    sources = document.get("sources")
+    return {code: {"text": text} for code, text in (sources or {}).items()}
 
 
 def _declarations(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:

@@ -220,8 +220,18 @@ class VersionForm(forms.ModelForm[QuestionSetVersion]):
             "test_cases",
         ]
 
+    # A JSON box left empty means none, as a new version starts.
+    def clean_advice(self) -> Any:
+        return self.cleaned_data["advice"] or []
+
+    def clean_sources(self) -> Any:
+        return self.cleaned_data["sources"] or {}
+
+    def clean_declarations(self) -> Any:
+        return self.cleaned_data["declarations"] or {}
+
     def clean_test_cases(self) -> Any:
-        cases = self.cleaned_data["test_cases"]
+        cases = self.cleaned_data["test_cases"] or []
         try:
             parse_cases(cases)
         except CaseFileError as error:

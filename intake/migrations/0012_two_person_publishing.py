@@ -59,6 +59,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='questionsetversion',
+            name='approved_against',
+            field=models.CharField(blank=True, editable=False, max_length=64),
+        ),
+        migrations.AddField(
+            model_name='questionsetversion',
             name='approved_by',
             field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),

@@ -64,20 +64,35 @@ def declare(apps, schema_editor):
     Version = apps.get_model("intake", "QuestionSetVersion")
     Flag = apps.get_model("intake", "Flag")
     Submission = apps.get_model("intake", "Submission")
-    for version in Version.objects.filter(definition__isnull=False).iterator():
-        if "declarations" in version.definition:
+    legacy = []
+    for version in Version.objects.exclude(definition__isnull=True).iterator():
+        definition = version.definition
+        if not isinstance(definition, dict):
             continue
-        declarations = legacy_declarations(version.definition)
+        if "declarations" in definition:
+            # Published in format 2 (this migration applied again after being reversed): what
+            # its flags keep follows from its own document.
+            declarations = definition["declarations"]
+        else:
+            declarations = legacy_declarations(definition)
+            legacy.append(version.pk)
         Version.objects.filter(pk=version.pk).update(declarations=declarations)
+        filters_of = {}
         for code in declarations.get("flags", {}):
             Flag.objects.filter(assessment__submission__version=version, code=code).update(
                 declarations=stored(declarations, code)
             )
+            filters_of[code] = stored(declarations, code).get("filters", [])
+        if version.pk not in legacy:
+            _queue_filters(Flag, Submission, version, filters_of)
     # Drafts would have been published under the old behaviour: they keep it, to be changed
-    # (and approved) like anything else in them.
+    # (and approved) like anything else in them. The treatment was called SkinPen everywhere;
+    # a draft of another question set is left to its title instead.
     Rule = apps.get_model("intake", "Rule")
     Question = apps.get_model("intake", "Question")
-    for version in Version.objects.filter(definition__isnull=True).iterator():
+    for version in Version.objects.filter(definition__isnull=True).select_related("question_set"):
+        if version.declarations:
+            continue
         rows = {
             "rules": [
                 {"flag": flag}
@@ -94,10 +109,43 @@ def declare(apps, schema_editor):
                 }
             ],
         }
-        Version.objects.filter(pk=version.pk).update(declarations=legacy_declarations(rows))
-    Submission.objects.filter(flag_codes__contains=LEGACY_FILTER_MARK).update(
+        declarations = legacy_declarations(rows)
+        if "skinpen" not in version.question_set.title.lower():
+            declarations.pop("treatment")
+        Version.objects.filter(pk=version.pk).update(declarations=declarations)
+    Submission.objects.filter(version__in=legacy, flag_codes__contains=LEGACY_FILTER_MARK).update(
         flag_filters=f" {LEGACY_FILTER} "
     )
+
+
+def _queue_filters(Flag, Submission, version, filters_of):
+    """Each submission's queue filters from its current flags (Submission.flag_filters)."""
+    codes = [code for code, filters in filters_of.items() if filters]
+    found = {}
+    current = Flag.objects.filter(
+        assessment__submission__version=version, assessment__is_current=True, code__in=codes
+    )
+    for submission_id, code in current.values_list("assessment__submission_id", "code"):
+        found.setdefault(submission_id, set()).update(filters_of[code])
+    by_value = {}
+    for submission_id, keys in found.items():
+        by_value.setdefault(f" {' '.join(sorted(keys))} ", []).append(submission_id)
+    for value, ids in by_value.items():
+        for start in range(0, len(ids), 1000):
+            Submission.objects.filter(pk__in=ids[start : start + 1000]).update(flag_filters=value)
+
+
+def refuse_if_format_2_is_published(apps, schema_editor):
+    """Earlier code cannot read a version published in format 2: going back would break it."""
+    Version = apps.get_model("intake", "QuestionSetVersion")
+    for definition in Version.objects.exclude(definition__isnull=True).values_list(
+        "definition", flat=True
+    ):
+        if isinstance(definition, dict) and "declarations" in definition:
+            raise RuntimeError(
+                "A version is published in format 2, which the code before migration 0013 "
+                "cannot read: it cannot be reversed."
+            )
 
 
 class Migration(migrations.Migration):
@@ -125,5 +173,5 @@ class Migration(migrations.Migration):
             name="flag_filters",
             field=models.CharField(blank=True, max_length=1000),
         ),
-        migrations.RunPython(declare, migrations.RunPython.noop),
+        migrations.RunPython(declare, refuse_if_format_2_is_published),
     ]

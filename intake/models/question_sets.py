@@ -106,23 +106,67 @@ class ApprovalState(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+@dataclass(frozen=True)
+class ListedVersion:
+    """A published or retired version as staff pages list it (QuestionSetVersionQuerySet.listed)."""
+
+    pk: int
+    question_set_id: int
+    title: str
+    number: int
+    label: str
+    status: str
+    approved_by_id: int | None
+    filters: Any  # the queue filters it declares, {key: {"label": …}}, as stored
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.number}" + (f" ({self.label})" if self.label else "")
+
+
+def listed_for(request: Any) -> list[ListedVersion]:
+    """QuestionSetVersion.objects.listed(), once per request: a staff page lists the versions
+    in several places (the notice of those awaiting sign-off, the queue's filters)."""
+    found: list[ListedVersion] | None = getattr(request, "_listed_versions", None)
+    if found is None:
+        found = request._listed_versions = QuestionSetVersion.objects.listed()
+    return found
+
+
+def awaiting_sign_off(versions: list[ListedVersion]) -> list[ListedVersion]:
+    """The versions new patients get (the latest published of each set) that went live at
+    installation and still wait for a medical lead's sign-off."""
+    latest: dict[int, ListedVersion] = {}
+    for version in versions:
+        if version.status == VersionStatus.PUBLISHED:
+            shown = latest.setdefault(version.question_set_id, version)
+            if version.number > shown.number:
+                latest[version.question_set_id] = version
+    return [version for version in latest.values() if version.approved_by_id is None]
+
+
 class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
     def published(self) -> QuestionSetVersionQuerySet:
         return self.filter(status=VersionStatus.PUBLISHED)
 
-    def installed_unapproved(self) -> QuestionSetVersionQuerySet:
-        """The versions new patients get that went live at installation and still wait for a
-        medical lead's sign-off."""
-        newer = QuestionSetVersion.objects.published().filter(
-            question_set=models.OuterRef("question_set"), number__gt=models.OuterRef("number")
+    def listed(self) -> list[ListedVersion]:
+        """Every published and retired version, with only what staff pages list of them: their
+        names, whether a medical lead approved them and their queue filters. One light query
+        (their definitions and test cases are tens of kilobytes of JSON each)."""
+        rows = (
+            self.exclude(status=VersionStatus.DRAFT)
+            .order_by("question_set__title", "question_set_id", "-number")
+            .values_list(
+                "pk",
+                "question_set_id",
+                "question_set__title",
+                "number",
+                "label",
+                "status",
+                "approved_by",
+                "declarations__filters",
+            )
         )
-        return (
-            self.published()
-            .filter(approved_by__isnull=True)
-            .exclude(models.Exists(newer))
-            .select_related("question_set")
-            .only("number", "label", "question_set__title")
-        )
+        return [ListedVersion(*row) for row in rows]
 
     def offered(self, slug: str) -> QuestionSetVersion | None:
         """The version new patients of a question set start on, with its set's title, and
@@ -163,7 +207,13 @@ _FROZEN_FIELDS = (
     "declarations",
 )
 # A published version's go-live approval is given once, then frozen with the rest.
-_APPROVAL_FIELDS = ("approved_by_id", "approved_at", "approval_note", "approved_hash")
+_APPROVAL_FIELDS = (
+    "approved_by_id",
+    "approved_at",
+    "approval_note",
+    "approved_hash",
+    "approved_against",
+)
 
 
 class QuestionSetVersion(models.Model):
@@ -223,6 +273,9 @@ class QuestionSetVersion(models.Model):
     )
     approval_note = models.TextField(blank=True, editable=False)
     approved_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The content hash of the version published when it was approved, which its changes were
+    # read against ("" for none): publishing after another version is refused.
+    approved_against = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = QuestionSetVersionQuerySet.as_manager()
 
@@ -266,15 +319,11 @@ class QuestionSetVersion(models.Model):
         return self.status == VersionStatus.DRAFT
 
     def to_document(self) -> dict[str, Any]:
-        """The version as one JSON document: the frozen snapshot once published."""
-        if self.definition is not None:
-            frozen: dict[str, Any] = self.definition
-            return frozen
+        """The version as one JSON document: the frozen snapshot once published, read with the
+        declarations it was given if it was frozen before they existed (document_as_read)."""
+        if isinstance(self.definition, dict):
+            return document_as_read(self.definition, self.declarations)
         return self.document_from(self.saved_rows())
-
-    def document_as_read(self) -> dict[str, Any]:
-        """The document as the app reads it (document_as_read below)."""
-        return document_as_read(self.to_document(), self.declarations)
 
     def saved_rows(self) -> DraftRows:
         """The version's rows as they are in the database."""
@@ -342,24 +391,34 @@ class QuestionSetVersion(models.Model):
         self.save(update_fields=["edited_hash"])
         return voided
 
-    def _void(self, by: User | None, now_hash: str, *, reason: str) -> bool:
+    def _void(self, by: User | None, now_hash: str, *, reason: str, force: bool = False) -> bool:
         """Clear a submission or approval that no longer matches the content; audited."""
         bound = self.approved_hash or self.submitted_hash
-        if not bound or bound == now_hash:
+        if not bound or (bound == now_hash and not force):
             return False
         was = self.approval_state
         self.submitted_at = self.submitted_by = self.approved_at = self.approved_by = None
         self.submitted_hash = self.approved_hash = self.approval_note = ""
+        self.approved_against = ""
         self.save()
         _audit(by, "approval_void", self, was=str(was.label), reason=reason, hash=bound)
         return True
 
     def check_bound(self, document: dict[str, Any] | None = None) -> str:
         """The current approval hash; voids a submission or approval it no longer matches (an
-        edit made another way than the admin's pages)."""
+        edit made another way than the admin's pages), and an approval that read its changes
+        against a version patients no longer get."""
         now_hash = self.approval_hash(document)
         self._void(None, now_hash, reason="content differs from what was submitted")
+        if self._approved_against_another():
+            self._void(None, now_hash, reason="another version was published since", force=True)
         return now_hash
+
+    def _approved_against_another(self) -> bool:
+        if not self.approved_hash:
+            return False
+        current = self.previous_published()
+        return (current.content_hash if current is not None else "") != self.approved_against
 
     def submit_for_approval(self, *, by: User | None) -> None:
         """Ask a medical lead to approve the draft as it is; it must pass every check first."""
@@ -409,10 +468,12 @@ class QuestionSetVersion(models.Model):
             raise ApprovalRefused(
                 f"{self} changed while you were reading it; read it again before approving."
             )
+        current = self.previous_published() if self.is_draft else None
         self.approved_at = timezone.now()
         self.approved_by = by
         self.approval_note = note.strip()
         self.approved_hash = now_hash
+        self.approved_against = current.content_hash if current is not None else ""
         self.save()
         _audit(by, "approval_approve", self, hash=now_hash, installed=not self.is_draft)
 
@@ -435,6 +496,9 @@ class QuestionSetVersion(models.Model):
             raise FrozenVersionError(f"{self} is already published.")
         document = self.to_document()
         self._publishing_checks(document)
+        if self._approved_against_another():
+            self.check_bound(document)  # voids the approval, in the audit log
+            raise PublishError([_APPROVED_AGAINST_ANOTHER])
         now_hash = self.check_bound(document)
         if not self.approved_by_id or self.approved_hash != now_hash:
             raise PublishError([_NOT_APPROVED])
@@ -484,7 +548,10 @@ class QuestionSetVersion(models.Model):
         document = self.to_document()
         draft = import_document(document | {"version": {"label": "", "notes": ""}})
         draft.test_cases = self.test_cases
-        if not self.is_draft:  # only a published version's tiers are known to be approved
+        if self.is_draft:
+            # Its content is theirs until approved: they may not approve the copy either.
+            draft.editors.set(self.editors.all())
+        else:  # only a published version's tiers are known to be approved
             # Cases that cannot be read are copied as they are, to be shown with what is wrong.
             with contextlib.suppress(CaseFileError, DefinitionError):
                 draft.test_cases = state_tiers(self.test_cases, load_definition(document))
@@ -503,6 +570,15 @@ _NOT_APPROVED = Problem(
     "",
     "A medical lead must approve this version, as it is now, before it is published: "
     "submit it for approval.",
+)
+
+
+_APPROVED_AGAINST_ANOTHER = Problem(
+    "approved_against_another",
+    "document",
+    "",
+    "Another version was published after this one was approved, so the approval read its "
+    "changes against a version patients no longer get: submit it for approval again.",
 )
 
 

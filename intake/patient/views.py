@@ -115,7 +115,14 @@ def _about(version: QuestionSetVersion | None) -> dict[str, Any]:
     """The version a start page offers, and the treatment's name as its question set gives it."""
     if version is None:
         return {"version": None}
-    return {"version": version, "treatment": published.questionnaire(version).definition.treatment}
+    definition = published.questionnaire(version).definition
+    # As published: the question set's own row can change without anyone approving it.
+    return {
+        "version": version,
+        "title": definition.title,
+        "treatment": definition.treatment,
+        "description": definition.description,
+    }
 
 
 @login_not_required

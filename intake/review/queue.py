@@ -35,7 +35,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
-from intake.models import QuestionSetVersion, ReviewStatus, Submission, VersionStatus
+from intake.models import ReviewStatus, Submission
+from intake.models.question_sets import ListedVersion, listed_for
 from intake.models.reviews import review_order
 from intake.models.submissions import filter_keys
 from intake.rules import Tier
@@ -105,14 +106,8 @@ class VersionFilter(admin.SimpleListFilter):
     parameter_name = "version"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        # One query for every version, with only what their names need: a version's other
-        # columns (its definition and test cases above all) are tens of kilobytes of JSON each.
-        versions = (
-            QuestionSetVersion.objects.exclude(status="draft")
-            .select_related("question_set")
-            .only("number", "label", "question_set__title")
-        )
-        return [(str(version.pk), str(version)) for version in versions]
+        # The page's one light query for its versions (names, approval, filters).
+        return [(str(version.pk), str(version)) for version in listed_for(request)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
@@ -180,7 +175,7 @@ class DeclaredFlagFilter(admin.SimpleListFilter):
     parameter_name = "flags"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return declared_filters()
+        return declared_filters(listed_for(request))
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         key = self.value()
@@ -189,11 +184,10 @@ class DeclaredFlagFilter(admin.SimpleListFilter):
         return queryset.filter(flag_filters__contains=filter_keys([key]))
 
 
-def declared_filters() -> list[tuple[str, str]]:
+def declared_filters(versions: list[ListedVersion]) -> list[tuple[str, str]]:
     """Every filter a published or retired version declares, by key, with its latest label."""
     declared: dict[str, str] = {}
-    versions = QuestionSetVersion.objects.exclude(status=VersionStatus.DRAFT).order_by("pk")
-    for filters in versions.values_list("declarations__filters", flat=True):
+    for filters in (version.filters for version in sorted(versions, key=lambda v: v.pk)):
         if isinstance(filters, dict):
             declared.update(
                 (key, spec["label"])

@@ -65,15 +65,17 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
                 self.stdout.write(f"{current} is already up to date; nothing to do.")
                 return
+            # Installed only if no version of the set was ever published (all retired is not new).
+            first = not question_set.versions.exclude(status=VersionStatus.DRAFT).exists()
             waiting = question_set.versions.filter(
                 status=VersionStatus.DRAFT, submitted_hash=version.approval_hash(normalised)
             ).first()
-            if current is not None and waiting is not None:
+            if not first and waiting is not None:
                 transaction.set_rollback(True)
                 self.stdout.write(f"{waiting} is already awaiting approval; nothing to do.")
                 return
             try:
-                state = self._publish(version, first=current is None) if publish else ""
+                state = self._publish(version, first=first) if publish else ""
             except PublishError as error:
                 raise CommandError(f"{version} cannot be published:\n{error}") from None
         self.stdout.write(self.style.SUCCESS(f"{version} {state or 'created as a draft'}."))
