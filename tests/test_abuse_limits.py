@@ -1,9 +1,13 @@
 """Abuse limits on the public pages: per-address rate limits and request size limits."""
 
+import datetime
+import uuid
+
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
-from factories import DETAILS, complete_until_check, step_url, submit
+from factories import DETAILS, complete_until_check, make_invitation, step_url, submit
 
 from intake import published
 from intake.models import Draft, Submission
@@ -149,3 +153,76 @@ def test_a_free_text_answer_has_a_maximum_length(version):
 
     assert response.status_code == 400
     assert "Please shorten your answer to" in response.content.decode()
+
+
+def test_an_hourly_limit_holds_across_an_idle_gap_inside_its_hour(version, settings):
+    # The database cache (the default without Redis) rewrote a count with a five-minute
+    # timeout on every increment: five idle minutes started the count afresh.
+    settings.RATE_LIMIT_STARTS_PER_HOUR = 3
+    hour = datetime.datetime(2026, 12, 7, 10, 0, 5, tzinfo=datetime.UTC)
+    with time_machine.travel(hour, tick=False) as clock:
+        allowed = [start_new(Client()).status_code for _ in range(3)]
+        clock.move_to(hour + datetime.timedelta(minutes=20))
+        after_a_pause = start_new(Client())
+        clock.move_to(hour + datetime.timedelta(hours=1, minutes=1))
+        next_hour = start_new(Client())
+
+    assert allowed == [302, 302, 302]
+    assert after_a_pause.status_code == 429
+    assert next_hour.status_code == 302
+
+
+def redis_cache():
+    """The Redis on these machines, if it answers; the test is skipped only where it does not."""
+    import redis
+
+    try:
+        redis.Redis("127.0.0.1", 6379, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379.")
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"limits-test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+def test_with_redis_a_count_keeps_its_expiry_to_the_end_of_its_hour(version, settings, rf):
+    from django.core.cache import cache
+
+    from intake.patient.rate_limits import HOUR, over_limit
+
+    settings.CACHES = redis_cache()
+    request = rf.post("/start/", REMOTE_ADDR="203.0.113.9")
+
+    counted = [over_limit(request, "start", 2) for _ in range(3)]
+
+    assert counted[:2] == [None, None]
+    assert counted[2] is not None and 0 < counted[2] <= HOUR + 1
+    client = cache._cache.get_client()
+    (key,) = client.keys(f"{settings.CACHES['default']['KEY_PREFIX']}:*")
+    assert client.ttl(key) > counted[2]  # to the end of the hour, not five minutes
+    client.delete(key)
+
+
+def test_guessing_links_is_stopped_but_one_mistyped_link_is_not(version, settings):
+    settings.RATE_LIMIT_LINK_MISSES_PER_HOUR = 3
+    _, token = make_invitation(version)
+    guesser = Client(REMOTE_ADDR="203.0.113.50")
+    patient = Client(REMOTE_ADDR="198.51.100.20")
+
+    misses = [
+        guesser.get(f"/{kind}/{'x' * 40}/").status_code
+        for kind in ("continue", "invitation", "continue")
+    ]
+    stopped = [guesser.get(f"/{kind}/{'y' * 40}/") for kind in ("continue", "invitation")]
+    mistyped = patient.get(f"/invitation/{token[:-1]}/")
+    corrected = patient.get(f"/invitation/{token}/")
+
+    assert misses == [404, 404, 404]
+    assert [response.status_code for response in stopped] == [429, 429]
+    assert "links that do not work" in stopped[0].content.decode()
+    assert mistyped.status_code == 404
+    assert corrected.status_code == 200

@@ -30,20 +30,43 @@ def _bucket(address: str) -> str:
     return str(ip)
 
 
+def _key(request: HttpRequest, scope: str, window: int) -> str:
+    client = hashlib.sha256(_bucket(client_address(request)).encode()).hexdigest()[:32]
+    return f"rate:{scope}:{client}:{window}"
+
+
+def already_over(request: HttpRequest, scope: str, per_hour: int) -> int | None:
+    """Without counting: the seconds until the next hour if this hour's count has reached the
+    limit (for limits counted only on failures, such as guessed links)."""
+    if per_hour <= 0:
+        return None
+    now = time.time()
+    window = int(now // HOUR)
+    if (cache.get(_key(request, scope, window)) or 0) >= per_hour:
+        return int((window + 1) * HOUR - now) + 1
+    return None
+
+
 def over_limit(request: HttpRequest, scope: str, per_hour: int) -> int | None:
     """Count one attempt; return the seconds until the next hour if the limit is passed."""
     if per_hour <= 0:
         return None
     now = time.time()
     window = int(now // HOUR)
-    client = hashlib.sha256(_bucket(client_address(request)).encode()).hexdigest()[:32]
-    key = f"rate:{scope}:{client}:{window}"
-    cache.add(key, 0, timeout=HOUR + 60)
+    key = _key(request, scope, window)
+    # The count lives until just after its hour ends, however long the client waits in between.
+    lasts = int((window + 1) * HOUR - now) + 60
+    cache.add(key, 0, timeout=lasts)
     try:
         count = cache.incr(key)
     except ValueError:  # the entry expired between add() and incr()
-        cache.set(key, 1, timeout=HOUR + 60)
+        cache.set(key, 1, timeout=lasts)
         count = 1
+    else:
+        # Redis keeps an entry's expiry on an increment; the database cache's increment writes
+        # the value again with the default five-minute timeout, which would let a client start
+        # counting afresh after five idle minutes. Set it back.
+        cache.touch(key, timeout=lasts)
     if count > per_hour:
         return int((window + 1) * HOUR - now) + 1
     return None
