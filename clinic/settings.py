@@ -152,6 +152,7 @@ MIDDLEWARE = [
     "clinic.logs.RequestLogMiddleware",
     # Headers for every response, the health check's included.
     "django.middleware.security.SecurityMiddleware",
+    "clinic.responses.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Before anything checks the Host header (see HealthCheckMiddleware).
@@ -286,6 +287,8 @@ AXES_VERBOSE = False
 RATE_LIMIT_STARTS_PER_HOUR = env_int("RATE_LIMIT_STARTS_PER_HOUR", 20)
 RATE_LIMIT_SUBMISSIONS_PER_HOUR = env_int("RATE_LIMIT_SUBMISSIONS_PER_HOUR", 10)
 RATE_LIMIT_EMAILS_PER_HOUR = env_int("RATE_LIMIT_EMAILS_PER_HOUR", 5)
+# Continue-later and invitation links that match nothing, per address: guessing stops at this.
+RATE_LIMIT_LINK_MISSES_PER_HOUR = env_int("RATE_LIMIT_LINK_MISSES_PER_HOUR", 20)
 
 # The largest form is a SkinPen draft's page in the admin, with every question, rule and test
 # case: about 1,800 fields and 100 KB. A patient's step sends fewer than 200 fields.
@@ -332,7 +335,12 @@ if SECURE_HTTPS:
     # The container's own health check calls /healthz over plain HTTP from inside.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Locally the console shows each email in full; in production without a configured backend,
+# messages are only logged, without their links (clinic/mail.py), and check --deploy warns.
+_EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "clinic.mail.LogOnlyBackend",
+)
 _SMTP_OPTIONS = {
     "host": env_str("EMAIL_HOST", "localhost"),
     "port": env_int("EMAIL_PORT", 587),

@@ -9,9 +9,12 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from axes.signals import user_locked_out
         from django.contrib.auth import signals
+        from django.core import checks
 
-        from clinic import logs
+        from clinic import logs, mail
         from intake import staff_access
+
+        checks.register(mail.check_backend, checks.Tags.security, deploy=True)
 
         # Django's own authentication signals: staff logins belong in the security log.
         signals.user_logged_in.connect(logs.log_login, dispatch_uid="log_login")

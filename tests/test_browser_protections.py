@@ -90,6 +90,9 @@ def test_every_page_sends_the_browser_protections(version, name):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
     assert "no-store" in response["Cache-Control"]
+    denied = response["Permissions-Policy"].split(", ")
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in denied
 
 
 def test_the_staff_pages_after_sign_in_are_not_cached_either(version):

@@ -4,13 +4,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.mail import send_mail
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from clinic import mail
 from intake.models import Invitation, Submission
 
 
@@ -69,7 +69,8 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
                 continue
             token = invitation.issue_token()
             invitation.save(update_fields=["token_digest", "expires_at"])
-            send_mail(
+            mail.send(
+                "invitation",
                 f"Your questionnaire before your consultation – {settings.CLINIC_NAME}",
                 (
                     f"Dear {invitation.patient_name},\n\n"
@@ -79,7 +80,6 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
                     f"The link works until {timezone.localtime(invitation.expires_at):%-d %B %Y}."
                     f"\n\n{settings.CLINIC_NAME}"
                 ),
-                None,
                 [invitation.email],
             )
             sent += 1

@@ -17,7 +17,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -27,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic import mail
 from intake import published
 from intake.models import (
     Draft,
@@ -37,7 +37,7 @@ from intake.models import (
 )
 from intake.patient.forms import ConsentForm, StartForm
 from intake.patient.pages import blank_step_key, can_share, shared_page
-from intake.patient.rate_limits import over_limit
+from intake.patient.rate_limits import already_over, over_limit
 from intake.patient.steps import Progress, step_form, take_step
 from intake.questionnaire import (
     CHECK,
@@ -88,6 +88,16 @@ def _too_many(request: HttpRequest, retry_after: int, what: str) -> HttpResponse
     )
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def _guessing(request: HttpRequest) -> int | None:
+    """Links that found nothing are counted per address: after RATE_LIMIT_LINK_MISSES_PER_HOUR
+    of them, links from that address get the 429 page until the hour is out."""
+    return already_over(request, "link_miss", settings.RATE_LIMIT_LINK_MISSES_PER_HOUR)
+
+
+def _count_guess(request: HttpRequest) -> None:
+    over_limit(request, "link_miss", settings.RATE_LIMIT_LINK_MISSES_PER_HOUR)
 
 
 def _draft_expired(request: HttpRequest, title: str) -> HttpResponse:
@@ -173,8 +183,11 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """An invitation link: a start page addressed to the patient, then their questionnaire."""
+    if retry_after := _guessing(request):
+        return _too_many(request, retry_after, "links that do not work")
     invite = Invitation.objects.select_related("question_set").by_token(token)
     if invite is None:
+        _count_guess(request)
         raise Http404("No such invitation.")
     if invite.is_used():
         return _already_sent(
@@ -217,8 +230,11 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     """A "continue later" link: pick the draft up again, on any device."""
+    if retry_after := _guessing(request):
+        return _too_many(request, retry_after, "links that do not work")
     draft = Draft.objects.with_version_hash().filter(resume_digest=token_digest(token)).first()
     if draft is None:
+        _count_guess(request)
         raise Http404("No such questionnaire.")
     if draft.submission_id is not None:
         return _already_sent(request, "Thank you — this questionnaire has been sent to the clinic.")
@@ -346,7 +362,8 @@ def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:
 def _send_resume_link(email: str, link: str, draft: Draft) -> bool:
     """Email the link; a mail server that is down must not cost the patient their link."""
     try:
-        send_mail(
+        mail.send(
+            "continue-later",
             f"Continue your questionnaire – {settings.CLINIC_NAME}",
             (
                 "You can carry on with your pre-consultation questionnaire from this link:\n\n"
@@ -355,7 +372,6 @@ def _send_resume_link(email: str, link: str, draft: Draft) -> bool:
                 "link you were sent no longer works.\n\n"
                 f"{settings.CLINIC_NAME}"
             ),
-            None,
             [email],
         )
     except (OSError, smtplib.SMTPException):

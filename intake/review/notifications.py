@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.urls import reverse
 
+from clinic import mail
 from intake.models import Submission, User
 from intake.rules import Tier
 
@@ -30,14 +30,14 @@ def notify_practitioners_of(submission_id: str) -> int:
     link = settings.SITE_URL.rstrip("/") + reverse(
         "admin:intake_submission_change", args=[submission.pk]
     )
-    send_mail(
+    mail.send(
+        "review-notice",
         f"A questionnaire needs review ({submission.reference})",
         (
             f"A pre-consultation questionnaire ({submission.reference}) has flags that need a "
             f"practitioner's review before the appointment:\n\n{link}\n\n"
             "Please log in to see it."
         ),
-        None,
         recipients,
     )
     return len(recipients)
