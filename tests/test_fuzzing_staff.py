@@ -1,0 +1,210 @@
+"""Arbitrary and malformed posts to the staff forms never give a server error.
+
+The sign-in, its second step (enrolling an authenticator, or a code or backup code), and every
+admin form a practitioner, clinic admin or medical lead can post, each sent through the test
+client with the whole middleware stack (where NUL characters in a query string are refused), so
+that what a real request meets is what is tested. CI runs them on PostgreSQL, where text
+holding NUL or longer than its column fails in the database. Each example runs in a savepoint
+rolled back afterwards. The draft's page is the largest form (hundreds of fields) and the dearest
+to render, so it gets fewer examples.
+"""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from factories import change_form_data, logged_in, make_submission, staff
+from fuzz_bodies import Body, bodies
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from intake.models import QuestionSetVersion
+from intake.staff_access import issue_backup_codes
+
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
+
+PROFILE = settings.get_current_profile_name()
+EXAMPLES = {"ci": 120}.get(PROFILE, settings.default.max_examples)
+FEW_EXAMPLES = {"ci": 15}.get(PROFILE, min(10, settings.default.max_examples))
+
+
+def fuzz(examples: int) -> Callable[[Any], Any]:
+    return settings(
+        suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=examples
+    )
+
+
+def post(client: Client, path: str, body: Body) -> int:
+    """Send the body as a browser or a script would; a server error fails the test."""
+    if body.kind == "multipart":
+        response = client.post(path, body.fields)
+    elif body.kind == "urlencoded":
+        pairs = [(k, v) for k, vs in (body.fields or {}).items() for v in vs]
+        response = client.post(
+            path, urlencode(pairs), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = client.post(path, body.raw, content_type=body.kind)
+    assert response.status_code < 500, response.content.decode(errors="replace")[:2000]
+    return response.status_code
+
+
+def each_in_a_savepoint(client: Client, path: str, body: Body) -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        try:
+            post(client, path, body)
+        finally:
+            transaction.set_rollback(True)
+
+
+def as_lists(data: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        key: [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+        for key, value in data.items()
+    }
+
+
+# --- Signing in ------------------------------------------------------------------------------
+
+LOGIN = bodies(
+    {"username": "cara", "password": "a-long-password-123", "next": "/admin/"},
+    ["username", "password", "next"],
+)
+CODE = bodies({"code": "123456"}, ["code"])
+
+
+@fuzz(EXAMPLES)
+@given(body=LOGIN)
+def test_no_post_to_the_sign_in_gives_a_server_error(body):
+    each_in_a_savepoint(Client(), "/admin/login/", body)
+
+
+@pytest.fixture
+def enrolling() -> Client:
+    """Signed in with a password only, before setting up an authenticator."""
+    client = Client()
+    client.force_login(staff("nina", "Practitioner"))
+    assert client.get("/staff/two-factor/").status_code == 200
+    return client
+
+
+@pytest.fixture
+def verifying() -> Client:
+    """Signed in with a password only, with an authenticator and backup codes set up."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = staff("nina", "Practitioner")
+    TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    issue_backup_codes(user)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@fuzz(EXAMPLES)
+@given(body=CODE)
+def test_no_post_to_enrolment_gives_a_server_error(enrolling, body):
+    each_in_a_savepoint(enrolling, "/staff/two-factor/", body)
+
+
+@fuzz(EXAMPLES)
+@given(body=CODE)
+def test_no_code_or_backup_code_post_gives_a_server_error(verifying, body):
+    each_in_a_savepoint(verifying, "/staff/two-factor/", body)
+
+
+# --- The admin's forms ---------------------------------------------------------------------
+
+
+def admin_url(name: str, *args: Any) -> str:
+    return reverse(f"admin:intake_{name}", args=args)
+
+
+@pytest.fixture
+def clinic_admin() -> Client:
+    return logged_in(Client(), staff("cara", "Clinic admin"))
+
+
+@pytest.fixture
+def medical_lead() -> Client:
+    return logged_in(Client(), staff("lee", "Medical lead"))
+
+
+def form_page(client: Client, path: str) -> tuple[dict[str, list[str]], list[str]]:
+    """What the page would post back unchanged, and its field names."""
+    valid = as_lists(change_form_data(client.get(path)))
+    return valid, sorted(valid)
+
+
+FORMS = [
+    "invitation add",
+    "question set change",
+    "question change",
+    "data request add",
+    "submission review",
+]
+
+
+@pytest.fixture
+def admin_form(request, version, clinic_admin) -> tuple[str, dict[str, list[str]], list[str]]:
+    """The form's address, what it posts back unchanged and its field names (made once)."""
+    form = request.param
+    if form == "submission review":
+        path = admin_url("submission_change", make_submission(version).pk)
+        valid = {"status": ["in_review"], "reason": ["Reading it"], "revision": ["0"]}
+        return path, valid, ["status", "reason", "revision", "rebook_after", "flag", "kind"]
+    path = {
+        "invitation add": admin_url("invitation_add"),
+        "question set change": admin_url("questionset_change", version.question_set_id),
+        "question change": admin_url(
+            "question_change", version.new_draft().questions.order_by("pk").first().pk
+        ),
+        "data request add": admin_url("datarequest_add"),
+    }[form]
+    return path, *form_page(clinic_admin, path)
+
+
+@pytest.mark.parametrize("admin_form", FORMS, indirect=True)
+@fuzz(EXAMPLES)
+@given(data=st.data())
+def test_no_post_to_an_admin_form_gives_a_server_error(clinic_admin, admin_form, data):
+    path, valid, names = admin_form
+    each_in_a_savepoint(clinic_admin, path, data.draw(bodies(valid, names)))
+
+
+@pytest.fixture
+def drafts_page(version, clinic_admin) -> tuple[str, dict[str, list[str]], list[str]]:
+    path = admin_url("questionsetversion_change", version.new_draft().pk)
+    return path, *form_page(clinic_admin, path)
+
+
+@fuzz(FEW_EXAMPLES)
+@given(data=st.data())
+def test_no_post_to_a_drafts_page_gives_a_server_error(clinic_admin, drafts_page, data):
+    path, valid, names = drafts_page
+    each_in_a_savepoint(clinic_admin, path, data.draw(bodies(valid, names)))
+
+
+@pytest.fixture
+def submitted(version) -> QuestionSetVersion:
+    draft = version.new_draft()
+    draft.submit_for_approval(by=staff("sam", "Clinic admin"))
+    return draft
+
+
+@fuzz(EXAMPLES)
+@given(data=st.data())
+def test_no_post_to_approval_submit_or_publish_gives_a_server_error(
+    clinic_admin, medical_lead, submitted, data
+):
+    fields = {"note": "Read it all.", "seen_hash": submitted.approval_hash()}
+    approve = admin_url("questionsetversion_approve", submitted.pk)
+    each_in_a_savepoint(medical_lead, approve, data.draw(bodies(fields, sorted(fields))))
+    for name in ("submit", "publish"):
+        path = admin_url(f"questionsetversion_{name}", submitted.pk)
+        each_in_a_savepoint(clinic_admin, path, data.draw(bodies({}, ["note", "action"])))
