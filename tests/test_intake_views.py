@@ -1030,3 +1030,19 @@ def test_an_answer_that_fails_validation_is_never_dropped_on_the_way_to_storage(
     assert submit(client, check).status_code == 302
     assert Submission.objects.get().answers == answers
     assert "answers to unknown questions left out" in caplog.text
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u2066", "\u200f", "\u061c"])
+def test_a_name_with_a_bidirectional_control_is_refused_but_joiners_are_kept(
+    client, version, control
+):
+    start(client)
+
+    refused = client.post(step_url(1), DETAILS | {"full_name": f"abc{control}gnp.exe"})
+    # Persian and Indic names need the zero-width (non-)joiner.
+    kept = client.post(step_url(1), DETAILS | {"full_name": "Mehr\u200cdad Ra\u200dhimi"})
+
+    assert refused.status_code == 400
+    assert "Please remove the unusual characters from what you typed." in refused.content.decode()
+    assert kept.status_code == 302
+    assert Draft.objects.get().details["full_name"] == "Mehr\u200cdad Ra\u200dhimi"

@@ -31,6 +31,7 @@ from intake import published
 from intake.models import (
     AuditEntry,
     AuditLogIsAppendOnly,
+    Invitation,
     ReviewStatus,
     Submission,
     User,
@@ -1042,3 +1043,35 @@ def test_a_past_event_dated_after_the_questionnaire_is_flagged_with_its_date_to_
 
     assert flag.tier == "not_possible"
     assert "read as still ongoing: please check this date" in text
+
+
+def test_a_name_stored_with_a_direction_override_is_shown_isolated(client, version):
+    # Stored before names refused such characters: shown in its own direction, not reversing
+    # what follows it.
+    submission = make_submission(version, patient_name="abc\u202egnp.exe")
+    logged_in(client, staff("p", "Practitioner"))
+
+    queue = client.get("/admin/intake/submission/").content.decode()
+    shown = client.get(page(submission)).content.decode()
+
+    assert "<bdi>abc\u202egnp.exe</bdi>" in queue
+    assert "<bdi>abc\u202egnp.exe</bdi>" in shown
+    assert "<title>\u2068abc\u202egnp.exe\u2069 – " in shown
+
+
+def test_an_invitation_for_a_name_with_a_direction_override_is_refused(client, version):
+    logged_in(client, staff("cara", "Clinic admin"))
+
+    response = client.post(
+        "/admin/intake/invitation/add/",
+        {
+            "question_set": version.question_set.pk,
+            "patient_name": "abc\u202egnp.exe",
+            "email": "ann@example.com",
+            "treatment_date": "",
+        },
+    )
+
+    assert response.status_code == 200  # the form again, with its error
+    assert "Please remove the unusual characters" in response.content.decode()
+    assert not Invitation.objects.exists()

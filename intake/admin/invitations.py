@@ -20,7 +20,7 @@ def _invitation_link(request: HttpRequest, token: str) -> str:
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin[Invitation]):
-    list_display = ["patient_name", "email", "treatment_date", "created_at", "expires_at", "state"]
+    list_display = ["name", "email", "treatment_date", "created_at", "expires_at", "state"]
     list_filter = ["question_set"]
     search_fields = ["patient_name", "email"]
     fields = ("question_set", "patient_name", "email", "treatment_date")
@@ -32,6 +32,10 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
             .get_queryset(request)
             .annotate(used=Exists(Submission.objects.filter(invitation=OuterRef("pk"))))
         )
+
+    @admin.display(description="Patient name", ordering="patient_name")
+    def name(self, invitation: Invitation) -> str:
+        return format_html("<bdi>{}</bdi>", invitation.patient_name)
 
     @admin.display(description="State")
     def state(self, invitation: Invitation) -> str:

@@ -22,8 +22,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html
 
 from clinic.logs import security_event
+from clinic.text import isolated
 from intake.models import (
     Assessment,
     AuditAction,
@@ -99,6 +101,12 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         # The queue never loads the answers (free-text health data stays off the list), nor any
         # other column it does not show: each one loaded costs time on every row of every page.
         return super().get_queryset(request).select_related("reviewer").only(*queue.QUEUE_FIELDS)
+
+    @admin.display(description="Patient name", ordering="patient_name")
+    def patient(self, submission: Submission) -> str | None:
+        """The name, kept in its own direction whatever characters it holds (clinic/text.py)."""
+        name = submission.patient_name.strip()
+        return format_html("<bdi>{}</bdi>", name) if name else None
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_badge(self, submission: Submission) -> str:
@@ -199,7 +207,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             **self.admin_site.each_context(request),
             **review_context(submission, flag_form=flag_form),
             "opts": self.opts,
-            "title": f"{submission.patient_name} – {submission.reference}",
+            "title": f"{isolated(submission.patient_name)} – {submission.reference}",
             "status_form": refused
             if isinstance(refused, ReviewStatusForm)
             else ReviewStatusForm(initial={"status": submission.review_status}),
@@ -218,7 +226,11 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         submission = self._submission(request, object_id)
         AuditEntry.record(request.user, AuditAction.PRINT, submission)
         security_event(request, "export", what="submission_print", submissions=1)
-        context = {**review_context(submission), "printed_at": timezone.now()}
+        context = {
+            **review_context(submission),
+            "printed_at": timezone.now(),
+            "isolated_name": isolated(submission.patient_name),
+        }
         return TemplateResponse(request, "admin/intake/submission/print.html", context)
 
     def fhir_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connections, models
 from django.utils import timezone
 
+from clinic.text import refuse_bidi_controls
 from intake.models.question_sets import TIER_CHOICES, QuestionSet, QuestionSetVersion
 from intake.models.reviews import ReviewStatus, review_order_expression
 from intake.rules import Evaluation, RaisedFlag
@@ -49,7 +50,7 @@ class Invitation(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     question_set = models.ForeignKey(QuestionSet, models.PROTECT, related_name="invitations")
-    patient_name = models.CharField(max_length=200)
+    patient_name = models.CharField(max_length=200, validators=[refuse_bidi_controls])
     email = models.EmailField()
     treatment_date = models.DateField(
         null=True, blank=True, help_text="Planned treatment date: the rules are checked against it."

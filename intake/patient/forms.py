@@ -25,6 +25,7 @@ from django.forms.renderers import BaseRenderer, get_default_renderer
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from clinic.text import UNUSUAL_CHARACTERS, refuse_bidi_controls
 from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Questionnaire
 from intake.rules import (
     CHOICE_TYPES,
@@ -398,6 +399,7 @@ def question_field(
     return forms.CharField(
         max_length=question.max_length or DEFAULT_MAX_LENGTH[kind],
         strip=True,
+        validators=[] if long else [refuse_bidi_controls],
         widget=forms.Textarea(attrs={"rows": 5}) if long else forms.TextInput,
         error_messages={
             "required": "Please enter your answer.",
@@ -549,7 +551,6 @@ def live_keys(questions: Mapping[str, QuestionSpec]) -> frozenset[str]:
 
 
 # Django refuses NUL characters in text (PostgreSQL cannot store them); say so in plain words.
-UNUSUAL_CHARACTERS = "Please remove the unusual characters from what you typed."
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{6,18}[0-9]")
 
 
@@ -590,6 +591,7 @@ class PatientDetailsForm(StartForm):
     full_name = forms.CharField(
         label="Full name",
         max_length=200,
+        validators=[refuse_bidi_controls],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={
             "required": "Please enter your full name.",
@@ -678,6 +680,7 @@ class ConsentForm(forms.Form):
     signature = forms.CharField(
         label="Type your full name as your signature",
         max_length=200,
+        validators=[refuse_bidi_controls],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={
             "required": "Please type your full name to sign.",

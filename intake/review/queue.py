@@ -218,7 +218,7 @@ class TreatmentDateFilter(admin.SimpleListFilter):
 
 # The queue's columns (SubmissionAdmin.list_display), after the selection box when there is one.
 COLUMNS = (
-    "patient_name",
+    "patient",
     "submitted_at",
     "treatment_date",
     "outcome_badge",
@@ -262,7 +262,7 @@ class QueueRows:
         before, found, after = escape(url).partition(_ID)
         if not found:  # pragma: no cover - an id always appears in its own change link
             raise ValueError("The change link does not hold the submission's id.")
-        self.link_before = f'<th class="field-patient_name"><a href="{before}'
+        self.link_before = f'<th class="field-patient"><a href="{before}'
         self.link_after = f'{after}">'
         self.select_label = gettext("Select this object for an action - {}")
         self.statuses = {
@@ -285,7 +285,8 @@ class QueueRows:
             )
         name = submission.patient_name.strip()
         cells.append(
-            f"{self.link_before}{pk}{self.link_after}{escape(name) if name else empty}</a></th>"
+            f"{self.link_before}{pk}{self.link_after}"
+            f"{f'<bdi>{escape(name)}</bdi>' if name else empty}</a></th>"
         )
         cells.append(
             f'<td class="field-submitted_at nowrap">{self.date(submission.submitted_at)}</td>'
