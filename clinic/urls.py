@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic.views import healthz
-from intake.staff_access import StaffLoginForm, two_factor
+from intake.staff_access import StaffLoginForm, sign_out, two_factor
 
 admin.site.site_header = "Consultation intake"
 admin.site.site_title = "Consultation intake"
@@ -11,6 +11,7 @@ admin.site.login_form = StaffLoginForm
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/logout/", sign_out, name="sign_out"),
     path("admin/", admin.site.urls),
     path("staff/two-factor/", two_factor, name="two_factor"),
     path("", include("intake.patient.urls")),

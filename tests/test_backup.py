@@ -22,12 +22,24 @@ def pg_args(settings: dict) -> list[str]:
     return args + (["-p", str(settings["PORT"])] if settings["PORT"] else [])
 
 
+def drop_leftover_restores(params: dict) -> list[str]:
+    """Drop the restore_* databases a run interrupted before its clean-up left behind."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'restore\\_%%'")
+        leftovers = [name for (name,) in cursor.fetchall()]
+    env = os.environ | {"PGPASSWORD": params["PASSWORD"] or ""}
+    for name in leftovers:
+        subprocess.run(["dropdb", *pg_args(params), "--if-exists", name], check=True, env=env)
+    return leftovers
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_dump_restores_into_a_fresh_database_with_the_submissions_intact(tmp_path, settings):
     if connection.vendor != "postgresql":
         pytest.skip("Backups are documented for PostgreSQL; this run uses SQLite.")
     if not shutil.which("pg_dump"):
         pytest.fail("pg_dump is missing (Debian package postgresql-client).")
+    drop_leftover_restores(connection.settings_dict)
     published = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
     published.install()
     submission = make_submission(published, COLD_SORE)
@@ -77,3 +89,21 @@ def test_a_dump_restores_into_a_fresh_database_with_the_submissions_intact(tmp_p
     assert json.loads(answers) == original.answers
     assert codes == original.flag_codes
     assert flags == original.current_flags().count() > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_databases_left_by_an_interrupted_run_are_dropped(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("Backups are documented for PostgreSQL; this run uses SQLite.")
+    params = connection.settings_dict
+    left = f"restore_{uuid.uuid4().hex[:8]}"
+    env = os.environ | {"PGPASSWORD": params["PASSWORD"] or ""}
+    subprocess.run(["createdb", *pg_args(params), left], check=True, env=env)
+
+    dropped = drop_leftover_restores(params)
+
+    assert left in dropped
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [left])
+        assert cursor.fetchone()[0] == 0
+

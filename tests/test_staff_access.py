@@ -296,6 +296,9 @@ def test_logout_is_post_only_and_ends_the_server_side_session():
     assert by_link.status_code == 405
     assert by_form.status_code == 200
     assert not Session.objects.exists()
+    # Nothing from the staff session stays in a shared browser's cache or storage.
+    assert by_form["Clear-Site-Data"] == '"cache", "storage"'
+    assert "Clear-Site-Data" not in by_link
 
 
 def test_a_deactivated_user_loses_access_on_the_next_request():
