@@ -9,6 +9,8 @@ admin.site.site_title = "Consultation intake"
 admin.site.index_title = "Clinic administration"
 admin.site.login_form = StaffLoginForm
 
+handler500 = "clinic.views.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/logout/", sign_out, name="sign_out"),

@@ -1,11 +1,14 @@
-"""Site-wide views that belong to no app: the health check."""
+"""Site-wide views that belong to no app: the health check, and the page for a server error."""
 
+import sys
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import DisallowedHost
-from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -44,3 +47,18 @@ class HealthCheckMiddleware:
             except DisallowedHost:
                 return healthz(request)
         return self.get_response(request)
+
+
+# Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_OUTAGE = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page, or, while the database cannot be reached, a 503 saying so in the clinic's
+    words: nothing saved is lost, try again shortly. Rendered without the request, as Django's
+    own 500 page is, so that it needs nothing from the database."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = HttpResponseServerError(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_OUTAGE)
+        return response
+    return defaults.server_error(request)

@@ -260,4 +260,3 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         response["Clear-Site-Data"] = '"cache", "storage"'
     return response
-

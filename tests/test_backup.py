@@ -106,4 +106,3 @@ def test_restore_databases_left_by_an_interrupted_run_are_dropped(settings):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [left])
         assert cursor.fetchone()[0] == 0
-
