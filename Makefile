@@ -39,7 +39,7 @@ serve-prod: install  ## What the containers run, without Docker: gunicorn and th
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py load_question_set intake/question_sets/skinpen.json --cases intake/question_sets/skinpen.cases.json --publish
-	$(BIN)/python manage.py db_worker & worker=$$!; \
+	$(BIN)/python manage.py task_worker & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/gunicorn clinic.wsgi
 

@@ -22,7 +22,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -33,6 +33,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.logs import security_event
+from intake.tasks import worker_health
 
 BACKUP_CODES = 10
 SIGNED_IN_AT = "staff_signed_in_at"
@@ -260,3 +261,12 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         response["Clear-Site-Data"] = '"cache", "storage"'
     return response
+
+
+def staff_status(request: HttpRequest) -> JsonResponse:
+    """For staff (signed in, second step done): whether the background worker that sends
+    notifications is alive, how long the oldest task has waited, and recent failures."""
+    health = worker_health(fresh=True)
+    if health is None:
+        return JsonResponse({"tasks": "run at once in the request; no worker is needed"})
+    return JsonResponse(health.as_dict())

@@ -1,13 +1,41 @@
-"""Background tasks: what runs outside a request, each a thin wrapper around its side's code."""
+"""Background tasks: what runs outside a request, each a thin wrapper around its side's code;
+and whether the worker that runs them is alive (`worker_health`), for staff pages to say so."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Min, Q
 from django.tasks import task
+from django.utils import timezone
 
 from intake.records.retention import purge_expired
 from intake.review.notifications import NOTIFY_TIERS, notify_practitioners_of
 
-__all__ = ["NOTIFY_TIERS", "notify_practitioners", "purge_expired_records"]
+__all__ = [
+    "NOTIFY_TIERS",
+    "WorkerHealth",
+    "notify_practitioners",
+    "purge_expired_records",
+    "record_heartbeat",
+    "worker_health",
+]
+
+# The worker (manage.py task_worker) writes this every HEARTBEAT_SECONDS; older than
+# STOPPED_AFTER, it is taken to have stopped.
+HEARTBEAT_KEY = "tasks:worker-heartbeat"
+HEARTBEAT_SECONDS = 30
+STOPPED_AFTER = datetime.timedelta(minutes=3)
+# Tasks waiting this long with no worker to run them mean notifications are not going out.
+PENDING_TOO_LONG = datetime.timedelta(minutes=5)
+FAILURES_SINCE = datetime.timedelta(hours=24)
+_DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
+HEALTH_KEY = "tasks:worker-health"
+HEALTH_SECONDS = 30
 
 
 @task()
@@ -25,3 +53,74 @@ def purge_expired_records() -> dict[str, int]:
         "invitations": report.invitations,
         "submissions": report.submissions,
     }
+
+
+def record_heartbeat(now: datetime.datetime | None = None) -> None:
+    """The worker is alive: written by its heartbeat, read by `worker_health`."""
+    cache.set(HEARTBEAT_KEY, (now or timezone.now()).isoformat(), timeout=None)
+
+
+@dataclass(frozen=True)
+class WorkerHealth:
+    """What staff need to know about the background worker (notifications depend on it)."""
+
+    # Seconds since the worker's last heartbeat; None if none was ever recorded.
+    last_heartbeat_seconds: int | None
+    # Seconds the oldest task still waiting to run has waited; None if none waits.
+    oldest_pending_seconds: int | None
+    # Tasks that failed in the last 24 hours (a notification that could not be sent, say).
+    failed_recently: int
+
+    @property
+    def stopped(self) -> bool:
+        """No heartbeat lately, or tasks waiting too long with no worker ever seen."""
+        if self.last_heartbeat_seconds is not None:
+            return self.last_heartbeat_seconds > STOPPED_AFTER.total_seconds()
+        waiting = self.oldest_pending_seconds
+        return waiting is not None and waiting > PENDING_TOO_LONG.total_seconds()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "worker_last_heartbeat_seconds": self.last_heartbeat_seconds,
+            "oldest_pending_task_seconds": self.oldest_pending_seconds,
+            "failed_tasks_last_24_hours": self.failed_recently,
+            "worker_stopped": self.stopped,
+        }
+
+
+def worker_health(*, fresh: bool = False) -> WorkerHealth | None:
+    """The worker's health, or None where tasks run at once in the request (no worker).
+
+    Every staff page shows it, so it is worked out at most every HEALTH_SECONDS and kept in the
+    shared cache (the task table has no index for these questions); `fresh` works it out now.
+    """
+    if settings.TASKS["default"]["BACKEND"] != _DATABASE_BACKEND:
+        return None
+    kept = None if fresh else cache.get(HEALTH_KEY)
+    if isinstance(kept, dict):
+        return WorkerHealth(**kept)
+    health = _worker_health(timezone.now())
+    cache.set(HEALTH_KEY, dataclasses.asdict(health), timeout=HEALTH_SECONDS)
+    return health
+
+
+def _worker_health(now: datetime.datetime) -> WorkerHealth:
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    found = DBTaskResult.objects.aggregate(
+        oldest=Min("enqueued_at", filter=Q(status=TaskResultStatus.READY)),
+        failed=Count(
+            "pk",
+            filter=Q(status=TaskResultStatus.FAILED, finished_at__gte=now - FAILURES_SINCE),
+        ),
+    )
+    beat = cache.get(HEARTBEAT_KEY)
+    last = datetime.datetime.fromisoformat(beat) if isinstance(beat, str) else None
+    return WorkerHealth(
+        last_heartbeat_seconds=None if last is None else int((now - last).total_seconds()),
+        oldest_pending_seconds=(
+            None if found["oldest"] is None else int((now - found["oldest"]).total_seconds())
+        ),
+        failed_recently=found["failed"],
+    )

@@ -85,7 +85,7 @@ def test_compose_runs_postgres_the_web_app_and_the_worker():
         assert services[name]["env_file"] == ".env"
         assert services[name]["build"] == "."
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
-    assert services["worker"]["command"][-1] == "db_worker"
+    assert services["worker"]["command"][-1] == "task_worker"  # db_worker with a heartbeat
     assert "purge_expired" in " ".join(services["purge"]["command"])
 
 
