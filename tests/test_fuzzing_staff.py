@@ -1,7 +1,9 @@
 """Arbitrary and malformed posts to the staff forms never give a server error.
 
-The sign-in, its second step (enrolling an authenticator, or a code or backup code), and every
-admin form a practitioner, clinic admin or medical lead can post, each sent through the test
+The sign-in, its second step (enrolling an authenticator, or a code or backup code), and the
+admin's forms a practitioner, clinic admin or medical lead can post (an invitation, a question
+set, a version and a draft's page, a question, an import, a data request and its decision, a
+review, approval, submission, publishing, a new draft and retiring), each sent through the test
 client with the whole middleware stack (where NUL characters in a query string are refused), so
 that what a real request meets is what is tested. CI runs them on PostgreSQL, where text
 holding NUL or longer than its column fails in the database. Each example runs in a savepoint
@@ -21,7 +23,7 @@ from fuzz_bodies import Body, bodies
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake.models import QuestionSetVersion
+from intake.models import DataRequest, DataRequestKind, QuestionSetVersion, User
 from intake.staff_access import issue_backup_codes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
@@ -146,6 +148,9 @@ FORMS = [
     "question set change",
     "question change",
     "data request add",
+    "data request decision",
+    "version add",
+    "import",
     "submission review",
 ]
 
@@ -154,6 +159,16 @@ FORMS = [
 def admin_form(request, version, clinic_admin) -> tuple[str, dict[str, list[str]], list[str]]:
     """The form's address, what it posts back unchanged and its field names (made once)."""
     form = request.param
+    if form == "import":
+        return admin_url("questionsetversion_import"), {}, ["document", "cases"]
+    if form == "data request decision":
+        erasure = DataRequest.objects.create(
+            kind=DataRequestKind.ERASURE,
+            email="ann@example.com",
+            recorded_by=User.objects.get(username="cara"),
+        )
+        path = admin_url("datarequest_change", erasure.pk)
+        return path, *form_page(clinic_admin, path)
     if form == "submission review":
         path = admin_url("submission_change", make_submission(version).pk)
         valid = {"status": ["in_review"], "reason": ["Reading it"], "revision": ["0"]}
@@ -165,6 +180,7 @@ def admin_form(request, version, clinic_admin) -> tuple[str, dict[str, list[str]
             "question_change", version.new_draft().questions.order_by("pk").first().pk
         ),
         "data request add": admin_url("datarequest_add"),
+        "version add": admin_url("questionsetversion_add"),
     }[form]
     return path, *form_page(clinic_admin, path)
 
@@ -205,6 +221,6 @@ def test_no_post_to_approval_submit_or_publish_gives_a_server_error(
     fields = {"note": "Read it all.", "seen_hash": submitted.approval_hash()}
     approve = admin_url("questionsetversion_approve", submitted.pk)
     each_in_a_savepoint(medical_lead, approve, data.draw(bodies(fields, sorted(fields))))
-    for name in ("submit", "publish"):
+    for name in ("submit", "publish", "new_draft", "retire"):
         path = admin_url(f"questionsetversion_{name}", submitted.pk)
         each_in_a_savepoint(clinic_admin, path, data.draw(bodies({}, ["note", "action"])))
