@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
-from factories import logged_in, staff
+from factories import logged_in, role, staff
 
 from intake.tasks import HEALTH_KEY, HEARTBEAT_KEY, notify_practitioners, record_heartbeat
 
@@ -46,7 +46,12 @@ def test_a_worker_whose_heartbeat_stopped_is_shown_on_every_staff_page(nurse, se
     assert reported["worker_last_heartbeat_seconds"] >= 600
 
 
-def test_a_running_worker_and_a_waiting_task_are_reported_without_alarm(nurse, settings):
+# The worker closes its connection between tasks, as it must outside a test's transaction.
+@pytest.mark.django_db(transaction=True)
+def test_a_running_worker_and_a_waiting_task_are_reported_without_alarm(settings):
+    role("Practitioner")
+    nurse = logged_in(Client(), staff("nina", "Practitioner"))
+    cache.delete_many([HEARTBEAT_KEY, HEALTH_KEY])
     settings.TASKS = DATABASE_TASKS
     notify_practitioners.enqueue("00000000-0000-0000-0000-000000000000")
 
