@@ -83,6 +83,14 @@ def servers(request: pytest.FixtureRequest) -> Iterator[list[str]]:
         except redis.exceptions.ConnectionError:
             pytest.skip("Redis is not running on 127.0.0.1:6379.")
         environment["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+    if not (ROOT / "staticfiles" / "staticfiles.json").exists():
+        # Production serves collected static files, as the image collects them when built.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+        )
     urls, processes = [], []
     for _ in range(2):
         port = free_port()
