@@ -21,8 +21,16 @@ LOG_ONLY = "clinic.mail.LogOnlyBackend"
 mail_log = logging.getLogger("clinic.mail")
 
 
+def sends() -> bool:
+    """Whether this server sends email at all (not the log-only backend)."""
+    from django.conf import settings
+
+    return (settings.MAILERS.get("default") or {}).get("BACKEND") != LOG_ONLY
+
+
 def send(kind: str, subject: str, body: str, to: Sequence[str]) -> int:
-    """Send one message of a kind ("continue-later", "invitation", "review-notice")."""
+    """Send one message of a kind ("continue-later", "invitation", "review-notice"); returns
+    how many were sent: 0 on a server that only logs them."""
     return EmailMessage(subject, body, None, list(to), headers={KIND_HEADER: kind}).send()
 
 
@@ -35,7 +43,8 @@ def address_digest(address: str) -> str:
 
 
 class LogOnlyBackend(BaseEmailBackend):
-    """Sends nothing: logs that a message was to be sent, its kind and its recipients hashed."""
+    """Sends nothing: logs that a message was to be sent, its kind and its recipients hashed,
+    and reports none sent, so that no page says an email went."""
 
     def send_messages(self, email_messages: Sequence[Any]) -> int:
         for message in email_messages:
@@ -46,7 +55,7 @@ class LogOnlyBackend(BaseEmailBackend):
                     "to": [address_digest(address) for address in message.recipients()],
                 },
             )
-        return len(email_messages)
+        return 0  # nothing was sent: callers must not say it was
 
 
 def check_backend(app_configs: Any = None, **kwargs: Any) -> list[Any]:

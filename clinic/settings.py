@@ -111,7 +111,7 @@ DEFAULT_QUESTION_SET = env_str("DEFAULT_QUESTION_SET", "skinpen")
 # The address staff use, for links in emails sent from background tasks (no request there).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Background tasks (Django's tasks framework). Run immediately by default; in production use
-# django_tasks_db.DatabaseBackend with `manage.py db_worker` running beside the web server.
+# django_tasks_db.DatabaseBackend with `manage.py task_worker` running beside the web server.
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
@@ -208,7 +208,13 @@ CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cache",
+            # Django's default of 300 entries would cull live limit counts (the oldest third
+            # by key, "rate:…" first) once 300 clients had come in an hour.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
     )
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "clinic.sessions"
@@ -337,9 +343,8 @@ if SECURE_HTTPS:
 
 # Locally the console shows each email in full; in production without a configured backend,
 # messages are only logged, without their links (clinic/mail.py), and check --deploy warns.
-_EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "clinic.mail.LogOnlyBackend",
+_EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "clinic.mail.LogOnlyBackend"
 )
 _SMTP_OPTIONS = {
     "host": env_str("EMAIL_HOST", "localhost"),
@@ -347,6 +352,8 @@ _SMTP_OPTIONS = {
     "username": env_str("EMAIL_HOST_USER"),
     "password": env_str("EMAIL_HOST_PASSWORD"),
     "use_tls": env_bool("EMAIL_USE_TLS", default=True),
+    # A mail server that stops answering must not hold the worker (or a request) for ever.
+    "timeout": env_int("EMAIL_TIMEOUT", 20),
 }
 MAILERS = {
     "default": {

@@ -57,8 +57,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page, or, while the database cannot be reached, a 503 saying so in the clinic's
     words: nothing saved is lost, try again shortly. Rendered without the request, as Django's
     own 500 page is, so that it needs nothing from the database."""
-    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+    if _database_unreachable(sys.exc_info()[1]):
         response = HttpResponseServerError(loader.get_template("503.html").render(), status=503)
         response["Retry-After"] = str(RETRY_AFTER_OUTAGE)
         return response
     return defaults.server_error(request)
+
+
+# PostgreSQL's codes for a server going away: connection exceptions, and shutting down.
+_GONE = ("08", "57P01", "57P02", "57P03")
+
+
+def _database_unreachable(error: BaseException | None) -> bool:
+    """A lost or refused database connection, not a query that failed on its own (a deadlock, a
+    timeout, a bug): only the first is worth "try again in a minute"."""
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    if type(cause).__module__.startswith("sqlite3"):
+        return "locked" in str(cause)
+    code = getattr(cause, "pgcode", None)
+    return code is None or code.startswith(_GONE)

@@ -226,7 +226,9 @@ class StaffAccessMiddleware:
                 security_event(request, "session_expired", reason=expired)
                 logout(request)
                 messages.info(request, "You were signed out. Please sign in again.")
-                return _redirect_back_to(reverse("admin:login"), request)
+                response = _redirect_back_to(reverse("admin:login"), request)
+                response["Clear-Site-Data"] = '"cache", "storage"'  # as at signing out
+                return response
             if user.is_staff and self._needs_second_factor(request):
                 return _redirect_back_to(reverse("two_factor"), request)
         return self.get_response(request)

@@ -73,9 +73,14 @@ class WorkerHealth:
 
     @property
     def stopped(self) -> bool:
-        """No heartbeat lately, or tasks waiting too long with no worker ever seen."""
-        if self.last_heartbeat_seconds is not None:
-            return self.last_heartbeat_seconds > STOPPED_AFTER.total_seconds()
+        """No heartbeat lately: the worker's process is not running."""
+        beat = self.last_heartbeat_seconds
+        return beat is not None and beat > STOPPED_AFTER.total_seconds()
+
+    @property
+    def stuck(self) -> bool:
+        """A task has waited too long, whatever the heartbeat says: a worker that is alive but
+        held up (by a mail server that does not answer, say) sends nothing either."""
         waiting = self.oldest_pending_seconds
         return waiting is not None and waiting > PENDING_TOO_LONG.total_seconds()
 
@@ -85,6 +90,7 @@ class WorkerHealth:
             "oldest_pending_task_seconds": self.oldest_pending_seconds,
             "failed_tasks_last_24_hours": self.failed_recently,
             "worker_stopped": self.stopped,
+            "tasks_waiting_too_long": self.stuck,
         }
 
 

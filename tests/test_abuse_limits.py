@@ -226,3 +226,19 @@ def test_guessing_links_is_stopped_but_one_mistyped_link_is_not(version, setting
     assert "links that do not work" in stopped[0].content.decode()
     assert mistyped.status_code == 404
     assert corrected.status_code == 200
+    # A link that works is never refused, whatever others on the address have guessed.
+    assert guesser.get(f"/invitation/{token}/").status_code == 200
+
+
+def test_a_clients_count_survives_many_other_clients_in_the_hour(version, settings, rf):
+    from intake.patient.rate_limits import over_limit
+
+    first = rf.post("/start/", REMOTE_ADDR="192.0.2.1")
+
+    assert over_limit(first, "start", 1) is None
+    for number in range(400):  # more than the database cache's default of 300 entries
+        over_limit(
+            rf.post("/start/", REMOTE_ADDR=f"198.51.{number // 250}.{number % 250}"), "start", 1
+        )
+
+    assert over_limit(first, "start", 1) is not None

@@ -74,7 +74,7 @@ def test_an_invitation_link_greets_the_patient_and_prefills_their_details(client
     started = client.post(f"/invitation/{token}/")
     details = client.get(step_url(1)).content.decode()
 
-    assert "Hello Bea Invited" in page.content.decode()
+    assert "Hello <bdi>Bea Invited</bdi>" in page.content.decode()
     assert started.status_code == 302
     draft = Draft.objects.get()
     assert draft.invitation == invitation

@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from factories import DETAILS, logged_in, make_invitation, staff, start, step_url
+from factories import (
+    DETAILS,
+    PREGNANT,
+    logged_in,
+    make_invitation,
+    make_submission,
+    staff,
+    start,
+    step_url,
+)
 
 from clinic.mail import LOG_ONLY, address_digest
 
@@ -45,20 +54,21 @@ def test_a_continue_later_email_is_logged_by_kind_without_its_link_or_address(
     assert (line.kind, line.to) == ("continue-later", [address_digest("ann@example.com")])
 
 
-def test_an_invitation_email_is_logged_without_its_link(version, log_only, caplog):
-    caplog.set_level(logging.DEBUG)
-    invitation, _ = make_invitation(version)
-    admin = logged_in(Client(), staff("cara", "Clinic admin"))
+def test_a_practitioners_notice_is_logged_by_kind_only(version, log_only, caplog):
+    from intake.review.notifications import notify_practitioners_of
 
-    admin.post(
-        "/admin/intake/invitation/",
-        {"action": "email_new_link", "_selected_action": [str(invitation.pk)]},
+    caplog.set_level(logging.DEBUG)
+    staff("nina", "Practitioner").__class__.objects.filter(username="nina").update(
+        email="nina@example-clinic.co.uk"
     )
+    submission = make_submission(version, PREGNANT)
+
+    notify_practitioners_of(str(submission.pk))
 
     logged = every_log_line(caplog)
-    assert not re.search(r"/invitation/[\w-]{16,}", logged)  # no link with its token
-    assert "bea@example.com" not in logged
-    assert [r.kind for r in caplog.records if r.name == "clinic.mail"] == ["invitation"]
+    assert "nina@example-clinic.co.uk" not in logged
+    assert submission.reference not in logged  # the subject names it; the log does not
+    assert [r.kind for r in caplog.records if r.name == "clinic.mail"] == ["review-notice"]
 
 
 def test_without_an_email_backend_production_logs_emails_and_check_deploy_warns():
@@ -91,3 +101,28 @@ def test_without_an_email_backend_production_logs_emails_and_check_deploy_warns(
     assert checked.returncode == 0, checked.stdout + checked.stderr  # it starts
     assert "clinic.W001" in checked.stdout + checked.stderr
     assert backend.stdout.strip().splitlines()[-1] == LOG_ONLY
+
+
+def test_a_page_never_says_an_email_went_when_none_was_sent(client, version, log_only):
+    start(client)
+
+    page = client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+
+    assert "Your answers are saved" in page.content.decode()
+    assert "emailed" not in page.content.decode().lower()
+
+
+def test_no_new_invitation_link_is_made_when_it_could_not_be_sent(version, log_only):
+    invitation, _ = make_invitation(version)
+    before = invitation.token_digest
+    admin = logged_in(Client(), staff("cara", "Clinic admin"))
+
+    response = admin.post(
+        "/admin/intake/invitation/",
+        {"action": "email_new_link", "_selected_action": [str(invitation.pk)]},
+        follow=True,
+    )
+
+    assert "no new links were made" in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.token_digest == before  # the patient's link still works

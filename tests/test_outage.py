@@ -58,3 +58,22 @@ def test_any_other_failure_is_still_the_500_page(version, monkeypatch):
 
     assert response.status_code == 500
     assert "Nothing you sent has been lost or half-saved" in response.content.decode()
+
+
+def test_a_failing_query_on_a_live_database_is_still_a_500(version, monkeypatch):
+    # A statement timeout or a deadlock is not an outage: it must not read as one.
+    from intake.patient import views
+
+    class QueryCanceled(Exception):  # as psycopg2 raises it, with the server's code
+        pgcode = "57014"
+
+    def timed_out(*args, **kwargs):
+        raise OperationalError("canceling statement due to statement timeout") from (
+            QueryCanceled()
+        )
+
+    monkeypatch.setattr(views, "_offered_version", timed_out)
+
+    response = Client(raise_request_exception=False).get("/")
+
+    assert response.status_code == 500

@@ -414,7 +414,7 @@ def test_the_submission_page_shows_flags_with_evidence_then_answers(client, vers
     assert str(submission.version) in text
     assert 'class="flagged"' in text
     assert NOTE in text
-    assert 'Signed "Ann Example"' in text
+    assert 'Signed "<bdi>Ann Example</bdi>"' in text
 
 
 def test_answers_and_evidence_are_escaped_with_their_line_breaks_and_marks(client, version):

@@ -81,3 +81,18 @@ def test_tasks_that_failed_today_are_shown_on_staff_pages(nurse, settings):
 
 def test_the_status_page_is_for_staff_only(version):
     assert Client().get("/admin/status/").status_code == 302  # to the sign-in
+
+
+def test_a_worker_alive_but_not_running_tasks_is_shown_too(nurse, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_TASKS
+    record_heartbeat()  # its process is alive...
+    notify_practitioners.enqueue("00000000-0000-0000-0000-000000000000")
+    old = timezone.now() - datetime.timedelta(minutes=10)
+    DBTaskResult.objects.update(enqueued_at=old)  # ...but a notice has waited ten minutes
+
+    page = nurse.get("/admin/").content.decode()
+
+    assert "have waited more than 5 minutes to be sent" in page
+    assert status(nurse)["tasks_waiting_too_long"] is True

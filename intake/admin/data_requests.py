@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from clinic.logs import security_event
+from clinic.text import isolated
 from intake.models import (
     AuditAction,
     AuditEntry,
@@ -78,7 +79,7 @@ class DataRequestForm(forms.ModelForm[DataRequest]):
                         "would remove someone else's too. Record a separate request for the "
                         "person asking, with the reference of one of their submissions.",
                         code="several_people",
-                        params={"people": "; ".join(people)},
+                        params={"people": "; ".join(isolated(person) for person in people)},
                     ),
                 )
         return data
@@ -116,13 +117,13 @@ class DataRequestAdmin(admin.ModelAdmin[DataRequest]):
         )
         return format_html(
             "{} submission(s) ({}), {} unfinished questionnaire(s), {} invitation(s), "
-            "held under {}, naming: {}",
+            "held under <bdi>{}</bdi>, naming: {}",
             counts["submissions"],
             references or "none",
             counts["drafts"],
             counts["invitations"],
             records.email,
-            "; ".join(records.people()) or "no one",
+            format_html_join("; ", "<bdi>{}</bdi>", ((p,) for p in records.people())) or "no one",
         )
 
     @admin.display(description="Patient's copy")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from clinic import mail
+from clinic.text import isolated
 from intake.models import Invitation, Submission
 
 
@@ -67,17 +68,25 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
 
     @admin.action(description="Email a new link to the selected patients", permissions=["change"])
     def email_new_link(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        if not mail.sends():
+            # A new link replaces the old one: made but never sent, the patient would have none.
+            messages.error(
+                request,
+                "This server has no email configured (EMAIL_BACKEND), so no new links were made: "
+                "the patients' current links still work.",
+            )
+            return
         sent = 0
         for invitation in queryset.select_related("question_set"):
             if getattr(invitation, "used", False):
                 continue
             token = invitation.issue_token()
             invitation.save(update_fields=["token_digest", "expires_at"])
-            mail.send(
+            sent += mail.send(
                 "invitation",
                 f"Your questionnaire before your consultation – {settings.CLINIC_NAME}",
                 (
-                    f"Dear {invitation.patient_name},\n\n"
+                    f"Dear {isolated(invitation.patient_name)},\n\n"
                     "Before your consultation, please answer a few questions about your health "
                     "and your skin. It takes about 10 minutes:\n\n"
                     f"{_invitation_link(request, token)}\n\n"
@@ -86,5 +95,4 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
                 ),
                 [invitation.email],
             )
-            sent += 1
         messages.success(request, f"Sent {sent} invitation email(s); earlier links stop working.")

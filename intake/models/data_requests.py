@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from clinic.text import refuse_bidi_controls
 from intake.models.reviews import AuditAction, AuditEntry
 from intake.models.submissions import Draft, Invitation, Submission
 
@@ -107,6 +108,7 @@ class DataRequest(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=10, choices=DataRequestKind.choices)
     email = models.EmailField(
+        validators=[refuse_bidi_controls],
         blank=True,
         help_text="The patient's email address, as given on their questionnaire or invitation.",
     )

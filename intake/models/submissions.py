@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connections, models
 from django.utils import timezone
 
-from clinic.text import refuse_bidi_controls
+from clinic.text import isolated, refuse_bidi_controls
 from intake.models.question_sets import TIER_CHOICES, QuestionSet, QuestionSetVersion
 from intake.models.reviews import ReviewStatus, review_order_expression
 from intake.rules import Evaluation, RaisedFlag
@@ -51,7 +51,7 @@ class Invitation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     question_set = models.ForeignKey(QuestionSet, models.PROTECT, related_name="invitations")
     patient_name = models.CharField(max_length=200, validators=[refuse_bidi_controls])
-    email = models.EmailField()
+    email = models.EmailField(validators=[refuse_bidi_controls])
     treatment_date = models.DateField(
         null=True, blank=True, help_text="Planned treatment date: the rules are checked against it."
     )
@@ -68,7 +68,7 @@ class Invitation(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Invitation for {self.patient_name}"
+        return f"Invitation for {isolated(self.patient_name)}"
 
     def issue_token(self) -> str:
         """Give the invitation a new link token (the old link stops working) and return it."""

@@ -601,6 +601,7 @@ class PatientDetailsForm(StartForm):
     email = forms.EmailField(
         label="Email address",
         max_length=254,
+        validators=[refuse_bidi_controls],
         help_text="We'll only use it about your consultation.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={

@@ -35,18 +35,6 @@ def _key(request: HttpRequest, scope: str, window: int) -> str:
     return f"rate:{scope}:{client}:{window}"
 
 
-def already_over(request: HttpRequest, scope: str, per_hour: int) -> int | None:
-    """Without counting: the seconds until the next hour if this hour's count has reached the
-    limit (for limits counted only on failures, such as guessed links)."""
-    if per_hour <= 0:
-        return None
-    now = time.time()
-    window = int(now // HOUR)
-    if (cache.get(_key(request, scope, window)) or 0) >= per_hour:
-        return int((window + 1) * HOUR - now) + 1
-    return None
-
-
 def over_limit(request: HttpRequest, scope: str, per_hour: int) -> int | None:
     """Count one attempt; return the seconds until the next hour if the limit is passed."""
     if per_hour <= 0:

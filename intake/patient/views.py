@@ -37,7 +37,7 @@ from intake.models import (
 )
 from intake.patient.forms import ConsentForm, StartForm
 from intake.patient.pages import blank_step_key, can_share, shared_page
-from intake.patient.rate_limits import already_over, over_limit
+from intake.patient.rate_limits import over_limit
 from intake.patient.steps import Progress, step_form, take_step
 from intake.questionnaire import (
     CHECK,
@@ -90,14 +90,13 @@ def _too_many(request: HttpRequest, retry_after: int, what: str) -> HttpResponse
     return response
 
 
-def _guessing(request: HttpRequest) -> int | None:
-    """Links that found nothing are counted per address: after RATE_LIMIT_LINK_MISSES_PER_HOUR
-    of them, links from that address get the 429 page until the hour is out."""
-    return already_over(request, "link_miss", settings.RATE_LIMIT_LINK_MISSES_PER_HOUR)
-
-
-def _count_guess(request: HttpRequest) -> None:
-    over_limit(request, "link_miss", settings.RATE_LIMIT_LINK_MISSES_PER_HOUR)
+def _link_missed(request: HttpRequest, what: str) -> HttpResponse:
+    """A link that matches nothing: counted per address, and past
+    RATE_LIMIT_LINK_MISSES_PER_HOUR the 429 page until the hour is out. A link that works is
+    never refused, whatever others on the same address have guessed."""
+    if retry_after := over_limit(request, "link_miss", settings.RATE_LIMIT_LINK_MISSES_PER_HOUR):
+        return _too_many(request, retry_after, "links that do not work")
+    raise Http404(what)
 
 
 def _draft_expired(request: HttpRequest, title: str) -> HttpResponse:
@@ -183,12 +182,9 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """An invitation link: a start page addressed to the patient, then their questionnaire."""
-    if retry_after := _guessing(request):
-        return _too_many(request, retry_after, "links that do not work")
     invite = Invitation.objects.select_related("question_set").by_token(token)
     if invite is None:
-        _count_guess(request)
-        raise Http404("No such invitation.")
+        return _link_missed(request, "No such invitation.")
     if invite.is_used():
         return _already_sent(
             request,
@@ -230,12 +226,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     """A "continue later" link: pick the draft up again, on any device."""
-    if retry_after := _guessing(request):
-        return _too_many(request, retry_after, "links that do not work")
     draft = Draft.objects.with_version_hash().filter(resume_digest=token_digest(token)).first()
     if draft is None:
-        _count_guess(request)
-        raise Http404("No such questionnaire.")
+        return _link_missed(request, "No such questionnaire.")
     if draft.submission_id is not None:
         return _already_sent(request, "Thank you — this questionnaire has been sent to the clinic.")
     if draft.is_expired():
@@ -362,7 +355,7 @@ def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:
 def _send_resume_link(email: str, link: str, draft: Draft) -> bool:
     """Email the link; a mail server that is down must not cost the patient their link."""
     try:
-        mail.send(
+        sent = mail.send(
             "continue-later",
             f"Continue your questionnaire – {settings.CLINIC_NAME}",
             (
@@ -377,7 +370,7 @@ def _send_resume_link(email: str, link: str, draft: Draft) -> bool:
     except (OSError, smtplib.SMTPException):
         logger.warning("Could not email a continue-later link", exc_info=True)
         return False
-    return True
+    return sent > 0
 
 
 def _check(request: HttpRequest, draft: Draft, questionnaire: Questionnaire) -> HttpResponse:

@@ -31,6 +31,12 @@ def worker_trouble() -> list[str]:
             "The background worker has stopped, so practitioners' notices are not being "
             "sent: ask whoever runs the servers to start it (manage.py task_worker)."
         )
+    elif health.stuck:
+        trouble.append(
+            "Practitioners' notices have waited more than 5 minutes to be sent: the background "
+            "worker is not running them. Ask whoever runs the servers to check it and the mail "
+            "server."
+        )
     if health.failed_recently:
         trouble.append(
             f"{health.failed_recently} background task{'s' if health.failed_recently > 1 else ''}"

@@ -36,7 +36,6 @@ def _beat(stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT_SECONDS):
         try:
             record_heartbeat()
+            close_old_connections()
         except Exception:  # a cache or database away for a moment: the next beat tries again
             logger.warning("could not record the worker's heartbeat", exc_info=True)
-        finally:
-            close_old_connections()
