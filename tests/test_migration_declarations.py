@@ -45,27 +45,18 @@ def before_declarations():
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("intake")[0])
 
 
-def test_an_unreviewed_cold_sore_flag_from_before_still_needs_its_plan(before_declarations):
-    apps = before_declarations
-    question_set = apps.get_model("intake", "QuestionSet").objects.create(
-        slug="skinpen", title="SkinPen"
-    )
-    Version = apps.get_model("intake", "QuestionSetVersion")
-    version = Version.objects.create(
+def published_with_a_cold_sore_flag(apps, definition, answers):
+    """At 0012: SkinPen published with `definition`, and one submission to it whose unreviewed
+    `cold_sore_history` flag was raised before declarations existed. (version, submission, flag)"""
+    question_set = apps.get_model("intake", "QuestionSet").objects.get_or_create(
+        slug="skinpen", defaults={"title": "SkinPen"}
+    )[0]
+    version = apps.get_model("intake", "QuestionSetVersion").objects.create(
         question_set=question_set,
         number=1,
         status="published",
-        definition=first_format_skinpen(),
+        definition=definition,
         content_hash="a" * 64,
-    )
-    draft = Version.objects.create(question_set=question_set, number=2)
-    apps.get_model("intake", "Rule").objects.create(
-        version=draft,
-        rule_id="history",
-        flag="cold_sore_history",
-        tier="need_to_know",
-        when={"q": "x", "is": "yes"},
-        practitioner_message="m",
     )
     now = timezone.now()
     submission = apps.get_model("intake", "Submission").objects.create(
@@ -76,7 +67,7 @@ def test_an_unreviewed_cold_sore_flag_from_before_still_needs_its_plan(before_de
         date_of_birth=datetime.date(1990, 4, 3),
         email="ann@example.com",
         phone="07700 900123",
-        answers={"kidney_problems": "no", "antiviral_allergy": "no"},
+        answers=answers,
         consent_name="Ann Example",
         consented_at=now,
         outcome="need_to_know",
@@ -92,6 +83,25 @@ def test_an_unreviewed_cold_sore_flag_from_before_still_needs_its_plan(before_de
         tier="need_to_know",
         rule_id="cold_sore_history",
         practitioner_message="History of cold sores.",
+    )
+    return version, submission, flag
+
+
+def test_an_unreviewed_cold_sore_flag_from_before_still_needs_its_plan(before_declarations):
+    apps = before_declarations
+    answers = {"kidney_problems": "no", "antiviral_allergy": "no"}
+    version, submission, flag = published_with_a_cold_sore_flag(
+        apps, first_format_skinpen(), answers
+    )
+    Version = apps.get_model("intake", "QuestionSetVersion")
+    draft = Version.objects.create(question_set_id=version.question_set_id, number=2)
+    apps.get_model("intake", "Rule").objects.create(
+        version=draft,
+        rule_id="history",
+        flag="cold_sore_history",
+        tier="need_to_know",
+        when={"q": "x", "is": "yes"},
+        practitioner_message="m",
     )
 
     migrate(AFTER)
@@ -126,44 +136,8 @@ def test_an_unreviewed_cold_sore_flag_from_before_still_needs_its_plan(before_de
 def test_applied_again_it_takes_a_format_2_versions_declarations_from_its_document(
     before_declarations,
 ):
-    apps = before_declarations
-    question_set = apps.get_model("intake", "QuestionSet").objects.create(
-        slug="skinpen", title="SkinPen"
-    )
     document = json.loads(SKINPEN.read_text(encoding="utf-8"))
-    version = apps.get_model("intake", "QuestionSetVersion").objects.create(
-        question_set=question_set,
-        number=1,
-        status="published",
-        definition=document,
-        content_hash="b" * 64,
-    )
-    now = timezone.now()
-    submission = apps.get_model("intake", "Submission").objects.create(
-        id=uuid.uuid4(),
-        reference="ABCD-3456",
-        version=version,
-        patient_name="Ann Example",
-        date_of_birth=datetime.date(1990, 4, 3),
-        email="ann@example.com",
-        phone="07700 900123",
-        answers={},
-        consent_name="Ann Example",
-        consented_at=now,
-        outcome="need_to_know",
-        flag_codes="cold_sore_history",
-    )
-    assessment = apps.get_model("intake", "Assessment").objects.create(
-        submission=submission, reference_date=now.date(), outcome="need_to_know"
-    )
-    flag = apps.get_model("intake", "Flag").objects.create(
-        assessment=assessment,
-        position=0,
-        code="cold_sore_history",
-        tier="need_to_know",
-        rule_id="cold_sore_history",
-        practitioner_message="History of cold sores.",
-    )
+    version, submission, flag = published_with_a_cold_sore_flag(before_declarations, document, {})
 
     migrate(AFTER)
 
