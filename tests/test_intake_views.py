@@ -491,7 +491,7 @@ def test_the_check_page_lists_every_answer_by_section_with_change_links(client, 
     page = client.get(step_url(check)).content.decode()
 
     for step in published.questionnaire(version).steps[:-1]:
-        assert f'href="{step_url(step.number)}"' in page
+        assert f'href="{step_url(step.number)}?change"' in page
     assert "Ann Example" in page
     assert "3 April 1990" in page
     assert "Are you pregnant or breastfeeding?" in page

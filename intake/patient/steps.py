@@ -13,7 +13,7 @@ from typing import Any
 
 from intake.patient.forms import PatientDetailsForm, StepForm
 from intake.questionnaire import DATE_OF_BIRTH, DETAILS, Questionnaire, Step
-from intake.rules import visible_questions
+from intake.rules import evaluate, visible_questions
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,15 @@ def take_step(
     *,
     action: str,
     today: datetime.date,
+    changing: bool = False,
 ) -> StepTaken:
     """Check a posted page and say what to keep and which step comes next.
 
     `action` is the button pressed: "back", "save" (continue later) or anything else to go on.
     A page with mistakes keeps its valid answers when the patient goes back or saves it, but
-    does not count as done, so the patient cannot skip past it.
+    does not count as done, so the patient cannot skip past it. `changing`: the patient came
+    from the check page to change this step, so going on leads back there, by way of any step
+    the change left with a question to answer.
     """
     form = step_form(questionnaire, step, progress, data, today=today)
     valid = form.is_valid()
@@ -123,13 +126,32 @@ def take_step(
             progress.treatment_date,
             progress.treatment_date_fixed,
         )
-    if action == "back":
+    if action == "back" and changing:
+        go_to = questionnaire.steps[-1].number
+    elif action == "back":
         go_to = back if back is not None else step.number
     elif action == "save":
         go_to = step.number
+    elif changing and valid:
+        go_to = _next_to_answer(questionnaire, kept, today) or questionnaire.steps[-1].number
     else:
         go_to = step.number + 1
     return StepTaken(form, kept, complete=valid, go_to=go_to)
+
+
+def _next_to_answer(
+    questionnaire: Questionnaire, progress: Progress, today: datetime.date
+) -> int | None:
+    """The first step with a question that is now asked and has no answer, if any."""
+    evaluation = evaluate(
+        questionnaire.definition,
+        progress.answers,
+        submitted_on=today,
+        reference_date=progress.treatment_date,
+    )
+    for key in evaluation.unanswered:
+        return questionnaire.step_of_question(key).number
+    return None
 
 
 def _merge(

@@ -57,6 +57,8 @@ from intake.submissions import (
 )
 
 SESSION_DRAFT = "intake_draft"
+# In a step's address: the patient came from the check page to change it ("Change" links).
+CHANGING = "change"
 logger = logging.getLogger(__name__)
 
 
@@ -273,8 +275,9 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
 
     today = timezone.localdate()
     progress = _progress(draft)
+    changing = request.GET.get(CHANGING) is not None
     if request.method != "POST":
-        if current.kind == SECTION and can_share(request):
+        if current.kind == SECTION and can_share(request) and not changing:
             key = blank_step_key(
                 questionnaire,
                 current,
@@ -291,11 +294,25 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
                     lambda extra: _render_step(request, draft, questionnaire, current, extra),
                 )
         form = step_form(questionnaire, current, progress, None, today=today)
-        context = {"draft": draft, "form": form, "step": current, "steps": steps}
+        context = {
+            "draft": draft,
+            "form": form,
+            "step": current,
+            "steps": steps,
+            "changing": changing,
+        }
         return render(request, "intake/step.html", context)
 
     action = request.POST.get("action", "")
-    taken = take_step(questionnaire, current, progress, request.POST, action=action, today=today)
+    taken = take_step(
+        questionnaire,
+        current,
+        progress,
+        request.POST,
+        action=action,
+        today=today,
+        changing=changing,
+    )
     if taken.progress is not None:
         kept = taken.progress
         draft.record_step(
@@ -308,8 +325,18 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         if action == "save":
             return _saved(request, draft)
     if taken.go_to is not None:
-        return redirect("intake:step", number=taken.go_to)
-    context = {"draft": draft, "form": taken.form, "step": current, "steps": steps}
+        target = reverse("intake:step", args=[taken.go_to])
+        if changing and action != "back" and taken.go_to != len(steps):
+            # On the way back to the check page, by a step the change left unanswered.
+            target += f"?{CHANGING}"
+        return HttpResponseRedirect(target)
+    context = {
+        "draft": draft,
+        "form": taken.form,
+        "step": current,
+        "steps": steps,
+        "changing": changing,
+    }
     return render(request, "intake/step.html", context, status=400)
 
 
