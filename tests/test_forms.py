@@ -175,7 +175,10 @@ def test_a_required_question_left_blank_is_an_error(kind):
     form = step(one_step(question("q", kind)), {})
     assert not form.is_valid()
     assert error_codes(form, "q") == ["required"]
-    assert form.errors["q"][0].startswith("Please ")
+    # It names the question, with the verb of its kind of answer.
+    verb = "Select" if kind in ("yes_no", "single_choice", "multiple_choice") else "Enter"
+    assert form.errors["q"][0].startswith(f"{verb} ")
+    assert "‘Question q?’" in form.errors["q"][0]
 
 
 @pytest.mark.parametrize(
@@ -355,7 +358,7 @@ def test_answers_of_other_steps_are_not_returned():
 def test_a_tampered_choice_code_is_an_invalid_choice():
     form = step(one_step(question("q", "single_choice")), {"q": "elbows"})
     assert error_codes(form, "q") == ["invalid_choice"]
-    assert form.errors["q"] == ["Please choose one of the answers shown."]
+    assert form.errors["q"] == ["Select one of the answers shown for an answer to ‘Question q?’"]
 
 
 def test_a_tampered_code_among_ticked_ones_is_an_invalid_choice():
@@ -379,7 +382,7 @@ def test_text_has_a_default_length_limit(kind, limit):
     form = step(definition, {"q": "x" * (limit + 1)})
     assert error_codes(form, "q") == ["max_length"]
     assert form.errors["q"] == [
-        f"Please shorten your answer to {limit} characters or fewer (it has {limit + 1})."
+        f"An answer to ‘Question q?’ must be {limit} characters or fewer (it has {limit + 1})"
     ]
 
 
@@ -401,7 +404,7 @@ def test_a_number_below_the_minimum_or_above_the_maximum_is_refused():
     low, high = step(definition, {"q": "-1"}), step(definition, {"q": "20.5"})
     assert error_codes(low, "q") == ["min_value"]
     assert error_codes(high, "q") == ["max_value"]
-    assert high.errors["q"] == ["Please enter a number from 0 to 20."]
+    assert high.errors["q"] == ["An answer to ‘Question q?’ must be between 0 and 20"]
     assert valid_answers(step(definition, {"q": "20"})) == {"q": 20}
     assert valid_answers(step(definition, {"q": "0"})) == {"q": 0}
 
@@ -491,16 +494,16 @@ def test_a_month_and_year_is_refused_when_the_question_wants_a_full_date():
         one_step(date_question("q", allow_month_year=False)), date_data("q", "", "3", "2024")
     )
     assert error_codes(form, "q") == ["incomplete_date"]
-    assert form.errors["q"] == ["Please enter the day as well."]
+    assert form.errors["q"] == ["The date for ‘Question q?’ must include a day"]
 
 
 @pytest.mark.parametrize(
     ("day", "month", "year", "message"),
     [
-        ("14", "", "", "Please enter the month and year as well."),
-        ("14", "3", "", "Please enter the year as well."),
-        ("", "", "2024", "Please enter the month as well."),
-        ("14", "", "2024", "Please enter the month as well."),
+        ("14", "", "", "The date for ‘Question q?’ must include a month and year"),
+        ("14", "3", "", "The date for ‘Question q?’ must include a year"),
+        ("", "", "2024", "The date for ‘Question q?’ must include a month"),
+        ("14", "", "2024", "The date for ‘Question q?’ must include a month"),
     ],
 )
 def test_a_date_with_parts_missing_says_which(day, month, year, message):
@@ -529,7 +532,9 @@ def test_an_impossible_date_is_refused(day, month, year):
         one_step(date_question("q", allow_month_year=False)), date_data("q", day, month, year)
     )
     assert error_codes(form, "q") == ["invalid_date"]
-    assert form.errors["q"] == ["Please enter a real date, for example 14 3 2024."]
+    assert form.errors["q"] == [
+        "The date for ‘Question q?’ must be a real date, for example 14 3 2024"
+    ]
 
 
 def test_a_two_digit_year_asks_for_the_year_in_full():
@@ -546,7 +551,7 @@ def test_a_year_before_1900_is_refused():
 def test_a_date_after_submission_is_refused_for_a_question_about_the_past():
     form = step(one_step(date_question("q")), date_data("q", "16", "6", "2025"))
     assert error_codes(form, "q") == ["future_date"]
-    assert form.errors["q"] == ["This date is in the future — please check it."]
+    assert form.errors["q"] == ["The date for ‘Question q?’ must be today or in the past"]
     month = step(one_step(date_question("q")), date_data("q", "", "7", "2025"))
     assert error_codes(month, "q") == ["future_date"]
 
@@ -596,12 +601,12 @@ def test_a_date_and_not_sure_together_are_refused():
 def test_not_sure_is_ignored_when_the_question_does_not_offer_it():
     form = step(one_step(date_question("q", allow_not_sure=False)), date_data("q", q_not_sure="on"))
     assert error_codes(form, "q") == ["required"]
-    assert form.errors["q"] == ["Please enter the date."]
+    assert form.errors["q"] == ["Enter the date for ‘Question q?’"]
 
 
 def test_a_blank_required_date_mentions_not_sure_when_offered():
     form = step(one_step(date_question("q")), {})
-    assert form.errors["q"] == ["Please enter the date, or tick ‘I'm not sure’."]
+    assert form.errors["q"] == ["Enter the date for ‘Question q?’, or tick ‘I'm not sure’"]
 
 
 # Junk

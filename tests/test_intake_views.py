@@ -341,8 +341,8 @@ def complete_steps_before(client: Client, version: QuestionSetVersion, section_k
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"blood_thinner": "maybe"}, "Please choose"),
-        ({"blood_thinner": "yes<script>"}, "Please choose"),
+        ({"blood_thinner": "maybe"}, "Select one of the answers shown"),
+        ({"blood_thinner": "yes<script>"}, "Select one of the answers shown"),
         ({"immunosuppression": "x" * 5000}, ""),
         ({"chemo_radiotherapy_now": ""}, ""),
     ],
@@ -381,7 +381,7 @@ def test_oversized_free_text_is_refused_with_a_message(client, version):
     )
 
     assert response.status_code == 400
-    assert "Please shorten your answer" in response.content.decode()
+    assert "must be 2000 characters or fewer (it has 2001)" in response.content.decode()
 
 
 def test_a_future_date_for_a_past_event_is_refused(client, version):
@@ -399,7 +399,7 @@ def test_a_future_date_for_a_past_event_is_refused(client, version):
     response = client.post(step_url(medicines_step(version)), data)
 
     assert response.status_code == 400
-    assert "in the future" in response.content.decode()
+    assert "must be today or in the past" in response.content.decode()
 
 
 def test_posts_without_a_csrf_token_are_refused(version):
@@ -505,7 +505,7 @@ def test_consent_needs_both_confirmations_and_the_typed_name(client, version):
     wrong_name = submit(client, check, name="Someone Else")
 
     assert missing.status_code == 400
-    assert "Please confirm that your answers are accurate" in missing.content.decode()
+    assert "Confirm that your answers are accurate" in missing.content.decode()
     assert wrong_name.status_code == 400
     assert "exactly as you gave it" in wrong_name.content.decode()
     assert Submission.objects.count() == 0
@@ -518,7 +518,7 @@ def test_an_empty_post_to_the_check_page_says_what_is_missing(client, version):
     response = client.post(step_url(check), {})
 
     assert response.status_code == 400
-    assert "Please confirm that your answers are accurate" in response.content.decode()
+    assert "Confirm that your answers are accurate" in response.content.decode()
     assert Submission.objects.count() == 0
 
 

@@ -96,7 +96,7 @@ def test_a_preview_page_with_mistakes_shows_the_patients_error_messages(admin_cl
     response = _post(admin_client, draft, details, action="continue", **(DETAILS | {"email": ""}))
 
     assert response.status_code == 400
-    assert "Please enter your email address." in _text(response)
+    assert "Enter your email address" in _text(response)
     assert "Step 1 of 3" in _text(response)
 
 

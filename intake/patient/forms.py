@@ -30,6 +30,7 @@ from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Questionnaire
 from intake.rules import (
     CHOICE_TYPES,
     DEFAULT_MAX_LENGTH,
+    IMPLICIT_CHOICES,
     NOT_SURE,
     Definition,
     QuestionSpec,
@@ -159,8 +160,11 @@ class PartialDateField(forms.MultiValueField):
         allow_not_sure: bool = False,
         not_sure_label: str = "",
         birth_date: bool = False,
+        name: str = "the date",
         **kwargs: Any,
     ) -> None:
+        # What the messages call the date: "your date of birth", "the date your last one started".
+        self.name = name
         self.submitted_on = submitted_on
         self.date_range = date_range
         self.allow_month_year = allow_month_year
@@ -174,9 +178,9 @@ class PartialDateField(forms.MultiValueField):
             "widget", PartialDateWidget(not_sure_label=self.not_sure_label, birth_date=birth_date)
         )
         required_message = (
-            f"Please enter the date, or tick ‘{self.not_sure_label}’."
+            f"Enter {name}, or tick ‘{self.not_sure_label}’"
             if self.not_sure_label
-            else "Please enter the date."
+            else f"Enter {name}"
         )
         kwargs["error_messages"] = {
             "required": required_message,
@@ -194,7 +198,7 @@ class PartialDateField(forms.MultiValueField):
         if not_sure:
             if day or month or year:
                 raise ValidationError(
-                    f"Please either enter a date or tick ‘{self.not_sure_label}’, not both.",
+                    f"Enter {self.name} or tick ‘{self.not_sure_label}’, not both",
                     code="date_and_not_sure",
                 )
             return NOT_SURE
@@ -208,7 +212,7 @@ class PartialDateField(forms.MultiValueField):
         missing = [name for name, part in wanted if not part]
         if missing:
             raise ValidationError(
-                f"Please enter the {_join(missing)} as well.", code="incomplete_date"
+                f"{_capital(self.name)} must include a {_join(missing)}", code="incomplete_date"
             )
         return self._check(self._read(day, month, year))
 
@@ -232,7 +236,8 @@ class PartialDateField(forms.MultiValueField):
         """(year, month, day or None) from the boxes, refusing anything that is not a real date."""
         if _SHORT_YEAR.fullmatch(year):
             raise ValidationError(
-                "Please enter the year in full, for example 2024.", code="invalid_year"
+                f"{_capital(self.name)} must have the year in full, for example 2024",
+                code="invalid_year",
             )
         month_number = _MONTH_NAMES.get(month.lower().rstrip("."))
         if month_number is None and _DAY_OR_MONTH.fullmatch(month):
@@ -247,7 +252,7 @@ class PartialDateField(forms.MultiValueField):
         year_number = int(year)
         if year_number < EARLIEST_YEAR:
             raise ValidationError(
-                f"Please check the year — it needs to be {EARLIEST_YEAR} or later.",
+                f"{_capital(self.name)} must be in {EARLIEST_YEAR} or later",
                 code="year_too_early",
             )
         if not day:
@@ -271,13 +276,15 @@ class PartialDateField(forms.MultiValueField):
         # As in the engine, a month answer is wrong only if none of its days fits the range.
         if (self.date_range == "past" or self.birth_date) and first > self.submitted_on:
             raise ValidationError(
-                "This date is in the future — please check it.", code="future_date"
+                f"{_capital(self.name)} must be today or in the past", code="future_date"
             )
         if self.date_range == "future" and last < self.submitted_on:
-            raise ValidationError("This date is in the past — please check it.", code="past_date")
+            raise ValidationError(
+                f"{_capital(self.name)} must be today or in the future", code="past_date"
+            )
         if self.birth_date and age_on(last, self.submitted_on) > OLDEST_AGE:
             raise ValidationError(
-                f"Please check the year — this date of birth gives an age over {OLDEST_AGE}.",
+                f"Check the year of {self.name}: it gives an age over {OLDEST_AGE}",
                 code="implausible_age",
             )
         return text
@@ -285,8 +292,16 @@ class PartialDateField(forms.MultiValueField):
     def _invalid_message(self) -> str:
         """What to say about a date that does not exist, with an example the patient can copy."""
         if self.allow_month_year:
-            return "Please enter a real date, for example 14 3 2024 (or just the month and year)."
-        return "Please enter a real date, for example 14 3 2024."
+            return (
+                f"{_capital(self.name)} must be a real date, for example 14 3 2024 "
+                "(or just the month and year, 3 2024)"
+            )
+        return f"{_capital(self.name)} must be a real date, for example 14 3 2024"
+
+
+def _capital(text: str) -> str:
+    """The text with its first letter in upper case, for the start of a message."""
+    return text[:1].upper() + text[1:]
 
 
 def _join(words: list[str]) -> str:
@@ -302,19 +317,22 @@ class NumberField(forms.DecimalField):
         *,
         min_value: float | None = None,
         max_value: float | None = None,
+        name: str = "the number",
         **kwargs: Any,
     ) -> None:
+        named = _capital(name)
         if min_value is not None and max_value is not None:
-            outside = f"Please enter a number from {min_value} to {max_value}."
+            outside = f"{named} must be between {min_value} and {max_value}"
             too_small = too_big = outside
         else:
-            too_small = f"Please enter a number of {min_value} or more."
-            too_big = f"Please enter a number of {max_value} or less."
+            too_small = f"{named} must be {min_value} or more"
+            too_big = f"{named} must be {max_value} or less"
         messages = {
-            "invalid": "Please enter a number, using digits, for example 3 or 2.5.",
+            "required": f"Enter {name}",
+            "invalid": f"{named} must be a number, using digits, for example 3 or 2.5",
             "min_value": too_small,
             "max_value": too_big,
-            "max_digits": "Please enter a smaller number.",
+            "max_digits": f"{named} must be a smaller number",
         }
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(
@@ -346,16 +364,27 @@ class CodesField(forms.MultipleChoiceField):
         return [code for code in self.codes if code in ticked]
 
 
-_CHOICE_MESSAGES = {
-    "required": "Please choose an answer.",
-    "invalid_choice": "Please choose one of the answers shown.",
-}
+def short_name(question: QuestionSpec) -> str:
+    """What the messages call a question: the words after "Select" or "Enter"."""
+    named: str = getattr(question, "short_name", "")
+    if named:
+        return named
+    return (
+        f"the date for ‘{question.text}’"
+        if question.type == "date"
+        else (f"an answer to ‘{question.text}’")
+    )
 
 
 def question_field(
     question: QuestionSpec, *, submitted_on: datetime.date, birth_date: bool = False
 ) -> forms.Field:
-    """The form field for one question, cleaning to the engine's value format."""
+    """The form field for one question, cleaning to the engine's value format.
+
+    Every message names the question (its short name), the same in the error summary as beside
+    the question: "Select whether you are pregnant or breastfeeding", "Enter your date of birth".
+    """
+    name = short_name(question)
     common: dict[str, Any] = {
         "label": question.text,
         "help_text": question.help_text,
@@ -363,19 +392,19 @@ def question_field(
     }
     kind = question.type
     choices = [(choice.code, choice.label) for choice in question.choices]
+    choose = {
+        "required": f"Select {name}",
+        "invalid_choice": f"Select one of the answers shown for {name}",
+    }
     if kind in CHOICE_TYPES:
         return forms.ChoiceField(
-            choices=choices, widget=forms.RadioSelect, error_messages=_CHOICE_MESSAGES, **common
+            choices=choices, widget=forms.RadioSelect, error_messages=choose, **common
         )
     if kind == "multiple_choice":
         return CodesField(
             choices=choices,
             widget=forms.CheckboxSelectMultiple,
-            error_messages={
-                **_CHOICE_MESSAGES,
-                "required": "Please tick at least one answer.",
-                "invalid_list": "Please choose from the answers shown.",
-            },
+            error_messages={**choose, "invalid_list": choose["invalid_choice"]},
             **common,
         )
     if kind == "date":
@@ -386,31 +415,49 @@ def question_field(
             allow_not_sure=question.allow_not_sure,
             not_sure_label=question.not_sure_label,
             birth_date=birth_date,
+            name=name,
             **common,
         )
     if kind == "number":
-        return NumberField(
-            min_value=question.min,
-            max_value=question.max,
-            error_messages={"required": "Please enter a number."},
-            **common,
+        return NumberField(min_value=question.min, max_value=question.max, name=name, **common)
+    return AnswerTextField(question, name=name, **common)
+
+
+class AnswerTextField(forms.CharField):
+    """A text answer. Its limit is never enforced by cutting what was typed: the box has no
+    `maxlength` (a browser would drop the end of a pasted answer without a word); the page counts
+    the characters as they are typed, and a longer answer is refused with a message."""
+
+    def __init__(self, question: QuestionSpec, *, name: str, **kwargs: Any) -> None:
+        long = question.type == "long_text"
+        self.limit = question.max_length or DEFAULT_MAX_LENGTH[question.type]
+        # A long answer's box shows how many characters are left (bootstrap5/field.html).
+        self.counted = long
+        super().__init__(
+            max_length=self.limit,
+            strip=True,
+            validators=[] if long else [refuse_bidi_controls],
+            widget=forms.Textarea(attrs={"rows": 5}) if long else forms.TextInput,
+            error_messages={
+                "required": f"Enter {name}",
+                "max_length": (
+                    f"{_capital(name)} must be %(limit_value)d characters or fewer "
+                    "(it has %(show_value)d)"
+                ),
+                "null_characters_not_allowed": (
+                    "Please remove the unusual characters from your answer."
+                ),
+            },
+            **kwargs,
         )
-    long = kind == "long_text"
-    return forms.CharField(
-        max_length=question.max_length or DEFAULT_MAX_LENGTH[kind],
-        strip=True,
-        validators=[] if long else [refuse_bidi_controls],
-        widget=forms.Textarea(attrs={"rows": 5}) if long else forms.TextInput,
-        error_messages={
-            "required": "Please enter your answer.",
-            "max_length": (
-                "Please shorten your answer to %(limit_value)d characters or fewer "
-                "(it has %(show_value)d)."
-            ),
-            "null_characters_not_allowed": "Please remove the unusual characters from your answer.",
-        },
-        **common,
-    )
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        if self.counted:
+            # For the character count on the page (static/intake/character-count.js).
+            attrs["data-character-limit"] = str(self.limit)
+        return attrs
 
 
 def _question_html(field: BoundField, *, live: bool, hidden: bool) -> SafeString:
@@ -487,7 +534,11 @@ class StepForm(forms.Form):
         self.visible_keys = frozenset(key for key in self.questions if key in shown)
         self.hidden_keys = frozenset(self.questions.keys() - self.visible_keys)
         for key, question in self.questions.items():
-            self.fields[key].required = question.required and key in self.visible_keys
+            field = self.fields[key]
+            field.required = question.required and key in self.visible_keys
+            # A follow-up this page can reveal says it is required when it appears.
+            field.required_when_shown = question.required and key in self.live_keys  # type: ignore[attr-defined]
+        self.show_if = questionnaire.show_if
 
     def _posted_values(self) -> dict[str, Any]:
         """This step's posted answers that are valid, to decide which follow-ups are shown."""
@@ -526,18 +577,74 @@ class StepForm(forms.Form):
         return {key: value for key, value in valid.items() if key in self.visible_keys}
 
     def questions_html(self) -> SafeString:
-        """The page's questions: the visible ones and the follow-ups this page can reveal."""
+        """The page's questions: the visible ones and the follow-ups this page can reveal.
+
+        Follow-ups come in a group under the question that reveals them, introduced by what
+        reveals them ("If you answered ‘Yes’"), so that a page without JavaScript, which shows
+        them all, reads as a paper form would.
+        """
         on_page = self.visible_keys | self.live_keys
-        parts = [
-            _question_html(
-                self[key],
-                live=key in self.live_keys,
-                hidden=key in self.live_keys and key not in self.visible_keys,
+        parts: list[SafeString] = []
+        group: list[SafeString] = []
+        group_cue: str | None = None
+        for key in self.questions:
+            if key not in on_page:
+                continue
+            live = key in self.live_keys
+            html = _question_html(
+                self[key], live=live, hidden=live and key not in self.visible_keys
             )
-            for key in self.questions
-            if key in on_page
-        ]
+            cue = _cue(self.show_if.get(key), self.questions) if live else None
+            if group and cue != group_cue:
+                parts.append(_follow_ups_html(group, group_cue))
+                group = []
+            if cue is None:
+                parts.append(html)
+            else:
+                group.append(html)
+            group_cue = cue
+        if group:
+            parts.append(_follow_ups_html(group, group_cue))
         return mark_safe("\n".join(parts))  # noqa: S308 - each part is escaped by format_html
+
+
+def _follow_ups_html(questions: list[SafeString], cue: str | None) -> SafeString:
+    """Follow-ups under the question that reveals them, with what reveals them."""
+    return format_html(
+        '<div class="follow-ups">{}{}</div>',
+        format_html('<p class="follow-up-cue">{}</p>', cue) if cue else "",
+        mark_safe("\n".join(questions)),  # noqa: S308 - each part is escaped by format_html
+    )
+
+
+def _cue(condition: Any, questions: Mapping[str, QuestionSpec]) -> str:
+    """What reveals a follow-up, in the patient's words: "If you answered ‘Yes’"; "" when the
+    condition is not simply answers on this page (a date, say)."""
+    if not isinstance(condition, Mapping):
+        return ""
+    leaves = condition.get("any", [condition])
+    said = []
+    for leaf in leaves:
+        question = questions.get(str(leaf.get("q"))) if isinstance(leaf, Mapping) else None
+        if question is None:
+            continue
+        labels = dict(IMPLICIT_CHOICES.get(question.type, ()))
+        labels |= {choice.code: choice.label for choice in question.choices}
+        if "is" in leaf:
+            codes, verb = [leaf["is"]], "answered"
+        elif "in" in leaf:
+            codes, verb = list(leaf["in"]), "answered"
+        elif "any_of" in leaf:
+            codes, verb = list(leaf["any_of"]), "ticked"
+        else:
+            return ""
+        said.append((verb, " or ".join(f"‘{labels.get(code, code)}’" for code in codes)))
+    if not said:
+        return ""
+    if len(said) > 1 and len(set(said)) == 1:
+        verb, answer = said[0]
+        return f"If you {verb} {answer} to any of the questions above"
+    return "If " + " or ".join(f"you {verb} {answer}" for verb, answer in said)
 
 
 def live_keys(questions: Mapping[str, QuestionSpec]) -> frozenset[str]:
@@ -594,7 +701,7 @@ class PatientDetailsForm(StartForm):
         validators=[refuse_bidi_controls],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={
-            "required": "Please enter your full name.",
+            "required": "Enter your full name",
             "null_characters_not_allowed": UNUSUAL_CHARACTERS,
         },
     )
@@ -605,8 +712,8 @@ class PatientDetailsForm(StartForm):
         help_text="We'll only use it about your consultation.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
-            "required": "Please enter your email address.",
-            "invalid": "Please enter an email address like name@example.com.",
+            "required": "Enter your email address",
+            "invalid": "Enter your email address in the right format, like name@example.com",
             "null_characters_not_allowed": UNUSUAL_CHARACTERS,
         },
     )
@@ -615,7 +722,7 @@ class PatientDetailsForm(StartForm):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
         error_messages={
-            "required": "Please enter a phone number we can call you on.",
+            "required": "Enter a phone number we can call you on",
             "null_characters_not_allowed": UNUSUAL_CHARACTERS,
         },
     )
@@ -639,6 +746,7 @@ class PatientDetailsForm(StartForm):
             submitted_on=today,
             date_range="past",
             birth_date=True,
+            name=short_name(question) if question else "your date of birth",
         )
         self.order_fields(self.field_order)
         if treatment_date_fixed:
@@ -652,7 +760,7 @@ class PatientDetailsForm(StartForm):
         phone: str = self.cleaned_data["phone"]
         if not _PHONE.fullmatch(phone):
             raise ValidationError(
-                "Please enter a phone number like 07700 900123 or +44 7700 900123.",
+                "Enter your phone number in the right format, like 07700 900123 or +44 7700 900123",
                 code="invalid_phone",
             )
         return " ".join(phone.split())
@@ -669,14 +777,14 @@ class ConsentForm(forms.Form):
 
     accurate = forms.BooleanField(
         label="My answers are accurate and complete to the best of my knowledge.",
-        error_messages={"required": "Please confirm that your answers are accurate."},
+        error_messages={"required": "Confirm that your answers are accurate"},
     )
     processing = forms.BooleanField(
         label=(
             "I consent to the clinic using my health information to prepare for and carry out "
             "this consultation."
         ),
-        error_messages={"required": "Please give your consent so we can review your answers."},
+        error_messages={"required": "Give your consent so that we can review your answers"},
     )
     signature = forms.CharField(
         label="Type your full name as your signature",
@@ -684,7 +792,7 @@ class ConsentForm(forms.Form):
         validators=[refuse_bidi_controls],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={
-            "required": "Please type your full name to sign.",
+            "required": "Type your full name to sign",
             "null_characters_not_allowed": UNUSUAL_CHARACTERS,
         },
     )
@@ -698,7 +806,7 @@ class ConsentForm(forms.Form):
         signature: str = self.cleaned_data["signature"]
         if _name_key(signature) != _name_key(self.full_name):
             raise ValidationError(
-                "Please type your full name exactly as you gave it in your details: %(name)s.",
+                "Type your full name exactly as you gave it in your details: %(name)s",
                 code="signature_mismatch",
                 params={"name": self.full_name},
             )
