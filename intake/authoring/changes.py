@@ -62,7 +62,7 @@ def _choices(question: Mapping[str, Any]) -> str:
 
 
 def _settings(question: Mapping[str, Any]) -> str:
-    ignored = {"key", "text", "help_text", "type", "required", "choices", "show_if"}
+    ignored = {"key", "text", "short_name", "help_text", "type", "required", "choices", "show_if"}
     settings = {
         k: v for k, v in question.items() if k not in ignored and v not in (None, False, "")
     }
@@ -78,6 +78,7 @@ type Shown = Callable[[Mapping[str, Any]], str]
 QUESTION_FIELDS: tuple[tuple[str, Shown], ...] = (
     ("section", lambda q: str(q.get("_section", ""))),
     ("text", lambda q: str(q.get("text", ""))),
+    ("short name", lambda q: str(q.get("short_name", ""))),
     ("help text", lambda q: str(q.get("help_text", ""))),
     ("type", lambda q: str(q.get("type", ""))),
     ("required", lambda q: _yes_no(q.get("required", True))),
@@ -178,7 +179,7 @@ def _compare(
 # The texts people read; each names parameters whose values are written in (rules/wording.py).
 WORDING = {
     "section": ("title", "intro"),
-    "question": ("text", "help text", "choices"),
+    "question": ("text", "short name", "help text", "choices"),
     "rule": ("practitioner message", "patient guidance"),
     "advice": ("title", "items"),
 }

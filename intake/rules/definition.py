@@ -78,6 +78,10 @@ IMPLICIT_CHOICES = {
 }
 # The answer "not sure", to a yes/no/not sure question or to a date question that allows it.
 NOT_SURE = "not_sure"
+# Questions answered by picking: their error messages say "Select …"; the others say "Enter …".
+PICKED_TYPES = frozenset(("yes_no", "yes_no_not_sure", "single_choice", "multiple_choice"))
+# The longest short name a question may have, as patients read it.
+SHORT_NAME_MAX_LENGTH = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,22 @@ class QuestionSpec:
     show_if: Condition | None = None
     # Derived from `choices` once, because every answer to the question is checked against it.
     choice_codes: frozenset[str] = frozenset()
+    # The words that complete an error message about the question ("Select …", "Enter …"),
+    # with its parameters written in; "" if the question set gives none.
+    short_name: str = ""
+
+    @property
+    def name_in_errors(self) -> str:
+        """What an error message names the question by: its short name ("whether you smoke"),
+        or else its text in quotes ("an answer to ‘Do you smoke?’")."""
+        return self.short_name or f"an answer to ‘{self.text.strip()}’"
+
+    @property
+    def missing_answer_message(self) -> str:
+        """The error for a required question left unanswered: "Select whether you smoke" for a
+        question answered by picking, "Enter your date of birth" for a date, number or text."""
+        verb = "Select" if self.type in PICKED_TYPES else "Enter"
+        return f"{verb} {self.name_in_errors}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from intake.rules.definition import (
     PLAN_KINDS,
     QUESTION_TYPES,
     READABLE_FORMATS,
+    SHORT_NAME_MAX_LENGTH,
     Advice,
     ChoiceSpec,
     Declarations,
@@ -65,6 +66,7 @@ _QUESTION_FIELDS = frozenset(
     (
         "key",
         "text",
+        "short_name",
         "help_text",
         "type",
         "required",
@@ -412,6 +414,7 @@ class _Reader:
         before = len(self.problems)
         self._unknown_fields(item, _QUESTION_FIELDS, where, label)
         text = self._wording(item, "text", where, label, required=True)
+        short_name = self._short_name(item, where, label)
         help_text = self._wording(item, "help_text", where, label)
         kind = item.get("type")
         if kind is None:
@@ -486,8 +489,45 @@ class _Reader:
             choices=choices,
             show_if=show_if,
             choice_codes=frozenset(choice.code for choice in choices),
+            short_name=short_name,
             **options,
         )
+
+    def _short_name(self, item: Mapping[str, Any], where: _At, label: str) -> str:
+        """The words that complete the question's error messages ("Select whether you smoke");
+        how they read is checked at publishing, as the other texts' parameters are."""
+        name = self._wording(item, "short_name", where, label)
+        if not self.check_wording or not name:
+            return name
+        problem = ""
+        if not name.strip():
+            problem = "is only spaces; leave it out to name the question by its text"
+        elif "\n" in name or "\r" in name:
+            problem = "runs over more than one line; it completes a one-line error message"
+        elif len(name) > SHORT_NAME_MAX_LENGTH:
+            problem = (
+                f"is {len(name)} characters long as patients read it; at most "
+                f"{SHORT_NAME_MAX_LENGTH} are allowed"
+            )
+        elif re.match(r"(select|enter)\b", name.strip(), re.IGNORECASE):
+            problem = (
+                'starts with "Select" or "Enter", which the message adds itself: write only '
+                'the words that follow, for example "whether you smoke"'
+            )
+        elif name.rstrip().endswith((".", "?", "!", ":")):
+            problem = (
+                "ends in a punctuation mark; it is the end of a sentence such as "
+                '"Select whether you smoke", so leave the full stop or question mark out'
+            )
+        elif name != name.strip():
+            problem = "starts or ends with spaces"
+        if problem:
+            self.add(
+                "invalid_short_name",
+                where,
+                f'{label} has a "short_name" {_show(name)} that {problem}.',
+            )
+        return name
 
     def _choices(
         self, item: Mapping[str, Any], kind: str, where: _At, label: str
