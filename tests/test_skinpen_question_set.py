@@ -203,3 +203,28 @@ def test_no_rule_text_states_the_value_of_a_parameter_its_condition_uses():
             for unit, name in used:
                 stated = [way for way in _stated(values[name], unit) if way in text]
                 assert stated == [], (rule["id"], field, name, stated)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [FOLDER / "skinpen.json", FOLDER.parent.parent / "tests" / "question_sets" / "dermal_filler.json"],
+    ids=["skinpen", "dermal_filler"],
+)
+def test_every_question_names_itself_in_its_error_messages(path):
+    definition = rules.load_definition(json.loads(path.read_text(encoding="utf-8")))
+
+    unnamed = [key for key, question in definition.questions.items() if not question.short_name]
+
+    assert unnamed == []
+    assert definition.questions["date_of_birth"].missing_answer_message == (
+        "Enter your date of birth"
+    )
+
+
+def test_a_short_name_gives_its_period_as_patients_read_it():
+    definition = rules.load_definition(DOCUMENT)
+
+    assert definition.questions["isotretinoin_last_12_months"].missing_answer_message == (
+        "Select whether you have taken isotretinoin or another retinoid tablet in the last "
+        "12 months"
+    )
