@@ -207,7 +207,7 @@ def test_no_rule_text_states_the_value_of_a_parameter_its_condition_uses():
 
 @pytest.mark.parametrize(
     "path",
-    [FOLDER / "skinpen.json", FOLDER.parent.parent / "tests" / "question_sets" / "dermal_filler.json"],
+    [FOLDER / "skinpen.json", Path(__file__).parent / "question_sets" / "dermal_filler.json"],
     ids=["skinpen", "dermal_filler"],
 )
 def test_every_question_names_itself_in_its_error_messages(path):
