@@ -391,3 +391,15 @@ def test_a_changed_short_name_is_listed_with_its_wording_as_read(make_document):
             "whether you have taken isotretinoin in the last {BLOCK_MONTHS months}",
         ),
     )
+
+
+def test_a_change_to_the_rules_checked_first_is_listed(make_document):
+    old = make_document()
+    new = make_document(declarations={"eligibility": {"rules": ["isotretinoin_recent"]}})
+
+    (change,) = compare_documents(old, new)
+
+    assert (change.kind, change.key, change.status) == ("declaration", "eligibility", "added")
+    assert change.fields == (
+        FieldChange("rules checked before the health questions", "", "isotretinoin_recent"),
+    )

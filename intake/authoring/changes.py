@@ -330,6 +330,11 @@ def _declarations(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change
             FILTER_FIELDS,
         ),
     ]
+    checked = [_eligibility(old), _eligibility(new)]
+    if checked[0] != checked[1]:
+        status = "added" if not checked[0] else "removed" if not checked[1] else "changed"
+        field = FieldChange("rules checked before the health questions", *checked)
+        changes.append(Change("declaration", "eligibility", status, (field,)))
     before, after = str(old.get("treatment", "")), str(new.get("treatment", ""))
     if before != after:
         status = "added" if not before else "removed" if not after else "changed"
@@ -337,6 +342,13 @@ def _declarations(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change
             Change("declaration", "treatment", status, (FieldChange("name", before, after),))
         )
     return changes
+
+
+def _eligibility(declarations: Mapping[str, Any]) -> str:
+    """The rules a question set checks at the details step, as the approver reads them."""
+    eligibility = declarations.get("eligibility")
+    named = eligibility.get("rules") if isinstance(eligibility, Mapping) else None
+    return ", ".join(str(rule_id) for rule_id in named) if isinstance(named, list) else ""
 
 
 @dataclass(frozen=True)

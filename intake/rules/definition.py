@@ -176,6 +176,9 @@ class Declarations:
     # Queue filter key → its label, as staff read it.
     filters: Mapping[str, str] = field(default_factory=dict)
     flags: Mapping[str, FlagDeclaration] = field(default_factory=dict)
+    # The ids of the rules checked at the details step, before any health question: not-possible
+    # rules that read only dates of birth (see `birth_date_keys`), such as a minimum age.
+    eligibility: tuple[str, ...] = ()
 
     def for_flag(self, code: str) -> dict[str, Any]:
         """What is stored with a raised flag of this code, so that it keeps its version's
@@ -190,6 +193,34 @@ class Declarations:
         if declared.filters:
             stored["filters"] = list(declared.filters)
         return stored
+
+
+def birth_date_keys(
+    questions: Mapping[str, QuestionSpec], rules: tuple[RuleSpec, ...]
+) -> frozenset[str]:
+    """Date questions an `age_under` condition (of a rule or a follow-up) reads: dates of birth."""
+    found: set[str] = set()
+    conditions: list[Condition] = [rule.when for rule in rules]
+    conditions += [q.show_if for q in questions.values() if q.show_if is not None]
+    while conditions:
+        condition = conditions.pop()
+        if isinstance(condition, AgeUnder):
+            found.add(condition.q)
+        elif isinstance(condition, And | Or):
+            conditions.extend(condition.parts)
+        elif isinstance(condition, Not):
+            conditions.append(condition.part)
+    return frozenset(key for key in found if key in questions and questions[key].type == "date")
+
+
+def eligibility_questions(
+    questions: Mapping[str, QuestionSpec], rules: tuple[RuleSpec, ...]
+) -> frozenset[str]:
+    """The questions an eligibility rule may read: dates of birth that are always asked (no
+    follow-up condition), so that they can be answered before anything else."""
+    return frozenset(
+        key for key in birth_date_keys(questions, rules) if questions[key].show_if is None
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,18 +243,13 @@ class Definition:
     @cached_property
     def birth_dates(self) -> frozenset[str]:
         """Date questions an `age_under` condition reads: dates of birth, not past events."""
-        found: set[str] = set()
-        conditions: list[Condition] = [rule.when for rule in self.rules]
-        conditions += [q.show_if for q in self.questions.values() if q.show_if is not None]
-        while conditions:
-            condition = conditions.pop()
-            if isinstance(condition, AgeUnder):
-                found.add(condition.q)
-            elif isinstance(condition, And | Or):
-                conditions.extend(condition.parts)
-            elif isinstance(condition, Not):
-                conditions.append(condition.part)
-        return frozenset(key for key in found if self.questions[key].type == "date")
+        return birth_date_keys(self.questions, self.rules)
+
+    @property
+    def eligibility_rules(self) -> tuple[RuleSpec, ...]:
+        """The rules checked before any health question (declared under `eligibility`)."""
+        declared = set(self.declarations.eligibility)
+        return tuple(rule for rule in self.rules if rule.id in declared)
 
     def is_past_event(self, key: str) -> bool:
         """A date question about something that has happened (not a date of birth)."""

@@ -34,6 +34,7 @@ from intake.rules.definition import (
     RuleSpec,
     SectionSpec,
     Tier,
+    eligibility_questions,
 )
 from intake.rules.problems import DefinitionError, Problem
 from intake.rules.problems import show_value as _show
@@ -59,7 +60,7 @@ _DOCUMENT_FIELDS = frozenset(
         "declarations",
     )
 )
-_DECLARATION_FIELDS = frozenset(("treatment", "plans", "filters", "flags"))
+_DECLARATION_FIELDS = frozenset(("treatment", "plans", "filters", "flags", "eligibility"))
 _DECLARATIONS: _At = ("declarations", "")
 _SECTION_FIELDS = frozenset(("key", "title", "intro", "questions"))
 _QUESTION_FIELDS = frozenset(
@@ -192,7 +193,7 @@ class _Reader:
         advice = self._advice(data.get("advice"))
         sections = self._sections(data.get("sections"))
         rules = self._rules(data.get("rules"), sources)
-        declarations = self._declarations(data.get("declarations"), fmt, rules)
+        declarations = self._declarations(data.get("declarations"), fmt, rules, sections)
         self._wording_units(data)
         if self.problems:
             return None
@@ -643,7 +644,13 @@ class _Reader:
 
     # Declarations: behaviour beside the questions and rules (format 2)
 
-    def _declarations(self, data: Any, fmt: Any, rules: tuple[RuleSpec, ...]) -> Declarations:
+    def _declarations(
+        self,
+        data: Any,
+        fmt: Any,
+        rules: tuple[RuleSpec, ...],
+        sections: tuple[SectionSpec, ...],
+    ) -> Declarations:
         if data is None:
             return Declarations()
         if fmt == FORMAT_WITHOUT_DECLARATIONS:
@@ -662,7 +669,60 @@ class _Reader:
         plans = self._declared_plans(data.get("plans"))
         filters = self._declared_filters(data.get("filters"))
         flags = self._declared_flags(data.get("flags"), {rule.flag for rule in rules}, filters)
-        return Declarations(treatment=treatment, plans=plans, filters=filters, flags=flags)
+        eligibility = self._declared_eligibility(data.get("eligibility"), rules, sections)
+        return Declarations(
+            treatment=treatment,
+            plans=plans,
+            filters=filters,
+            flags=flags,
+            eligibility=eligibility,
+        )
+
+    def _declared_eligibility(
+        self, data: Any, rules: tuple[RuleSpec, ...], sections: tuple[SectionSpec, ...]
+    ) -> tuple[str, ...]:
+        """The rules checked before any health question: each not possible, and reading only
+        dates of birth that are always asked, the one thing known by then."""
+        where: _At = ("declarations", "eligibility")
+        spec = self._object(data, "eligibility", 'an object with "rules"')
+        self._unknown_fields(spec, {"rules"}, where, '"declarations.eligibility"')
+        named = spec.get("rules", [])
+        if not isinstance(named, list) or not all(isinstance(n, str) for n in named):
+            self.add(
+                "invalid_field",
+                where,
+                '"declarations.eligibility" must have "rules" as a list of rule ids.',
+            )
+            return ()
+        by_id = {rule.id: rule for rule in rules}
+        questions = {q.key: q for section in sections for q in section.questions}
+        allowed = eligibility_questions(questions, rules)
+        for rule_id in named:
+            label = f'The eligibility check names rule "{rule_id}"'
+            rule = by_id.get(rule_id)
+            if rule is None:
+                self.add("unknown_rule", where, f"{label}, which the question set does not have.")
+                continue
+            if rule.tier != Tier.NOT_POSSIBLE:
+                self.add(
+                    "invalid_eligibility",
+                    where,
+                    f"{label}, whose tier is {rule.tier}: only a {Tier.NOT_POSSIBLE} rule stops "
+                    "a patient before the health questions.",
+                )
+            for key in sorted(rule.when.question_keys() - allowed):
+                self.add(
+                    "invalid_eligibility",
+                    where,
+                    f'{label}, which reads question "{key}": an eligibility rule may read only '
+                    'dates of birth (date questions an "age_under" condition reads) that are '
+                    "always asked, because it is checked before the other questions.",
+                )
+        if len(set(named)) != len(named):
+            self.add(
+                "invalid_field", where, '"declarations.eligibility" names a rule more than once.'
+            )
+        return tuple(dict.fromkeys(named))
 
     def _object(self, data: Any, name: str, shape: str) -> Mapping[str, Any]:
         if data is None:
