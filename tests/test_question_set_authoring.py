@@ -816,3 +816,32 @@ def test_a_condition_may_also_be_given_in_its_json_form(clinic_admin, make_docum
     assert Rule.objects.get().when == condition
     rule_form = broken.context["inline_admin_formsets"][3].formset.forms[0]
     assert rule_form.errors["condition"][0].startswith("This is neither a condition nor valid JSON")
+
+
+def test_a_short_name_is_written_on_the_question_page_and_checked_there(
+    clinic_admin, make_document
+):
+    draft = import_document(make_document())
+    last_dose = draft.questions.get(key="last_dose")
+
+    refused = question_page(
+        clinic_admin, last_dose, lambda data: data.update(short_name="Enter the date.")
+    )
+    assert refused.status_code == 400
+    assert len(page_errors(refused)) == 1
+    assert 'Question "last_dose" has a "short_name" "Enter the date."' in page_errors(refused)[0]
+    last_dose.refresh_from_db()
+    assert last_dose.short_name == ""
+
+    question_page(
+        clinic_admin,
+        last_dose,
+        lambda data: data.update(short_name="when you last took isotretinoin"),
+    )
+
+    last_dose.refresh_from_db()
+    assert last_dose.short_name == "when you last took isotretinoin"
+    (exported,) = [
+        q for q in draft.to_document()["sections"][0]["questions"] if q["key"] == "last_dose"
+    ]
+    assert exported["short_name"] == "when you last took isotretinoin"

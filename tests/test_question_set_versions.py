@@ -347,3 +347,18 @@ def test_a_new_draft_states_the_tiers_its_version_raises_for_cases_written_with_
     draft.test_cases = code_only
     draft.save(update_fields=["test_cases"])
     assert draft.new_draft().test_cases == code_only
+
+
+def test_a_short_name_is_kept_through_import_and_export(make_document):
+    document = make_document()
+    first = document["sections"][0]["questions"][0]
+    first["short_name"] = "whether you have taken isotretinoin in the last {BLOCK_MONTHS months}"
+
+    version = import_document(document)
+
+    assert version.questions.get(key=first["key"]).short_name == first["short_name"]
+    assert version.to_document() == document
+    published(document)
+    assert rules.load_definition(document).questions[first["key"]].missing_answer_message == (
+        "Select whether you have taken isotretinoin in the last 6 months"
+    )

@@ -1,5 +1,6 @@
 """The shipped SkinPen question set against its clinical specification (no database needed)."""
 
+import datetime
 import json
 import re
 from pathlib import Path
@@ -203,3 +204,41 @@ def test_no_rule_text_states_the_value_of_a_parameter_its_condition_uses():
             for unit, name in used:
                 stated = [way for way in _stated(values[name], unit) if way in text]
                 assert stated == [], (rule["id"], field, name, stated)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [FOLDER / "skinpen.json", Path(__file__).parent / "question_sets" / "dermal_filler.json"],
+    ids=["skinpen", "dermal_filler"],
+)
+def test_every_question_names_itself_in_its_error_messages(path):
+    definition = rules.load_definition(json.loads(path.read_text(encoding="utf-8")))
+
+    unnamed = [key for key, question in definition.questions.items() if not question.short_name]
+
+    assert unnamed == []
+    assert definition.questions["date_of_birth"].missing_answer_message == (
+        "Enter your date of birth"
+    )
+
+
+def test_a_short_name_gives_its_period_as_patients_read_it():
+    definition = rules.load_definition(DOCUMENT)
+
+    assert definition.questions["isotretinoin_last_12_months"].missing_answer_message == (
+        "Select whether you have taken isotretinoin or another retinoid tablet in the last "
+        "12 months"
+    )
+
+
+def test_an_under_18_is_stopped_at_the_details_step_with_the_clinics_words():
+    definition = rules.load_definition(DOCUMENT)
+    on = {"submitted_on": datetime.date(2026, 5, 1), "reference_date": datetime.date(2026, 6, 1)}
+
+    (stopped,) = rules.check_eligibility(definition, {"date_of_birth": "2008-06-02"}, **on)
+
+    assert (stopped.code, stopped.tier) == ("age_eligibility", rules.Tier.NOT_POSSIBLE)
+    assert stopped.patient_guidance == "We only offer microneedling to adults aged 18 and over."
+    assert rules.check_eligibility(definition, {"date_of_birth": "2008-06-01"}, **on) == ()
+    # An 18-year-old is below the label age, a need-to-know flag for later: not stopped.
+    assert rules.check_eligibility(definition, {"date_of_birth": "2007-06-01"}, **on) == ()

@@ -371,3 +371,35 @@ def test_the_approval_page_warns_that_a_split_question_leaves_old_answers_behind
     page = html.unescape(re.sub(r"\s+", " ", response.content.decode()))
     assert 'Question <code>last_dose</code></th><td rowspan="1">Split' in page
     assert "1 question is split into others." in page
+
+
+def test_a_changed_short_name_is_listed_with_its_wording_as_read(make_document):
+    old = make_document()
+    old["sections"][0]["questions"][0]["short_name"] = "whether you have taken isotretinoin"
+    new = make_document()
+    new["sections"][0]["questions"][0]["short_name"] = (
+        "whether you have taken isotretinoin in the last {BLOCK_MONTHS months}"
+    )
+
+    (change,) = compare_documents(old, new)
+
+    assert (change.kind, change.key, change.status) == ("question", "isotretinoin", "changed")
+    assert change.fields == (
+        FieldChange(
+            "short name",
+            "whether you have taken isotretinoin",
+            "whether you have taken isotretinoin in the last {BLOCK_MONTHS months}",
+        ),
+    )
+
+
+def test_a_change_to_the_rules_checked_first_is_listed(make_document):
+    old = make_document()
+    new = make_document(declarations={"eligibility": {"rules": ["isotretinoin_recent"]}})
+
+    (change,) = compare_documents(old, new)
+
+    assert (change.kind, change.key, change.status) == ("declaration", "eligibility", "added")
+    assert change.fields == (
+        FieldChange("rules checked before the health questions", "", "isotretinoin_recent"),
+    )

@@ -646,7 +646,20 @@ class QuestionAdmin(ChecksWholeDraft, admin.ModelAdmin[Question]):
 
     form = QuestionForm
     fieldsets = [
-        (None, {"fields": ["version", "section", "position", "key", "text", "help_text"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "version",
+                    "section",
+                    "position",
+                    "key",
+                    "text",
+                    "short_name",
+                    "help_text",
+                ]
+            },
+        ),
         (None, {"fields": ["type", "required", "follow_up"]}),
         (
             "Date questions",

@@ -62,7 +62,7 @@ def _choices(question: Mapping[str, Any]) -> str:
 
 
 def _settings(question: Mapping[str, Any]) -> str:
-    ignored = {"key", "text", "help_text", "type", "required", "choices", "show_if"}
+    ignored = {"key", "text", "short_name", "help_text", "type", "required", "choices", "show_if"}
     settings = {
         k: v for k, v in question.items() if k not in ignored and v not in (None, False, "")
     }
@@ -78,6 +78,7 @@ type Shown = Callable[[Mapping[str, Any]], str]
 QUESTION_FIELDS: tuple[tuple[str, Shown], ...] = (
     ("section", lambda q: str(q.get("_section", ""))),
     ("text", lambda q: str(q.get("text", ""))),
+    ("short name", lambda q: str(q.get("short_name", ""))),
     ("help text", lambda q: str(q.get("help_text", ""))),
     ("type", lambda q: str(q.get("type", ""))),
     ("required", lambda q: _yes_no(q.get("required", True))),
@@ -178,7 +179,7 @@ def _compare(
 # The texts people read; each names parameters whose values are written in (rules/wording.py).
 WORDING = {
     "section": ("title", "intro"),
-    "question": ("text", "help text", "choices"),
+    "question": ("text", "short name", "help text", "choices"),
     "rule": ("practitioner message", "patient guidance"),
     "advice": ("title", "items"),
 }
@@ -329,6 +330,11 @@ def _declarations(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change
             FILTER_FIELDS,
         ),
     ]
+    checked = [_eligibility(old), _eligibility(new)]
+    if checked[0] != checked[1]:
+        status = "added" if not checked[0] else "removed" if not checked[1] else "changed"
+        field = FieldChange("rules checked before the health questions", *checked)
+        changes.append(Change("declaration", "eligibility", status, (field,)))
     before, after = str(old.get("treatment", "")), str(new.get("treatment", ""))
     if before != after:
         status = "added" if not before else "removed" if not after else "changed"
@@ -336,6 +342,13 @@ def _declarations(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change
             Change("declaration", "treatment", status, (FieldChange("name", before, after),))
         )
     return changes
+
+
+def _eligibility(declarations: Mapping[str, Any]) -> str:
+    """The rules a question set checks at the details step, as the approver reads them."""
+    eligibility = declarations.get("eligibility")
+    named = eligibility.get("rules") if isinstance(eligibility, Mapping) else None
+    return ", ".join(str(rule_id) for rule_id in named) if isinstance(named, list) else ""
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,16 @@ class QuestionForm(QuestionRowForm):
     }
 
     class Meta(QuestionRowForm.Meta):
-        fields = ["section", "position", "key", "text", "help_text", "type", "required"]
+        fields = [
+            "section",
+            "position",
+            "key",
+            "text",
+            "short_name",
+            "help_text",
+            "type",
+            "required",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -739,6 +739,13 @@ class Question(VersionContent):
     position = models.PositiveIntegerField(default=0)
     key = models.SlugField(max_length=60, help_text="Stable identifier used by conditions.")
     text = models.TextField(help_text="The question exactly as the patient sees it.")
+    short_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The words that complete an error message: “Select …” for a choice, “Enter …” "
+        "for a date, number or text, e.g. “whether you smoke”. Left blank, messages quote the "
+        "question.",
+    )
     help_text = models.TextField(blank=True)
     type = models.CharField(max_length=20, choices=QuestionType.choices)
     required = models.BooleanField(default=True)
@@ -826,13 +833,14 @@ def _document_from(version: QuestionSetVersion, rows: DraftRows) -> dict[str, An
     )
     by_section: dict[int, list[dict[str, Any]]] = {pk: [] for pk in placed}
     for question in questions:
-        item: dict[str, Any] = {
-            "key": question.key,
-            "text": question.text,
-            "help_text": question.help_text,
-            "type": question.type,
-            "required": question.required,
-        }
+        item: dict[str, Any] = {"key": question.key, "text": question.text}
+        # Only when given, so that a question without one keeps the document it had before
+        # short names were introduced (and its draft's approval stays bound to it).
+        if question.short_name:
+            item["short_name"] = question.short_name
+        item.update(
+            {"help_text": question.help_text, "type": question.type, "required": question.required}
+        )
         item.update(
             {k: question.options[k] for k in QUESTION_OPTION_FIELDS if k in question.options}
         )
@@ -918,6 +926,8 @@ def _too_long(document: dict[str, Any]) -> list[Problem]:
             key = question["key"]
             where = ("question", key)
             check(Question, "key", key, where, f'Question key "{key[:20]}…"')
+            short_name = question.get("short_name")
+            check(Question, "short_name", short_name, where, f'The short name of "{key}"')
             for choice in question.get("choices") or ():
                 code = choice["code"]
                 check(Choice, "code", code, where, f'A choice code of question "{key}"')
@@ -975,6 +985,7 @@ def import_document(document: Any) -> QuestionSetVersion:
                 position=position,
                 key=data["key"],
                 text=data["text"],
+                short_name=data.get("short_name") or "",
                 help_text=data.get("help_text", ""),
                 type=data["type"],
                 required=data.get("required", True),

@@ -26,7 +26,7 @@ from intake.rules.definition import (
     SectionSpec,
     Tier,
 )
-from intake.rules.engine import Evaluation, evaluate, visible_questions
+from intake.rules.engine import Evaluation, check_eligibility, evaluate, visible_questions
 from intake.rules.expressions import condition_text
 from intake.rules.problems import DefinitionError, Problem
 from intake.rules.results import Evidence, RaisedFlag
@@ -61,6 +61,7 @@ __all__ = [
     "add_years",
     "age_on",
     "check_answers",
+    "check_eligibility",
     "condition_text",
     "evaluate",
     "is_number",

@@ -78,6 +78,10 @@ IMPLICIT_CHOICES = {
 }
 # The answer "not sure", to a yes/no/not sure question or to a date question that allows it.
 NOT_SURE = "not_sure"
+# Questions answered by picking: their error messages say "Select …"; the others say "Enter …".
+PICKED_TYPES = frozenset(("yes_no", "yes_no_not_sure", "single_choice", "multiple_choice"))
+# The longest short name a question may have, as patients read it.
+SHORT_NAME_MAX_LENGTH = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,22 @@ class QuestionSpec:
     show_if: Condition | None = None
     # Derived from `choices` once, because every answer to the question is checked against it.
     choice_codes: frozenset[str] = frozenset()
+    # The words that complete an error message about the question ("Select …", "Enter …"),
+    # with its parameters written in; "" if the question set gives none.
+    short_name: str = ""
+
+    @property
+    def name_in_errors(self) -> str:
+        """What an error message names the question by: its short name ("whether you smoke"),
+        or else its text in quotes ("an answer to ‘Do you smoke?’")."""
+        return self.short_name or f"an answer to ‘{self.text.strip()}’"
+
+    @property
+    def missing_answer_message(self) -> str:
+        """The error for a required question left unanswered: "Select whether you smoke" for a
+        question answered by picking, "Enter your date of birth" for a date, number or text."""
+        verb = "Select" if self.type in PICKED_TYPES else "Enter"
+        return f"{verb} {self.name_in_errors}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +176,9 @@ class Declarations:
     # Queue filter key → its label, as staff read it.
     filters: Mapping[str, str] = field(default_factory=dict)
     flags: Mapping[str, FlagDeclaration] = field(default_factory=dict)
+    # The ids of the rules checked at the details step, before any health question: not-possible
+    # rules that read only dates of birth (see `birth_date_keys`), such as a minimum age.
+    eligibility: tuple[str, ...] = ()
 
     def for_flag(self, code: str) -> dict[str, Any]:
         """What is stored with a raised flag of this code, so that it keeps its version's
@@ -170,6 +193,34 @@ class Declarations:
         if declared.filters:
             stored["filters"] = list(declared.filters)
         return stored
+
+
+def birth_date_keys(
+    questions: Mapping[str, QuestionSpec], rules: tuple[RuleSpec, ...]
+) -> frozenset[str]:
+    """Date questions an `age_under` condition (of a rule or a follow-up) reads: dates of birth."""
+    found: set[str] = set()
+    conditions: list[Condition] = [rule.when for rule in rules]
+    conditions += [q.show_if for q in questions.values() if q.show_if is not None]
+    while conditions:
+        condition = conditions.pop()
+        if isinstance(condition, AgeUnder):
+            found.add(condition.q)
+        elif isinstance(condition, And | Or):
+            conditions.extend(condition.parts)
+        elif isinstance(condition, Not):
+            conditions.append(condition.part)
+    return frozenset(key for key in found if key in questions and questions[key].type == "date")
+
+
+def eligibility_questions(
+    questions: Mapping[str, QuestionSpec], rules: tuple[RuleSpec, ...]
+) -> frozenset[str]:
+    """The questions an eligibility rule may read: dates of birth that are always asked (no
+    follow-up condition), so that they can be answered before anything else."""
+    return frozenset(
+        key for key in birth_date_keys(questions, rules) if questions[key].show_if is None
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,18 +243,13 @@ class Definition:
     @cached_property
     def birth_dates(self) -> frozenset[str]:
         """Date questions an `age_under` condition reads: dates of birth, not past events."""
-        found: set[str] = set()
-        conditions: list[Condition] = [rule.when for rule in self.rules]
-        conditions += [q.show_if for q in self.questions.values() if q.show_if is not None]
-        while conditions:
-            condition = conditions.pop()
-            if isinstance(condition, AgeUnder):
-                found.add(condition.q)
-            elif isinstance(condition, And | Or):
-                conditions.extend(condition.parts)
-            elif isinstance(condition, Not):
-                conditions.append(condition.part)
-        return frozenset(key for key in found if self.questions[key].type == "date")
+        return birth_date_keys(self.questions, self.rules)
+
+    @property
+    def eligibility_rules(self) -> tuple[RuleSpec, ...]:
+        """The rules checked before any health question (declared under `eligibility`)."""
+        declared = set(self.declarations.eligibility)
+        return tuple(rule for rule in self.rules if rule.id in declared)
 
     def is_past_event(self, key: str) -> bool:
         """A date question about something that has happened (not a date of birth)."""

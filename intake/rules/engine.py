@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.rules.answers import is_unanswered, read_answer
-from intake.rules.conditions import FALSE, UNKNOWN, Context
+from intake.rules.conditions import FALSE, TRUE, UNKNOWN, Context
 from intake.rules.definition import Definition, RuleSpec, Tier
 from intake.rules.problems import Problem
 from intake.rules.results import Evidence, RaisedFlag
@@ -85,6 +85,29 @@ def evaluate(
             if question.required and key in shown and key not in kept
         ),
     )
+
+
+def check_eligibility(
+    definition: Definition,
+    answers: Mapping[str, Any],
+    *,
+    submitted_on: datetime.date,
+    reference_date: datetime.date | None = None,
+) -> tuple[RaisedFlag, ...]:
+    """The eligibility rules (declared in the question set) that stop the patient, at the
+    details step and before any health question: each as a not-possible flag, one per code,
+    with its patient guidance to show them.
+
+    Only a rule that definitely holds stops the patient: one the answers leave unknown (a month
+    of birth around a birthday) does not, and the full evaluation raises it, provisional, for
+    the practitioner to check.
+    """
+    context, _, kept = _read(definition, answers, submitted_on, reference_date)
+    stopped: dict[str, RaisedFlag] = {}
+    for rule in definition.eligibility_rules:
+        if rule.flag not in stopped and rule.when.evaluate(context) is TRUE:
+            stopped[rule.flag] = _flag(definition, rule, False, context, kept)
+    return tuple(stopped.values())
 
 
 def _ranking(rule: RuleSpec, provisional: bool) -> tuple[int, bool, int]:

@@ -24,6 +24,7 @@ from intake.rules.definition import (
     PLAN_KINDS,
     QUESTION_TYPES,
     READABLE_FORMATS,
+    SHORT_NAME_MAX_LENGTH,
     Advice,
     ChoiceSpec,
     Declarations,
@@ -33,6 +34,7 @@ from intake.rules.definition import (
     RuleSpec,
     SectionSpec,
     Tier,
+    eligibility_questions,
 )
 from intake.rules.problems import DefinitionError, Problem
 from intake.rules.problems import show_value as _show
@@ -58,13 +60,14 @@ _DOCUMENT_FIELDS = frozenset(
         "declarations",
     )
 )
-_DECLARATION_FIELDS = frozenset(("treatment", "plans", "filters", "flags"))
+_DECLARATION_FIELDS = frozenset(("treatment", "plans", "filters", "flags", "eligibility"))
 _DECLARATIONS: _At = ("declarations", "")
 _SECTION_FIELDS = frozenset(("key", "title", "intro", "questions"))
 _QUESTION_FIELDS = frozenset(
     (
         "key",
         "text",
+        "short_name",
         "help_text",
         "type",
         "required",
@@ -190,7 +193,7 @@ class _Reader:
         advice = self._advice(data.get("advice"))
         sections = self._sections(data.get("sections"))
         rules = self._rules(data.get("rules"), sources)
-        declarations = self._declarations(data.get("declarations"), fmt, rules)
+        declarations = self._declarations(data.get("declarations"), fmt, rules, sections)
         self._wording_units(data)
         if self.problems:
             return None
@@ -412,6 +415,7 @@ class _Reader:
         before = len(self.problems)
         self._unknown_fields(item, _QUESTION_FIELDS, where, label)
         text = self._wording(item, "text", where, label, required=True)
+        short_name = self._short_name(item, where, label)
         help_text = self._wording(item, "help_text", where, label)
         kind = item.get("type")
         if kind is None:
@@ -486,8 +490,45 @@ class _Reader:
             choices=choices,
             show_if=show_if,
             choice_codes=frozenset(choice.code for choice in choices),
+            short_name=short_name,
             **options,
         )
+
+    def _short_name(self, item: Mapping[str, Any], where: _At, label: str) -> str:
+        """The words that complete the question's error messages ("Select whether you smoke");
+        how they read is checked at publishing, as the other texts' parameters are."""
+        name = self._wording(item, "short_name", where, label)
+        if not self.check_wording or not name:
+            return name
+        problem = ""
+        if not name.strip():
+            problem = "is only spaces; leave it out to name the question by its text"
+        elif "\n" in name or "\r" in name:
+            problem = "runs over more than one line; it completes a one-line error message"
+        elif len(name) > SHORT_NAME_MAX_LENGTH:
+            problem = (
+                f"is {len(name)} characters long as patients read it; at most "
+                f"{SHORT_NAME_MAX_LENGTH} are allowed"
+            )
+        elif re.match(r"(select|enter)\b", name.strip(), re.IGNORECASE):
+            problem = (
+                'starts with "Select" or "Enter", which the message adds itself: write only '
+                'the words that follow, for example "whether you smoke"'
+            )
+        elif name.rstrip().endswith((".", "?", "!", ":")):
+            problem = (
+                "ends in a punctuation mark; it is the end of a sentence such as "
+                '"Select whether you smoke", so leave the full stop or question mark out'
+            )
+        elif name != name.strip():
+            problem = "starts or ends with spaces"
+        if problem:
+            self.add(
+                "invalid_short_name",
+                where,
+                f'{label} has a "short_name" {_show(name)} that {problem}.',
+            )
+        return name
 
     def _choices(
         self, item: Mapping[str, Any], kind: str, where: _At, label: str
@@ -603,7 +644,13 @@ class _Reader:
 
     # Declarations: behaviour beside the questions and rules (format 2)
 
-    def _declarations(self, data: Any, fmt: Any, rules: tuple[RuleSpec, ...]) -> Declarations:
+    def _declarations(
+        self,
+        data: Any,
+        fmt: Any,
+        rules: tuple[RuleSpec, ...],
+        sections: tuple[SectionSpec, ...],
+    ) -> Declarations:
         if data is None:
             return Declarations()
         if fmt == FORMAT_WITHOUT_DECLARATIONS:
@@ -622,7 +669,60 @@ class _Reader:
         plans = self._declared_plans(data.get("plans"))
         filters = self._declared_filters(data.get("filters"))
         flags = self._declared_flags(data.get("flags"), {rule.flag for rule in rules}, filters)
-        return Declarations(treatment=treatment, plans=plans, filters=filters, flags=flags)
+        eligibility = self._declared_eligibility(data.get("eligibility"), rules, sections)
+        return Declarations(
+            treatment=treatment,
+            plans=plans,
+            filters=filters,
+            flags=flags,
+            eligibility=eligibility,
+        )
+
+    def _declared_eligibility(
+        self, data: Any, rules: tuple[RuleSpec, ...], sections: tuple[SectionSpec, ...]
+    ) -> tuple[str, ...]:
+        """The rules checked before any health question: each not possible, and reading only
+        dates of birth that are always asked, the one thing known by then."""
+        where: _At = ("declarations", "eligibility")
+        spec = self._object(data, "eligibility", 'an object with "rules"')
+        self._unknown_fields(spec, {"rules"}, where, '"declarations.eligibility"')
+        named = spec.get("rules", [])
+        if not isinstance(named, list) or not all(isinstance(n, str) for n in named):
+            self.add(
+                "invalid_field",
+                where,
+                '"declarations.eligibility" must have "rules" as a list of rule ids.',
+            )
+            return ()
+        by_id = {rule.id: rule for rule in rules}
+        questions = {q.key: q for section in sections for q in section.questions}
+        allowed = eligibility_questions(questions, rules)
+        for rule_id in named:
+            label = f'The eligibility check names rule "{rule_id}"'
+            rule = by_id.get(rule_id)
+            if rule is None:
+                self.add("unknown_rule", where, f"{label}, which the question set does not have.")
+                continue
+            if rule.tier != Tier.NOT_POSSIBLE:
+                self.add(
+                    "invalid_eligibility",
+                    where,
+                    f"{label}, whose tier is {rule.tier}: only a {Tier.NOT_POSSIBLE} rule stops "
+                    "a patient before the health questions.",
+                )
+            for key in sorted(rule.when.question_keys() - allowed):
+                self.add(
+                    "invalid_eligibility",
+                    where,
+                    f'{label}, which reads question "{key}": an eligibility rule may read only '
+                    'dates of birth (date questions an "age_under" condition reads) that are '
+                    "always asked, because it is checked before the other questions.",
+                )
+        if len(set(named)) != len(named):
+            self.add(
+                "invalid_field", where, '"declarations.eligibility" names a rule more than once.'
+            )
+        return tuple(dict.fromkeys(named))
 
     def _object(self, data: Any, name: str, shape: str) -> Mapping[str, Any]:
         if data is None:

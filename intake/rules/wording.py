@@ -1,7 +1,7 @@
 """Parameters named in the texts people read, so that a changed value changes every text.
 
-A question, its hint, a choice, a section, a rule's messages or an advice item may name a
-parameter in braces instead of stating its value:
+A question, its short name, its hint, a choice, a section, a rule's messages or an advice item
+may name a parameter in braces instead of stating its value:
 - `{ISOTRETINOIN_BLOCK_MONTHS}` is the value alone: "6";
 - `{ISOTRETINOIN_BLOCK_MONTHS months}` is the value with its unit: "6 months" ("1 month" for 1);
   the unit is day, week, month or year, singular or plural as the text likes;
@@ -84,7 +84,7 @@ def parameter_values(document: Mapping[str, Any]) -> dict[str, int]:
 
 
 _SECTION_TEXTS = ("title", "intro")
-_QUESTION_TEXTS = ("text", "help_text", "not_sure_label")
+_QUESTION_TEXTS = ("text", "short_name", "help_text", "not_sure_label")
 _RULE_TEXTS = ("practitioner_message", "patient_guidance")
 
 

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from rules_factory import document, question, rule
 
+from intake import rules
 from intake.rules import (
     Declarations,
     FlagDeclaration,
@@ -138,8 +139,8 @@ def messages_of(data):
             ),
         ),
         (
-            {"eligibility": True},
-            ("invalid_field", "declarations", '"declarations" has unknown field "eligibility".'),
+            {"checked_first": True},
+            ("invalid_field", "declarations", '"declarations" has unknown field "checked_first".'),
         ),
         ("antiviral", ("invalid_field", "declarations", '"declarations" must be an object.')),
     ],
@@ -156,3 +157,127 @@ def messages_of(data):
 )
 def test_publishing_refuses_a_declaration_that_names_what_is_not_there(declarations, expected):
     assert expected in messages(declarations)
+
+
+# Eligibility: rules checked at the details step, before any health question
+
+
+def eligibility_document(eligibility, *, extra_rules=()):
+    birth = question("birth", "date", date_range="past")
+    return document(
+        questions=[birth, question("pregnant"), question("dose", "date", show_if=None)],
+        rules=[
+            rule(
+                "too_young",
+                {"q": "birth", "age_under": "MIN_AGE"},
+                flag="age",
+                tier=Tier.NOT_POSSIBLE,
+                patient_guidance="We only treat adults aged {MIN_AGE} and over.",
+            ),
+            rule(
+                "young",
+                {"q": "birth", "age_under": 22},
+                flag="young_adult",
+                tier=Tier.NEED_TO_KNOW,
+            ),
+            rule("pregnant", {"q": "pregnant", "is": "yes"}, tier=Tier.NOT_POSSIBLE),
+            rule(
+                "recent_dose",
+                {"q": "dose", "within_before": {"days": 10}},
+                tier=Tier.NOT_POSSIBLE,
+            ),
+            *extra_rules,
+        ],
+        parameters={"MIN_AGE": 18},
+        declarations={"eligibility": eligibility},
+    )
+
+
+def test_an_eligibility_rule_stops_an_under_age_patient_with_its_guidance():
+    definition = load_definition(eligibility_document({"rules": ["too_young"]}))
+    on = {"submitted_on": date(2026, 3, 1), "reference_date": date(2026, 4, 1)}
+
+    (stopped,) = rules.check_eligibility(definition, {"birth": "2008-04-02"}, **on)
+
+    assert (stopped.code, stopped.tier, stopped.provisional) == ("age", Tier.NOT_POSSIBLE, False)
+    assert stopped.patient_guidance == "We only treat adults aged 18 and over."
+    assert definition.declarations.eligibility == ("too_young",)
+    # Eighteen on the treatment date, though not yet on the day of asking: not stopped.
+    assert rules.check_eligibility(definition, {"birth": "2008-04-01"}, **on) == ()
+    # Nothing else is checked there: a pregnant under-age patient is stopped for age only, and
+    # the need-to-know age rule is left to the full evaluation.
+    answers = {"birth": "2005-01-01", "pregnant": "yes"}
+    assert rules.check_eligibility(definition, answers, **on) == ()
+    full = {flag.code: flag.tier for flag in evaluate(definition, answers, **on).flags}
+    assert full == {"pregnant": Tier.NOT_POSSIBLE, "young_adult": Tier.NEED_TO_KNOW}
+
+
+def test_eligibility_stops_only_on_an_age_that_is_certain():
+    on = {"submitted_on": date(2026, 3, 1), "reference_date": date(2026, 4, 15)}
+    # Born in April 2008: eighteen on 15 April 2026 or not, depending on the day.
+    answers = {"birth": "2008-04"}
+
+    document_with_months = eligibility_document({"rules": ["too_young"]})
+    document_with_months["sections"][0]["questions"][0]["allow_month_year"] = True
+    definition = load_definition(document_with_months)
+
+    assert rules.check_eligibility(definition, answers, **on) == ()
+    flag = evaluate(definition, answers, **on).flags[0]
+    assert (flag.code, flag.tier, flag.provisional) == ("age", Tier.NOT_POSSIBLE, True)
+
+
+@pytest.mark.parametrize(
+    ("eligibility", "expected"),
+    [
+        (
+            {"rules": ["missing"]},
+            'The eligibility check names rule "missing", which the question set does not have.',
+        ),
+        (
+            {"rules": ["young"]},
+            'The eligibility check names rule "young", whose tier is need_to_know: only a '
+            "not_possible rule stops a patient before the health questions.",
+        ),
+        (
+            {"rules": ["pregnant"]},
+            'The eligibility check names rule "pregnant", which reads question "pregnant": an '
+            'eligibility rule may read only dates of birth (date questions an "age_under" '
+            "condition reads) that are always asked, because it is checked before the other "
+            "questions.",
+        ),
+        (
+            {"rules": ["recent_dose"]},
+            'The eligibility check names rule "recent_dose", which reads question "dose": an '
+            'eligibility rule may read only dates of birth (date questions an "age_under" '
+            "condition reads) that are always asked, because it is checked before the other "
+            "questions.",
+        ),
+        (
+            {"rules": "too_young"},
+            '"declarations.eligibility" must have "rules" as a list of rule ids.',
+        ),
+        (["too_young"], '"declarations.eligibility" must be an object with "rules".'),
+        (
+            {"rules": ["too_young"], "when": "details"},
+            '"declarations.eligibility" has unknown field "when".',
+        ),
+    ],
+)
+def test_publishing_refuses_an_eligibility_rule_that_cannot_be_checked_first(eligibility, expected):
+    (problem,) = validate(eligibility_document(eligibility))
+
+    assert (problem.kind, problem.key) == ("declarations", "eligibility")
+    assert problem.message == expected
+
+
+def test_an_eligibility_rule_may_not_read_a_date_of_birth_asked_only_as_a_follow_up():
+    document_with_follow_up = eligibility_document({"rules": ["too_young"]})
+    birth = document_with_follow_up["sections"][0]["questions"][0]
+    birth["show_if"] = {"q": "pregnant", "is": "no"}
+    document_with_follow_up["sections"][0]["questions"].insert(
+        0, document_with_follow_up["sections"][0]["questions"].pop(1)
+    )
+
+    (problem,) = validate(document_with_follow_up)
+
+    assert 'which reads question "birth"' in problem.message

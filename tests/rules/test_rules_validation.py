@@ -483,3 +483,96 @@ def test_validate_never_raises_on_arbitrary_conditions(when, show_if, kind):
         rules=[rule("r", when)],
     )
     assert isinstance(validate(doc), list)
+
+
+# Short names: the words that complete a question's error messages
+
+
+def test_a_short_name_completes_the_error_message_with_its_parameters_written_in():
+    loaded = load_definition(
+        document(
+            questions=[
+                question(
+                    "isotretinoin",
+                    text="In the last {BLOCK_MONTHS months}, have you taken isotretinoin?",
+                    short_name="whether you have taken isotretinoin in the last "
+                    "{BLOCK_MONTHS months}",
+                ),
+                question("birth", "date", short_name="your date of birth"),
+                question(
+                    "areas", "multiple_choice", short_name="which areas you would like treated"
+                ),
+            ],
+            parameters={"BLOCK_MONTHS": 12},
+        )
+    )
+
+    messages = [q.missing_answer_message for q in loaded.questions.values()]
+
+    assert messages == [
+        "Select whether you have taken isotretinoin in the last 12 months",
+        "Enter your date of birth",
+        "Select which areas you would like treated",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("yes_no", "Select an answer to ‘Do you smoke?’"),
+        ("single_choice", "Select an answer to ‘Do you smoke?’"),
+        ("number", "Enter an answer to ‘Do you smoke?’"),
+        ("short_text", "Enter an answer to ‘Do you smoke?’"),
+    ],
+)
+def test_a_question_without_a_short_name_is_named_by_its_text_in_quotes(kind, expected):
+    loaded = load_definition(document(questions=[question("smoker", kind, text="Do you smoke?")]))
+
+    assert loaded.questions["smoker"].short_name == ""
+    assert loaded.questions["smoker"].missing_answer_message == expected
+
+
+@pytest.mark.parametrize(
+    ("short_name", "fragment"),
+    [
+        ("Select whether you smoke", 'starts with "Select" or "Enter"'),
+        ("enter your date of birth", 'starts with "Select" or "Enter"'),
+        ("whether you smoke.", "ends in a punctuation mark"),
+        ("Do you smoke?", "ends in a punctuation mark"),
+        ("whether you smoke\nor vape", "runs over more than one line"),
+        ("x" * 121, "is 121 characters long as patients read it; at most 120 are allowed"),
+        ("   ", "is only spaces"),
+        ("whether you smoke ", "starts or ends with spaces"),
+    ],
+)
+def test_publishing_refuses_a_short_name_that_would_make_a_wrong_error_message(
+    short_name, fragment
+):
+    problem = _single(questions=[question("smoker", short_name=short_name)])
+
+    assert problem.code == "invalid_short_name"
+    assert (problem.kind, problem.key) == ("question", "smoker")
+    assert problem.message.startswith('Question "smoker" has a "short_name" ')
+    assert fragment in problem.message
+
+
+def test_a_short_name_is_checked_with_its_parameters_and_must_be_text():
+    assert _problems(
+        questions=[
+            question("a", short_name="whether you smoke in {UNKNOWN_DAYS days}"),
+            question("b", short_name=["whether"]),
+        ]
+    ) == [
+        (
+            "unknown_parameter",
+            "question a",
+            'Question "a" names the unknown parameter "UNKNOWN_DAYS" in its "short_name".',
+        ),
+        ("invalid_field", "question b", 'Question "b" has a non-text "short_name": [\'whether\'].'),
+    ]
+
+
+def test_a_short_name_may_start_with_a_word_that_only_begins_like_select():
+    named = question("smoker", short_name="entertainment plans")
+
+    assert validate(document(questions=[named])) == []
