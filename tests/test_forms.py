@@ -494,16 +494,16 @@ def test_a_month_and_year_is_refused_when_the_question_wants_a_full_date():
         one_step(date_question("q", allow_month_year=False)), date_data("q", "", "3", "2024")
     )
     assert error_codes(form, "q") == ["incomplete_date"]
-    assert form.errors["q"] == ["The date for ‘Question q?’ must include a day"]
+    assert form.errors["q"] == ["An answer to ‘Question q?’ must include a day"]
 
 
 @pytest.mark.parametrize(
     ("day", "month", "year", "message"),
     [
-        ("14", "", "", "The date for ‘Question q?’ must include a month and year"),
-        ("14", "3", "", "The date for ‘Question q?’ must include a year"),
-        ("", "", "2024", "The date for ‘Question q?’ must include a month"),
-        ("14", "", "2024", "The date for ‘Question q?’ must include a month"),
+        ("14", "", "", "An answer to ‘Question q?’ must include a month and year"),
+        ("14", "3", "", "An answer to ‘Question q?’ must include a year"),
+        ("", "", "2024", "An answer to ‘Question q?’ must include a month"),
+        ("14", "", "2024", "An answer to ‘Question q?’ must include a month"),
     ],
 )
 def test_a_date_with_parts_missing_says_which(day, month, year, message):
@@ -533,7 +533,7 @@ def test_an_impossible_date_is_refused(day, month, year):
     )
     assert error_codes(form, "q") == ["invalid_date"]
     assert form.errors["q"] == [
-        "The date for ‘Question q?’ must be a real date, for example 14 3 2024"
+        "An answer to ‘Question q?’ must be a real date, for example 14 3 2024"
     ]
 
 
@@ -551,7 +551,7 @@ def test_a_year_before_1900_is_refused():
 def test_a_date_after_submission_is_refused_for_a_question_about_the_past():
     form = step(one_step(date_question("q")), date_data("q", "16", "6", "2025"))
     assert error_codes(form, "q") == ["future_date"]
-    assert form.errors["q"] == ["The date for ‘Question q?’ must be today or in the past"]
+    assert form.errors["q"] == ["An answer to ‘Question q?’ must be today or in the past"]
     month = step(one_step(date_question("q")), date_data("q", "", "7", "2025"))
     assert error_codes(month, "q") == ["future_date"]
 
@@ -601,12 +601,12 @@ def test_a_date_and_not_sure_together_are_refused():
 def test_not_sure_is_ignored_when_the_question_does_not_offer_it():
     form = step(one_step(date_question("q", allow_not_sure=False)), date_data("q", q_not_sure="on"))
     assert error_codes(form, "q") == ["required"]
-    assert form.errors["q"] == ["Enter the date for ‘Question q?’"]
+    assert form.errors["q"] == ["Enter an answer to ‘Question q?’"]
 
 
 def test_a_blank_required_date_mentions_not_sure_when_offered():
     form = step(one_step(date_question("q")), {})
-    assert form.errors["q"] == ["Enter the date for ‘Question q?’, or tick ‘I'm not sure’"]
+    assert form.errors["q"] == ["Enter an answer to ‘Question q?’, or tick ‘I'm not sure’"]
 
 
 # Junk

@@ -101,3 +101,25 @@ def test_a_long_answer_box_counts_characters_and_never_cuts_what_is_typed(client
     assert "maxlength" not in box
     assert 'data-character-limit="2000"' in box
     assert "You can enter up to 2000 characters" in question_block(html, "other_medicines")
+
+
+def test_skinpen_messages_name_the_question_with_its_parameters_written_in(client, version):
+    start(client)
+    complete_until_check(client, version)
+    medicines = step_of(version, "medicines")
+    data = section_post(version, "medicines")
+    del data["isotretinoin_last_12_months"]
+
+    html = client.post(step_url(medicines), data).content.decode()
+
+    message = "Select whether you have taken isotretinoin or another retinoid tablet in the last 12 months"
+    assert html.count(message) == 2  # in the summary and above the options
+    assert "Please choose an answer" not in html
+
+
+def test_the_date_of_birth_left_blank_is_asked_for_by_name(client, version):
+    start(client)
+
+    html = client.post(step_url(1), {"full_name": "Ann Example"}).content.decode()
+
+    assert html.count("Enter your date of birth") == 2

@@ -364,18 +364,6 @@ class CodesField(forms.MultipleChoiceField):
         return [code for code in self.codes if code in ticked]
 
 
-def short_name(question: QuestionSpec) -> str:
-    """What the messages call a question: the words after "Select" or "Enter"."""
-    named: str = getattr(question, "short_name", "")
-    if named:
-        return named
-    return (
-        f"the date for ‘{question.text}’"
-        if question.type == "date"
-        else (f"an answer to ‘{question.text}’")
-    )
-
-
 def question_field(
     question: QuestionSpec, *, submitted_on: datetime.date, birth_date: bool = False
 ) -> forms.Field:
@@ -384,7 +372,7 @@ def question_field(
     Every message names the question (its short name), the same in the error summary as beside
     the question: "Select whether you are pregnant or breastfeeding", "Enter your date of birth".
     """
-    name = short_name(question)
+    name = question.name_in_errors
     common: dict[str, Any] = {
         "label": question.text,
         "help_text": question.help_text,
@@ -746,7 +734,7 @@ class PatientDetailsForm(StartForm):
             submitted_on=today,
             date_range="past",
             birth_date=True,
-            name=short_name(question) if question else "your date of birth",
+            name=question.name_in_errors if question else "your date of birth",
         )
         self.order_fields(self.field_order)
         if treatment_date_fixed:
