@@ -112,7 +112,10 @@ def test_skinpen_messages_name_the_question_with_its_parameters_written_in(clien
 
     html = client.post(step_url(medicines), data).content.decode()
 
-    message = "Select whether you have taken isotretinoin or another retinoid tablet in the last 12 months"
+    message = (
+        "Select whether you have taken isotretinoin or another retinoid tablet in the last "
+        "12 months"
+    )
     assert html.count(message) == 2  # in the summary and above the options
     assert "Please choose an answer" not in html
 
