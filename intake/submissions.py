@@ -1,4 +1,5 @@
-"""The one write path for patients' answers: start a draft, and submit a questionnaire."""
+"""The one write path for patients' answers: start a draft, stop one the question set's
+eligibility rules exclude, and submit a questionnaire."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from django_tasks_db import DatabaseBackend
 from intake import published
 from intake.models import (
     Draft,
+    IneligibleAttempt,
     Invitation,
     QuestionSetVersion,
     Submission,
 )
 from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Step
-from intake.rules import check_answers, evaluate
+from intake.rules import RaisedFlag, check_answers, evaluate
 from intake.tasks import NOTIFY_TIERS, notify_practitioners
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,18 @@ def start_draft(
     token = draft.issue_resume_token()
     draft.save()
     return draft, token
+
+
+def stop_ineligible(draft: Draft, stopped: tuple[RaisedFlag, ...]) -> None:
+    """Forget a draft whose patient the question set's eligibility rules exclude (under 18, say):
+    their details and any answers go, and only that someone was stopped, and why, is kept
+    (`IneligibleAttempt`: the day, the version, the flag code, the invitation if any)."""
+    with transaction.atomic():
+        for flag in stopped:
+            IneligibleAttempt.objects.create(
+                version_id=draft.version_id, flag=flag.code, invitation_id=draft.invitation_id
+            )
+        Draft.objects.filter(pk=draft.pk, submission__isnull=True).delete()
 
 
 class _DraftChanged(Exception):

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from clinic import mail
 from clinic.text import isolated
-from intake.models import Invitation, Submission
+from intake.models import IneligibleAttempt, Invitation, Submission
 
 
 def _invitation_link(request: HttpRequest, token: str) -> str:
@@ -31,7 +31,10 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
         return (
             super()
             .get_queryset(request)
-            .annotate(used=Exists(Submission.objects.filter(invitation=OuterRef("pk"))))
+            .annotate(
+                used=Exists(Submission.objects.filter(invitation=OuterRef("pk"))),
+                stopped=Exists(IneligibleAttempt.objects.filter(invitation=OuterRef("pk"))),
+            )
         )
 
     @admin.display(description="Patient name", ordering="patient_name")
@@ -42,6 +45,9 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
     def state(self, invitation: Invitation) -> str:
         if getattr(invitation, "used", False):
             return "Answers sent"
+        if getattr(invitation, "stopped", False):
+            # Told at the details step that the treatment is not for them (under 18, say).
+            return "Not eligible"
         return "Expired" if invitation.is_expired() else "Open"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
@@ -96,3 +102,18 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
                 [invitation.email],
             )
         messages.success(request, f"Sent {sent} invitation email(s); earlier links stop working.")
+
+
+@admin.register(IneligibleAttempt)
+class IneligibleAttemptAdmin(admin.ModelAdmin[IneligibleAttempt]):
+    """Patients stopped at the details step: the day, the reason's flag code and the invitation;
+    nothing else of theirs is kept. A record of what happened, never edited."""
+
+    list_display = ["on", "flag", "version", "invitation"]
+    list_filter = ["flag", "on"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

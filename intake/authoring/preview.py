@@ -52,6 +52,12 @@ def preview_step(
         taken = take_step(
             questionnaire, steps[number - 1], progress, request.POST, action=action, today=today
         )
+        if taken.stopped:
+            reasons = " ".join(flag.patient_guidance for flag in taken.stopped)
+            notice = (
+                "A patient with these details would be stopped here, before any health "
+                f"question, and nothing of theirs kept. They would read: {reasons}"
+            )
         if taken.progress is not None:
             progress = taken.progress
         if taken.go_to is None:

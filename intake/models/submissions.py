@@ -205,6 +205,28 @@ class Draft(models.Model):
         return (now or timezone.now()) >= self.expires_at
 
 
+class IneligibleAttempt(models.Model):
+    """A patient stopped at the details step by a rule the question set checks before any health
+    question (under 18, say). All that is kept: the day, the version, the flag code and, for an
+    invitation, which one; never a name, a date of birth or an answer. The clinic can see that
+    someone tried, and for an invitation, who it sent the link to."""
+
+    on = models.DateField(default=timezone.localdate, editable=False)
+    version = models.ForeignKey(QuestionSetVersion, models.PROTECT, related_name="+")
+    flag = models.CharField(max_length=60, editable=False)
+    invitation = models.ForeignKey(
+        Invitation, models.CASCADE, null=True, blank=True, related_name="ineligible_attempts"
+    )
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+        verbose_name = "patient stopped before the questionnaire"
+        verbose_name_plural = "patients stopped before the questionnaire"
+
+    def __str__(self) -> str:
+        return f"Stopped on {self.on:%-d %B %Y}: {self.flag}"
+
+
 class Submission(models.Model):
     """A completed questionnaire, pinned to the exact published version it answered."""
 

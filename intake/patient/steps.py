@@ -13,7 +13,7 @@ from typing import Any
 
 from intake.patient.forms import PatientDetailsForm, StepForm
 from intake.questionnaire import DATE_OF_BIRTH, DETAILS, Questionnaire, Step
-from intake.rules import evaluate, visible_questions
+from intake.rules import RaisedFlag, check_eligibility, evaluate, visible_questions
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class StepTaken:
     # The step to show next: None to show this page again with its errors, or its own number to
     # stay (after "Save and continue later").
     go_to: int | None
+    # The question set's eligibility rules that stop the patient at the details step (under 18,
+    # say), before any health question: nothing of theirs is to be kept.
+    stopped: tuple[RaisedFlag, ...] = ()
 
 
 def step_form(
@@ -101,6 +104,11 @@ def take_step(
         answers: dict[str, Any] = {}
         if DATE_OF_BIRTH in questionnaire.definition.questions:
             answers[DATE_OF_BIRTH] = details.date_of_birth.isoformat()
+        stopped = check_eligibility(
+            questionnaire.definition, answers, submitted_on=today, reference_date=treatment_date
+        )
+        if stopped:
+            return StepTaken(form, None, complete=False, go_to=None, stopped=stopped)
         kept = Progress(
             details.stored(),
             _merge(

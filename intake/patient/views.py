@@ -48,11 +48,12 @@ from intake.questionnaire import (
     answer_summary,
     display_date,
 )
-from intake.rules import Tier
+from intake.rules import RaisedFlag, Tier
 from intake.submissions import (
     IncompleteQuestionnaire,
     InvitationAlreadyUsed,
     start_draft,
+    stop_ineligible,
     submit_questionnaire,
 )
 
@@ -313,6 +314,8 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         today=today,
         changing=changing,
     )
+    if taken.stopped:
+        return _not_eligible(request, draft, taken.stopped)
     if taken.progress is not None:
         kept = taken.progress
         draft.record_step(
@@ -338,6 +341,18 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         "changing": changing,
     }
     return render(request, "intake/step.html", context, status=400)
+
+
+def _not_eligible(
+    request: HttpRequest, draft: Draft, stopped: tuple[RaisedFlag, ...]
+) -> HttpResponse:
+    """A patient the question set's eligibility rules exclude, told kindly at the details step,
+    before any health question; their details (and any answers) are not kept."""
+    stop_ineligible(draft, stopped)
+    request.session.pop(SESSION_DRAFT, None)
+    treatment = published.questionnaire(draft.version).definition.treatment
+    context = {"reasons": [flag.patient_guidance for flag in stopped], "treatment": treatment}
+    return render(request, "intake/not_eligible.html", context)
 
 
 def _progress(draft: Draft) -> Progress:
