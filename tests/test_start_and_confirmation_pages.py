@@ -144,7 +144,7 @@ def test_a_patient_without_an_appointment_date_starts_without_one(client, versio
     ("boxes", "message"),
     [
         (("1", "1", "2020"), "Your appointment date has already passed"),
-        (("31", "2", "2027"), "Enter your appointment date as a real date, for example "),
+        (("31", "2", "2027"), "Enter your appointment date as a real date."),
         (("", "3", "2027"), "Enter your appointment date with a day, month and year"),
         (("1", "3", "27"), "Enter the year of your appointment in full"),
         (("1", "1", "2099"), "Your appointment date must be within the next two years"),

@@ -565,34 +565,36 @@ def appointment_example(today: datetime.date) -> str:
     return f"{example.day} {example.month} {example.year}"
 
 
+_NOT_A_DATE = "Enter your appointment date as a real date."
+_PASSED = (
+    "Your appointment date has already passed. Check it, or leave it blank if you haven't booked "
+    "yet."
+)
+_APPOINTMENT_MESSAGES = {
+    "incomplete_date": "Enter your appointment date with a day, month and year.",
+    "invalid_year": "Enter the year of your appointment in full.",
+    "past_date": _PASSED,
+    "year_too_early": _PASSED,
+}
+
+
 class AppointmentDateField(PartialDateField):
     """The appointment date in day, month and year boxes: blank, today, or within two years.
 
-    Its messages name the appointment, so that the error summary says which date is wrong.
+    Its messages name the appointment, so that the error summary says which date is wrong; the
+    example is in the hint beside the boxes.
     """
 
-    def __init__(self, *, today: datetime.date, example: str, **kwargs: Any) -> None:
+    def __init__(self, *, today: datetime.date, **kwargs: Any) -> None:
         super().__init__(submitted_on=today, date_range="future", required=False, **kwargs)
-        self.example = example
 
     def clean(self, value: Any) -> str:
         try:
             return super().clean(value)
         except ValidationError as error:
-            raise ValidationError(self._message(error.code), code=error.code) from None
-
-    def _message(self, code: str | None) -> str:
-        example = f"for example {self.example}"
-        if code == "incomplete_date":
-            return f"Enter your appointment date with a day, month and year, {example}."
-        if code == "invalid_year":
-            return f"Enter the year of your appointment in full, {example}."
-        if code in ("past_date", "year_too_early"):
-            return (
-                "Your appointment date has already passed. Check it, or leave it blank if you "
-                "haven't booked yet."
-            )
-        return f"Enter your appointment date as a real date, {example}."
+            raise ValidationError(
+                _APPOINTMENT_MESSAGES.get(error.code or "", _NOT_A_DATE), code=error.code
+            ) from None
 
 
 class StartForm(forms.Form):
@@ -610,7 +612,6 @@ class StartForm(forms.Form):
             label="Appointment date (if you have one booked)",
             help_text=f"For example, {example}. Leave it blank if you haven't booked yet.",
             today=today,
-            example=example,
         )
         booked = self.initial.get("treatment_date")
         if isinstance(booked, datetime.date):
