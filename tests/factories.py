@@ -103,10 +103,22 @@ def step_url(number: int) -> str:
     return f"/questionnaire/{number}/"
 
 
+def appointment_post(treatment_date: datetime.date | None) -> dict[str, str]:
+    """The appointment date's day, month and year boxes as a patient fills them in."""
+    parts = (
+        (str(treatment_date.day), str(treatment_date.month), str(treatment_date.year))
+        if treatment_date
+        else ("", "", "")
+    )
+    return {
+        f"treatment_date_{box}": part
+        for box, part in zip(("day", "month", "year"), parts, strict=True)
+    }
+
+
 def start(client: Client, treatment_date: datetime.date | None = APPOINTMENT) -> Draft:
     """Start a questionnaire without an invitation; returns the new draft."""
-    data = {"treatment_date": treatment_date.strftime("%d/%m/%Y") if treatment_date else ""}
-    response = client.post("/start/", data)
+    response = client.post("/start/", appointment_post(treatment_date))
     assert response.status_code == 302
     return Draft.objects.get()
 

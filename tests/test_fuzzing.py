@@ -35,6 +35,7 @@ from factories import (
     COLD_SORE,
     PREGNANT,
     SKINPEN,
+    appointment_post,
     complete_until_check,
     make_submission,
     page,
@@ -295,7 +296,10 @@ def test_no_post_to_a_step_breaks_it_and_a_refused_one_saves_nothing(
     in_rolled_back_savepoint(example)
 
 
-START_BODIES = bodies({"treatment_date": "14/3/2030"}, ["treatment_date"])
+START_BODIES = bodies(
+    appointment_post(TODAY + datetime.timedelta(days=40)),
+    ["treatment_date", "treatment_date_day", "treatment_date_month", "treatment_date_year"],
+)
 
 
 @fuzz

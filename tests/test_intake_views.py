@@ -15,6 +15,7 @@ from factories import (
     APPOINTMENT,
     DETAILS,
     TODAY,
+    appointment_post,
     complete_until_check,
     make_invitation,
     section_post,
@@ -60,10 +61,10 @@ def test_starting_without_an_invitation_keeps_the_appointment_date(client, versi
 
 
 def test_an_appointment_date_in_the_past_is_refused_and_nothing_is_started(client, version):
-    response = client.post("/start/", {"treatment_date": "01/01/2020"})
+    response = client.post("/start/", appointment_post(datetime.date(2020, 1, 1)))
 
     assert response.status_code == 400
-    assert "already passed" in response.content.decode()
+    assert "Your appointment date has already passed" in response.content.decode()
     assert Draft.objects.count() == 0
 
 
@@ -327,7 +328,7 @@ def test_leaving_an_unfinished_page_keeps_its_valid_answers_but_not_the_step(cli
 
 
 def complete_steps_before(client: Client, version: QuestionSetVersion, section_key: str) -> None:
-    client.post(step_url(1), DETAILS | {"treatment_date": APPOINTMENT.strftime("%d/%m/%Y")})
+    client.post(step_url(1), DETAILS | appointment_post(APPOINTMENT))
     for step in published.questionnaire(version).steps[1:]:
         if step.section_key == section_key:
             return
@@ -581,7 +582,7 @@ def test_the_confirmation_gives_tailored_guidance_without_tier_names(client, ver
 
     assert "antiviral" in page
     assert "7 days before your appointment" in page
-    assert "your practitioner will be in touch" in page
+    assert "we'll be in touch to talk them through with you" in page
     assert "Before your treatment" in page or "Before" in page
     for word in ("not_possible", "need_to_know", "Not possible", "rejected", "Rejected"):
         assert word not in page

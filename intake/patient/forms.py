@@ -649,35 +649,82 @@ def live_keys(questions: Mapping[str, QuestionSpec]) -> frozenset[str]:
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{6,18}[0-9]")
 
 
+# How far ahead an appointment date may be, and how far ahead the start page's example is.
+APPOINTMENT_DAYS_AHEAD = 730
+EXAMPLE_DAYS_AHEAD = 21
+
+
+def appointment_example(today: datetime.date) -> str:
+    """A date in the near future, written as the patient would type it: "27 3 2027"."""
+    example = today + datetime.timedelta(days=EXAMPLE_DAYS_AHEAD)
+    return f"{example.day} {example.month} {example.year}"
+
+
+_NOT_A_DATE = "Enter your appointment date as a real date."
+_PASSED = (
+    "Your appointment date has already passed. Check it, or leave it blank if you haven't booked "
+    "yet."
+)
+_APPOINTMENT_MESSAGES = {
+    "incomplete_date": "Enter your appointment date with a day, month and year.",
+    "invalid_year": "Enter the year of your appointment in full.",
+    "past_date": _PASSED,
+    "year_too_early": _PASSED,
+}
+
+
+class AppointmentDateField(PartialDateField):
+    """The appointment date in day, month and year boxes: blank, today, or within two years.
+
+    Its messages name the appointment, so that the error summary says which date is wrong; the
+    example is in the hint beside the boxes.
+    """
+
+    def __init__(self, *, today: datetime.date, **kwargs: Any) -> None:
+        super().__init__(submitted_on=today, date_range="future", required=False, **kwargs)
+
+    def clean(self, value: Any) -> str:
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            raise ValidationError(
+                _APPOINTMENT_MESSAGES.get(error.code or "", _NOT_A_DATE), code=error.code
+            ) from None
+
+
 class StartForm(forms.Form):
     """The start page: an appointment date, for patients who have one booked."""
 
-    treatment_date = forms.DateField(
-        label="Appointment date (if you have one booked)",
-        help_text="For example 14/3/2026. Leave it blank if you haven't booked yet.",
-        required=False,
-        input_formats=["%d/%m/%Y", "%d/%m/%y", "%d %m %Y", "%Y-%m-%d", "%d-%m-%Y"],
-        error_messages={"invalid": "Please enter the date like 14/3/2026."},
-        widget=forms.DateInput(
-            format="%d/%m/%Y", attrs={"inputmode": "numeric", "autocomplete": "off"}
-        ),
-    )
-
-    def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, today: datetime.date, date_example: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        # The start page is rendered once and kept: it is given a stand-in for the example,
+        # and the example for the day it is served replaces it (intake.patient.pages).
+        example = date_example or appointment_example(today)
+        self.fields["treatment_date"] = AppointmentDateField(
+            label="Appointment date (if you have one booked)",
+            help_text=f"For example, {example}. Leave it blank if you haven't booked yet.",
+            today=today,
+        )
+        booked = self.initial.get("treatment_date")
+        if isinstance(booked, datetime.date):
+            # The boxes show a date as the engine writes it.
+            self.initial = {**self.initial, "treatment_date": booked.isoformat()}
 
     def clean_treatment_date(self) -> datetime.date | None:
-        value: datetime.date | None = self.cleaned_data.get("treatment_date")
-        if value is not None and value < self.today:
+        value: str = self.cleaned_data.get("treatment_date") or ""
+        if not value:
+            return None
+        date = datetime.date.fromisoformat(value)
+        if date > self.today + datetime.timedelta(days=APPOINTMENT_DAYS_AHEAD):
             raise ValidationError(
-                "This date has already passed — please check it.", code="past_date"
+                "Your appointment date must be within the next two years. Check it, or leave "
+                "it blank if you haven't booked yet.",
+                code="too_far",
             )
-        if value is not None and value > self.today + datetime.timedelta(days=730):
-            raise ValidationError(
-                "Please enter an appointment date within the next two years.", code="too_far"
-            )
-        return value
+        return date
 
 
 class PatientDetailsForm(StartForm):

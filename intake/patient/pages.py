@@ -4,7 +4,8 @@ The start page, and a step none of whose questions has an answer yet, look the s
 patient of a published version who is shown the same questions there (which follow-ups show
 depends on earlier answers, so they are part of a step's key). Such a page is rendered once per
 process, kept with the version's other computed data (intake.published), and served again with
-this request's CSRF token put in place of a stand-in: no answer and no token is ever kept.
+this request's CSRF token put in place of a stand-in: no answer and no token is ever kept. The
+start page's example appointment date is put in the same way, so that it is never in the past.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
 
 from intake import published
 from intake.models import QuestionSetVersion
-from intake.patient.forms import live_keys
+from intake.patient.forms import appointment_example, live_keys
 from intake.questionnaire import DATE_OF_BIRTH, Questionnaire, Step
 from intake.rules import is_unanswered, visible_questions
 
 # Made afresh in each process: nothing a patient or an author writes can contain it.
 CSRF_STAND_IN = f"csrf{secrets.token_hex(16)}"
+DATE_EXAMPLE_STAND_IN = f"date{secrets.token_hex(16)}"
 
 
 def can_share(request: HttpRequest) -> bool:
@@ -66,7 +69,10 @@ def shared_page(
 ) -> HttpResponse:
     """The page for `key`, rendered by `render(extra_context)` the first time it is asked for.
 
-    `render` is given the stand-in to render in place of the CSRF token.
+    `render` is given the stand-ins to render in place of the CSRF token ("csrf_token") and of
+    an example appointment date ("date_example").
     """
-    html = published.remember(version, key, lambda: render({"csrf_token": CSRF_STAND_IN}))
+    stand_ins = {"csrf_token": CSRF_STAND_IN, "date_example": DATE_EXAMPLE_STAND_IN}
+    html = published.remember(version, key, lambda: render(stand_ins))
+    html = html.replace(DATE_EXAMPLE_STAND_IN, appointment_example(timezone.localdate()))
     return HttpResponse(html.replace(CSRF_STAND_IN, get_token(request)))

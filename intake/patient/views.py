@@ -30,6 +30,7 @@ from clinic import mail
 from intake import published
 from intake.models import (
     Draft,
+    Flag,
     Invitation,
     QuestionSetVersion,
     Submission,
@@ -145,11 +146,8 @@ def home(request: HttpRequest) -> HttpResponse:
     version = _offered_version()
 
     def page(extra: Mapping[str, Any]) -> str:
-        context = {
-            **_about(version),
-            "form": StartForm(today=timezone.localdate()),
-            **extra,
-        }
+        form = StartForm(today=timezone.localdate(), date_example=extra.get("date_example"))
+        context = {**_about(version), "form": form, **extra}
         return render_to_string("intake/start.html", context, request)
 
     if version is not None and can_share(request):
@@ -467,15 +465,25 @@ def done(request: HttpRequest) -> HttpResponse:
     submission = Submission.objects.select_related("version").filter(pk=draft.submission_id).first()
     if submission is None:
         raise Http404("No such submission.")
-    flags = list(submission.current_flags())
+    flags = list(submission.current_flags().order_by("pk"))
     context = {
         "submission": submission,
         "treatment": published.questionnaire(submission.version).definition.treatment,
         "advice": (submission.version.definition or {}).get("advice", []),
-        # Each tier's flags, by the tier's value: not_possible, need_to_know, manageable.
-        **{tier.value: [f for f in flags if f.tier == tier] for tier in Tier},
+        # Whether treatment may not be possible, even if no flag of that tier has words for it.
+        "in_doubt": any(flag.tier == Tier.NOT_POSSIBLE for flag in flags),
+        # Each tier's guidance for the patient, by the tier's value: not_possible, need_to_know,
+        # manageable. Each sentence once, so that what the page counts is what it lists.
+        **{tier.value: _guidance(flags, tier) for tier in Tier},
     }
     return render(request, "intake/done.html", context)
+
+
+def _guidance(flags: list[Flag], tier: Tier) -> list[str]:
+    """What the patient is told about a tier's flags: each sentence once, none empty."""
+    return list(
+        dict.fromkeys(f.patient_guidance for f in flags if f.tier == tier and f.patient_guidance)
+    )
 
 
 @login_not_required

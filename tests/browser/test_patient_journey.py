@@ -7,6 +7,7 @@ Screenshots of each step at phone and desktop widths go to artifacts/screenshots
 
 import datetime
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,10 @@ def test_a_patient_completes_the_skinpen_questionnaire(browser, live_server, ski
 
     page.goto(live_server.url + "/")
     journey.check_page("00-start")
-    page.get_by_label("Appointment date").fill(appointment.strftime("%d/%m/%Y"))
+    booked = page.get_by_role("group", name="Appointment date (if you have one booked)")
+    booked.get_by_label("Day").fill(str(appointment.day))
+    booked.get_by_label("Month").fill(str(appointment.month))
+    booked.get_by_label("Year").fill(str(appointment.year))
     page.get_by_role("button", name="Start the questionnaire").click()
 
     # Step 1: details, with a mistake first to see the error summary take focus.
@@ -110,9 +114,10 @@ def test_a_patient_completes_the_skinpen_questionnaire(browser, live_server, ski
     journey.check_page("01-details-error")
     page.get_by_label("Email address").fill("ann@example.com")
     page.get_by_label("Phone number").fill("07700 900123")
-    page.get_by_label("Day").fill("3")
-    page.get_by_label("Month").fill("4")
-    page.get_by_label("Year").fill("1990")
+    birth = page.get_by_role("group", name=re.compile("date of birth", re.IGNORECASE))
+    birth.get_by_label("Day").fill("3")
+    birth.get_by_label("Month").fill("4")
+    birth.get_by_label("Year").fill("1990")
     journey.check_page("01-details")
     journey.proceed()
 
