@@ -12,6 +12,7 @@ from factories import (
     APPOINTMENT,
     DETAILS,
     TODAY,
+    appointment_post,
     complete_until_check,
     logged_in,
     make_invitation,
@@ -80,7 +81,7 @@ def test_age_counts_on_the_appointment_date(client, version):
     birth = eighteenth_birthday.replace(year=eighteenth_birthday.year - 18)
     assert birth > TODAY.replace(year=TODAY.year - 18)
 
-    appointment = {"treatment_date": APPOINTMENT.strftime("%d/%m/%Y")}
+    appointment = appointment_post(APPOINTMENT)
     response = client.post(step_url(1), DETAILS | born(birth) | appointment)
 
     assert response.status_code == 302

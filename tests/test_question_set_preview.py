@@ -8,7 +8,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
-from factories import DETAILS, logged_in, staff
+from factories import DETAILS, appointment_post, logged_in, staff
 
 from intake.models import Draft, Submission, import_document
 
@@ -58,8 +58,8 @@ def test_the_preview_walks_through_every_step_and_stores_nothing(admin_client, d
         draft,
         details,
         action="continue",
-        treatment_date=treatment.strftime("%d/%m/%Y"),
         **DETAILS,
+        **appointment_post(treatment),
     )
     assert "Step 2 of 3: Medicines" in _text(medicines)
     assert "Have you taken isotretinoin?" in _text(medicines)
