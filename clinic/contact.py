@@ -25,8 +25,10 @@ class ClinicContact:
 
     @property
     def phone_link(self) -> str:
-        """The phone number as a tel: link: digits only, with a leading + kept."""
-        number = re.sub(r"[^0-9+]", "", self.phone)
+        """The phone number as a tel: link: digits only, with a leading + kept (and a "(0)" after
+        it, not dialled from abroad, left out)."""
+        phone = self.phone.replace("(0)", "") if self.phone.startswith("+") else self.phone
+        number = re.sub(r"[^0-9+]", "", phone)
         return f"tel:{number[0]}{number[1:].replace('+', '')}" if number else ""
 
     @property

@@ -6,7 +6,13 @@ from collections.abc import Callable
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.template import loader
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -52,6 +58,12 @@ class HealthCheckMiddleware:
 
 # Seconds a client is asked to wait when the database cannot be reached.
 RETRY_AFTER_OUTAGE = 30
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page, with the clinic's contact details: Django's own renders it without them."""
+    page = loader.get_template(defaults.ERROR_400_TEMPLATE_NAME).render(template_context())
+    return HttpResponseBadRequest(page)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
