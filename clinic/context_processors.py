@@ -1,9 +1,10 @@
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from clinic.contact import template_context
 
 
 def clinic(request: HttpRequest) -> dict[str, Any]:
-    """The clinic's name and the draft lifetime, for every template."""
-    return {"clinic_name": settings.CLINIC_NAME, "draft_days": settings.DRAFT_DAYS}
+    """The clinic's name and contact details, and the draft lifetime, for every template."""
+    return template_context()

@@ -6,6 +6,7 @@ process with a clear message instead of falling back silently.
 
 import datetime
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -107,6 +108,17 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 CLINIC_NAME = env_str("CLINIC_NAME", "SkinPen Clinic")
+# How patients reach the clinic, shown wherever they may need to get in touch (clinic/contact.py);
+# each is left out where empty.
+CLINIC_PHONE = env_str("CLINIC_PHONE").strip()
+CLINIC_EMAIL = env_str("CLINIC_EMAIL").strip()
+CLINIC_ADDRESS = env_str("CLINIC_ADDRESS").strip()
+if CLINIC_PHONE and not re.fullmatch(r"\+?[0-9][0-9 ()-]{4,30}", CLINIC_PHONE):
+    raise ImproperlyConfigured(
+        f"CLINIC_PHONE must be a phone number of digits, spaces, ( ) and -; got {CLINIC_PHONE!r}."
+    )
+if CLINIC_EMAIL and not re.fullmatch(r"[^@\s<>\"?&]+@[^@\s<>\"?&]+\.[^@\s<>\"?&]+", CLINIC_EMAIL):
+    raise ImproperlyConfigured(f"CLINIC_EMAIL must be an email address; got {CLINIC_EMAIL!r}.")
 DEFAULT_QUESTION_SET = env_str("DEFAULT_QUESTION_SET", "skinpen")
 # The address staff use, for links in emails sent from background tasks (no request there).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
@@ -289,10 +301,14 @@ AXES_CLIENT_IP_CALLABLE = "clinic.addresses.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
-# Abuse limits on the public pages, per client address per hour.
-RATE_LIMIT_STARTS_PER_HOUR = env_int("RATE_LIMIT_STARTS_PER_HOUR", 20)
-RATE_LIMIT_SUBMISSIONS_PER_HOUR = env_int("RATE_LIMIT_SUBMISSIONS_PER_HOUR", 10)
-RATE_LIMIT_EMAILS_PER_HOUR = env_int("RATE_LIMIT_EMAILS_PER_HOUR", 5)
+# Abuse limits on the public pages, per hour. Starting questionnaires and continue-later emails
+# are counted per client address, and a clinic's Wi-Fi or reception tablet is one address for a
+# whole waiting room: a full room of 30 starting (some twice) and each saving once fits well
+# within them. Sending is counted per questionnaire, never per address, so a patient with a
+# saved questionnaire is never stopped by what others on their connection do.
+RATE_LIMIT_STARTS_PER_HOUR = env_int("RATE_LIMIT_STARTS_PER_HOUR", 100)
+RATE_LIMIT_EMAILS_PER_HOUR = env_int("RATE_LIMIT_EMAILS_PER_HOUR", 30)
+RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR = env_int("RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR", 10)
 # Continue-later and invitation links that match nothing, per address: guessing stops at this.
 RATE_LIMIT_LINK_MISSES_PER_HOUR = env_int("RATE_LIMIT_LINK_MISSES_PER_HOUR", 20)
 

@@ -9,6 +9,7 @@ admin.site.site_title = "Consultation intake"
 admin.site.index_title = "Clinic administration"
 admin.site.login_form = StaffLoginForm
 
+handler400 = "clinic.views.bad_request"
 handler500 = "clinic.views.server_error"
 
 urlpatterns = [

@@ -6,13 +6,20 @@ from collections.abc import Callable
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.template import loader
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from clinic import __version__
+from clinic.contact import template_context
 
 
 @login_not_required
@@ -53,15 +60,25 @@ class HealthCheckMiddleware:
 RETRY_AFTER_OUTAGE = 30
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page, with the clinic's contact details: Django's own renders it without them."""
+    page = loader.get_template(defaults.ERROR_400_TEMPLATE_NAME).render(template_context())
+    return HttpResponseBadRequest(page)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page, or, while the database cannot be reached, a 503 saying so in the clinic's
     words: nothing saved is lost, try again shortly. Rendered without the request, as Django's
-    own 500 page is, so that it needs nothing from the database."""
+    own 500 page is, so that it needs nothing from the database: the clinic's name and contact
+    details come from the settings alone."""
+    context = template_context()
     if _database_unreachable(sys.exc_info()[1]):
-        response = HttpResponseServerError(loader.get_template("503.html").render(), status=503)
+        page = loader.get_template("503.html").render(context)
+        response = HttpResponseServerError(page, status=503)
         response["Retry-After"] = str(RETRY_AFTER_OUTAGE)
         return response
-    return defaults.server_error(request)
+    page = loader.get_template(defaults.ERROR_500_TEMPLATE_NAME).render(context)
+    return HttpResponseServerError(page)
 
 
 # PostgreSQL's codes for a server going away: connection exceptions, and shutting down.

@@ -1,12 +1,14 @@
 """Abuse limits on the public pages: per-address rate limits and request size limits."""
 
 import datetime
+import re
 import uuid
 
 import pytest
 import time_machine
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 from factories import DETAILS, complete_until_check, make_invitation, step_url, submit
 
 from intake import published
@@ -62,20 +64,70 @@ def test_ipv6_clients_are_counted_per_64_network(version, settings):
     )
 
 
-def test_sending_questionnaires_is_limited_and_nothing_is_stored_over_the_limit(version, settings):
-    settings.RATE_LIMIT_SUBMISSIONS_PER_HOUR = 1
-    first, second = Client(), Client()
-    start_new(first)
-    check = complete_until_check(first, version)
-    submit(first, check)
-    start_new(second)
-    complete_until_check(second, version)
+def test_patients_on_one_connection_are_never_refused_sending_their_own_questionnaire(
+    version, settings
+):
+    # A waiting room on the clinic's Wi-Fi is one address; sending is counted per questionnaire.
+    settings.RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR = 1
+    patients = [Client(REMOTE_ADDR="203.0.113.80") for _ in range(3)]
+    checks = []
+    for patient in patients:
+        start_new(patient)
+        checks.append(complete_until_check(patient, version))
 
-    refused = submit(second, check)
+    sent = [submit(patient, check) for patient, check in zip(patients, checks, strict=True)]
+    again = submit(patients[0], checks[0])  # a double click, or Back and Submit again
 
+    assert [response["Location"] for response in sent] == [reverse("intake:done")] * 3
+    assert again.status_code == 302 and again["Location"] == reverse("intake:done")
+    assert Submission.objects.count() == 3
+
+
+def test_a_questionnaire_sent_again_and_again_is_paused_saying_its_answers_are_saved(
+    version, settings
+):
+    settings.RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR = 1
+    client = Client()
+    start_new(client)
+    check = complete_until_check(client, version)
+    answers = Draft.objects.get().answers
+    now = datetime.datetime.now(datetime.UTC)
+    hour = now.replace(minute=0, second=5, microsecond=0) + datetime.timedelta(hours=1)
+    with time_machine.travel(hour, tick=False) as clock:
+        # An attempt that does not go through (here: an answer went missing) still counts.
+        Draft.objects.update(answers={})
+        assert submit(client, check).status_code == 302
+        Draft.objects.update(answers=answers)
+        refused = submit(client, check)
+        kept = Draft.objects.get()
+        clock.move_to(hour + datetime.timedelta(hours=1))
+        next_hour = submit(client, check)
+
+    text = refused.content.decode()
     assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3601
+    assert "Your answers are saved" in text
+    assert "Nothing from this attempt has been saved" not in text
+    assert "Please try again after" in text and "continue-later link" in text
+    assert f'href="{step_url(check)}"' in text  # back to the check page
+    assert next_hour["Location"] == reverse("intake:done")
+    assert kept.answers == answers and kept.submission_id is None
     assert Submission.objects.count() == 1
-    assert Draft.objects.filter(submission__isnull=True).count() == 1
+
+
+def test_limits_on_one_address_leave_room_for_a_full_waiting_room(version):
+    # The defaults: 30 patients on the clinic's Wi-Fi each start, save and ask for the email.
+    room = [Client(REMOTE_ADDR="203.0.113.90") for _ in range(30)]
+
+    started = [start_new(patient).status_code for patient in room]
+    saved = [
+        patient.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+        for patient in room
+    ]
+
+    assert started == [302] * 30
+    assert all(response.status_code == 200 for response in saved)
+    assert len(mail.outbox) == 30
 
 
 def test_continue_later_emails_are_capped_but_the_link_is_always_shown(version, settings):
@@ -89,6 +141,8 @@ def test_continue_later_emails_are_capped_but_the_link_is_always_shown(version, 
 
     assert len(mail.outbox) == 1
     assert "/continue/" in first.content.decode() and "/continue/" in second.content.decode()
+    assert second.status_code == 200
+    assert "Your answers are saved" in second.content.decode()
     assert "We couldn" in second.content.decode()
 
 
@@ -224,10 +278,26 @@ def test_guessing_links_is_stopped_but_one_mistyped_link_is_not(version, setting
     assert misses == [404, 404, 404]
     assert [response.status_code for response in stopped] == [429, 429]
     assert "links that do not work" in stopped[0].content.decode()
+    assert "Nothing from this attempt" not in stopped[0].content.decode()
     assert mistyped.status_code == 404
     assert corrected.status_code == 200
     # A link that works is never refused, whatever others on the address have guessed.
     assert guesser.get(f"/invitation/{token}/").status_code == 200
+
+
+def test_a_replaced_continue_later_link_is_not_counted_as_a_guess(version, settings):
+    settings.RATE_LIMIT_LINK_MISSES_PER_HOUR = 1
+    patient = Client(REMOTE_ADDR="198.51.100.30")
+    start_new(patient)
+    old = patient.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+    patient.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+    old_link = re.search(r"/continue/[^\"]+/", old.content.decode()).group(0)
+
+    replaced = [patient.get(old_link).status_code for _ in range(3)]
+    mistyped = patient.get(old_link[:-2] + "x/")
+
+    assert replaced == [410, 410, 410]
+    assert mistyped.status_code == 404  # the first miss of the hour, not past the limit
 
 
 def test_a_clients_count_survives_many_other_clients_in_the_hour(version, settings, rf):

@@ -18,6 +18,7 @@ from intake.models import (
     Draft,
     FlagDecision,
     Invitation,
+    ReplacedResumeLink,
     ReviewEvent,
     Submission,
     new_token,
@@ -123,6 +124,20 @@ def test_unused_invitations_go_some_days_after_expiry_and_used_ones_stay(version
     assert report.invitations == 1
     assert not Invitation.objects.filter(pk=unused.pk).exists()
     assert set(Invitation.objects.all()) == {used, recently_expired}
+
+
+def test_an_expired_draft_goes_with_the_digests_of_its_replaced_links(version):
+    expired = make_draft(version, expires_at=NOW + datetime.timedelta(days=1))
+    kept = make_draft(version, expires_at=NOW + datetime.timedelta(days=14))
+    for draft in (expired, kept, expired):
+        draft.replace_resume_link()
+
+    with time_machine.travel(NOW + datetime.timedelta(days=2)):
+        report = purge_expired()
+
+    assert report.drafts == 1  # the draft, not its links as well
+    assert list(Draft.objects.all()) == [kept]
+    assert [link.draft_id for link in ReplacedResumeLink.objects.all()] == [kept.pk]
 
 
 def test_a_dry_run_counts_and_deletes_nothing(version):
@@ -307,6 +322,20 @@ def test_erasure_removes_the_patients_drafts_invitations_and_submissions(clinic_
     assert {entry.reference for entry in erased} == {ann.reference, ""}
     # Earlier entries about the erased submission keep its reference, not its data.
     assert AuditEntry.objects.get(action=AuditAction.VIEW).reference == ann.reference
+
+
+def test_erasure_removes_the_digests_of_a_drafts_replaced_links(clinic_admin, version):
+    anns = make_draft(version)
+    zeds = make_draft(version, email="zed@example.com")
+    anns.replace_resume_link()
+    zeds.replace_resume_link()
+    data_request = erasure_request(clinic_admin)
+
+    decide(clinic_admin, data_request, decision="erase", legal_basis="")
+
+    data_request.refresh_from_db()
+    assert data_request.erased["drafts"] == 1
+    assert [link.draft_id for link in ReplacedResumeLink.objects.all()] == [zeds.pk]
 
 
 def test_retaining_needs_the_legal_basis_and_deletes_nothing(clinic_admin, version):

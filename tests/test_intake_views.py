@@ -441,8 +441,75 @@ def test_only_the_latest_continue_later_link_works(client, version):
     old = re.search(r"/continue/[^\"]+/", first.content.decode()).group(0)
     new = re.search(r"/continue/[^\"]+/", second.content.decode()).group(0)
 
-    assert Client().get(old).status_code == 404
+    assert Client().get(old).status_code == 410
     assert Client().get(new).status_code == 302
+
+
+def link_on(page) -> str:
+    return re.search(r"/continue/[^\"]+/", page.content.decode()).group(0)
+
+
+def test_an_earlier_continue_later_link_says_it_was_replaced_and_opens_nothing(client, version):
+    start(client)
+    old = link_on(client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"}))
+    client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+    elsewhere = Client()
+
+    response = elsewhere.get(old)
+
+    text = response.content.decode()
+    assert response.status_code == 410
+    assert "This link has been replaced" in text
+    assert "use the newest link" in text and "most recent email" in text
+    assert 'href="/"' in text  # a way to start again
+    # The old link gives no way into the questionnaire.
+    assert elsewhere.get(step_url(1))["Location"] == "/"
+
+
+def test_an_earlier_link_of_a_sent_or_expired_questionnaire_says_so(client, version, settings):
+    settings.DRAFT_DAYS = 3
+    sent, expired = Client(), Client()
+    old_links = {}
+    for patient in (sent, expired):
+        patient.post("/start/", {"treatment_date": ""})
+        saved = patient.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+        old_links[patient] = link_on(saved)
+        patient.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+        if patient is sent:
+            submit(sent, complete_until_check(sent, version))
+
+    after_sending = Client().get(old_links[sent])
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=4)):
+        after_expiry = Client().get(old_links[expired])
+
+    assert after_sending.status_code == 410
+    assert "already sent your answers" in after_sending.content.decode()
+    assert after_expiry.status_code == 410
+    assert "This link has expired" in after_expiry.content.decode()
+
+
+def test_only_the_digest_of_a_replaced_link_is_kept(client, version):
+    from intake.models import ReplacedResumeLink, token_digest
+
+    start(client)
+    old = link_on(client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"}))
+    client.post(step_url(1), DETAILS | {"treatment_date": "", "action": "save"})
+    token = old.strip("/").rsplit("/", 1)[1]
+
+    kept = ReplacedResumeLink.objects.values_list("token_digest", flat=True)
+    assert token_digest(token) in kept
+    assert token not in "".join(kept)
+
+
+def test_links_given_in_two_tabs_at_once_are_both_known_afterwards(client, version):
+    draft = start(client)
+    first_tab, second_tab = Draft.objects.get(pk=draft.pk), Draft.objects.get(pk=draft.pk)
+
+    earlier = first_tab.replace_resume_link()
+    later = second_tab.replace_resume_link()  # its copy still holds the digest before `earlier`
+
+    assert Client().get(f"/continue/{earlier}/").status_code == 410
+    assert Client().get(f"/continue/{later}/").status_code == 302
 
 
 def test_a_continue_link_gives_the_browser_a_new_session_key(client, version, settings):

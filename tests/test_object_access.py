@@ -55,12 +55,15 @@ def test_a_continue_link_only_opens_its_own_draft(client, version):
     assert client.get(step_url(1)).context["draft"].pk == mine.pk
 
 
-def test_a_superseded_continue_link_is_not_found(client, version):
+def test_a_superseded_continue_link_opens_nothing(client, version):
     draft, old_token = patient_with_a_draft(version)
-    draft.issue_resume_token()
-    draft.save()
+    draft.replace_resume_link()
 
-    assert client.get(f"/continue/{old_token}/").status_code == 404
+    response = client.get(f"/continue/{old_token}/")
+
+    assert response.status_code == 410
+    assert "This link has been replaced" in response.content.decode()
+    assert client.get(step_url(1))["Location"] == "/"
 
 
 @pytest.mark.parametrize("how", ["id", "hex id", "stored digest", "one character off", "empty"])

@@ -76,6 +76,21 @@ def test_a_malformed_boolean_stops_start_up_with_its_name():
     assert "DEBUG must be one of" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("CLINIC_PHONE", "call us"), ("CLINIC_EMAIL", "hello"), ("CLINIC_EMAIL", "a@b.c?cc=x@y.z")],
+)
+def test_a_malformed_clinic_phone_or_email_stops_start_up_with_its_name(name, value):
+    refused = load_settings(SECRET_KEY="x" * 50, **{name: value})
+    allowed = load_settings(
+        SECRET_KEY="x" * 50, CLINIC_PHONE="+44 (0)20 7946-0000", CLINIC_EMAIL="a@b.example"
+    )
+
+    assert refused.returncode != 0
+    assert f"{name} must be" in refused.stderr
+    assert allowed.returncode == 0
+
+
 def cache_and_sessions(**env: str) -> list[str]:
     code = (
         "import clinic.settings as s; "

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from clinic import mail
+from clinic.contact import clinic_contact
 from clinic.text import isolated
 from intake.models import IneligibleAttempt, Invitation, Submission
 
@@ -97,7 +98,7 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
                     "and your skin. It takes about 10 minutes:\n\n"
                     f"{_invitation_link(request, token)}\n\n"
                     f"The link works until {timezone.localtime(invitation.expires_at):%-d %B %Y}."
-                    f"\n\n{settings.CLINIC_NAME}"
+                    f"\n\n{clinic_contact().as_text()}"
                 ),
                 [invitation.email],
             )

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.utils import timezone
 
 from clinic.text import isolated, refuse_bidi_controls
@@ -201,6 +201,27 @@ class Draft(models.Model):
         self.resume_digest = token_digest(token)
         return token
 
+    def replace_resume_link(self) -> str:
+        """Save a new "continue later" token and return it. The link it replaces stops working but
+        is remembered (its digest only) while the draft lasts, so that it can say it was replaced
+        rather than look like a guess."""
+        with transaction.atomic():
+            # The digest as stored now: another tab may have replaced the one this copy holds.
+            current = (
+                Draft.objects.select_for_update()
+                .filter(pk=self.pk)
+                .values_list("resume_digest", flat=True)
+                .first()
+            )
+            token = self.issue_resume_token()
+            self.save(update_fields=["resume_digest", "updated_at"])
+            if current:
+                # Two tabs saving at once may both have read the same one.
+                ReplacedResumeLink.objects.bulk_create(
+                    [ReplacedResumeLink(draft=self, token_digest=current)], ignore_conflicts=True
+                )
+        return token
+
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.expires_at
 
@@ -225,6 +246,19 @@ class IneligibleAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Stopped on {self.on:%-d %B %Y}: {self.flag}"
+
+
+class ReplacedResumeLink(models.Model):
+    """A "continue later" link a newer one replaced: its digest only, never the token, kept as
+    long as its draft (deleting the draft deletes it), so that the old link can tell the patient
+    a newer one was sent."""
+
+    draft = models.ForeignKey(Draft, models.CASCADE, related_name="replaced_links")
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    replaced_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"Replaced link of {self.draft_id}"
 
 
 class Submission(models.Model):

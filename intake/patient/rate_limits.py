@@ -1,4 +1,7 @@
-"""Abuse limits on the public pages, counted per client address per clock hour in the cache.
+"""Abuse limits on the public pages, counted per clock hour in the cache: per client address
+(`over_limit`) for what anyone may do (start a questionnaire, ask for an email, try a link), and
+per questionnaire (`over_draft_limit`) for what only its patient can (send it), so that a patient
+is never stopped by others on the same connection.
 
 The cache is shared by every web process (a database table, or Redis), so a limit holds however
 many web containers run; Redis counts exactly, the database cache may let a few extra through
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import time
+import uuid
 
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -30,18 +34,24 @@ def _bucket(address: str) -> str:
     return str(ip)
 
 
-def _key(request: HttpRequest, scope: str, window: int) -> str:
-    client = hashlib.sha256(_bucket(client_address(request)).encode()).hexdigest()[:32]
-    return f"rate:{scope}:{client}:{window}"
-
-
 def over_limit(request: HttpRequest, scope: str, per_hour: int) -> int | None:
-    """Count one attempt; return the seconds until the next hour if the limit is passed."""
+    """Count one attempt from the request's address; return the seconds until the next hour if
+    the limit is passed."""
+    client = hashlib.sha256(_bucket(client_address(request)).encode()).hexdigest()[:32]
+    return _count(f"rate:{scope}:{client}", per_hour)
+
+
+def over_draft_limit(draft_id: uuid.UUID, scope: str, per_hour: int) -> int | None:
+    """Count one attempt on a questionnaire, wherever it comes from; as `over_limit`."""
+    return _count(f"rate:{scope}:draft:{draft_id.hex}", per_hour)
+
+
+def _count(subject: str, per_hour: int) -> int | None:
     if per_hour <= 0:
         return None
     now = time.time()
     window = int(now // HOUR)
-    key = _key(request, scope, window)
+    key = f"{subject}:{window}"
     # The count lives until just after its hour ends, however long the client waits in between.
     lasts = int((window + 1) * HOUR - now) + 60
     cache.add(key, 0, timeout=lasts)

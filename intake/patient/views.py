@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import mail
+from clinic.contact import clinic_contact
 from intake import published
 from intake.models import (
     Draft,
@@ -38,7 +39,7 @@ from intake.models import (
 )
 from intake.patient.forms import ConsentForm, StartForm
 from intake.patient.pages import blank_step_key, can_share, shared_page
-from intake.patient.rate_limits import over_limit
+from intake.patient.rate_limits import over_draft_limit, over_limit
 from intake.patient.steps import Progress, step_form, take_step
 from intake.questionnaire import (
     CHECK,
@@ -69,38 +70,101 @@ def _offered_version() -> QuestionSetVersion | None:
     return QuestionSetVersion.objects.offered(settings.DEFAULT_QUESTION_SET)
 
 
-def _problem(request: HttpRequest, title: str, message: str, *, status: int) -> HttpResponse:
-    return render(
-        request, "intake/problem.html", {"title": title, "message": message}, status=status
-    )
+def _problem(
+    request: HttpRequest,
+    title: str,
+    message: str,
+    *,
+    status: int,
+    carry_on: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """A page that explains what happened, with the clinic's contact details; `carry_on`: a
+    button (its url and label) for the way forward, where there is one."""
+    context = {"title": title, "message": message, "carry_on": carry_on}
+    return render(request, "intake/problem.html", context, status=status)
 
 
 def _already_sent(request: HttpRequest, message: str, *, status: int = 410) -> HttpResponse:
     return _problem(request, "You've already sent your answers", message, status=status)
 
 
-def _too_many(request: HttpRequest, retry_after: int, what: str) -> HttpResponse:
-    """The 429 page: nothing was stored, and it says when to try again."""
-    again = timezone.localtime() + datetime.timedelta(seconds=retry_after)
+def _again(retry_after: int) -> str:
+    """The time, as the clock on the patient's wall shows it, from which they can try again."""
+    return f"{timezone.localtime() + datetime.timedelta(seconds=retry_after):%H:%M}"
+
+
+def _paused(
+    request: HttpRequest,
+    retry_after: int,
+    message: str,
+    *,
+    carry_on: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """A 429 page: `message` says what is and is not saved, and when to try again."""
     response = _problem(
-        request,
-        "Please try again a little later",
-        f"We've had a lot of {what} from your connection in the last hour, so we've paused "
-        f"them for now. Please try again after {again:%H:%M}. Nothing from this attempt has "
-        "been saved.",
-        status=429,
+        request, "Please try again a little later", message, status=429, carry_on=carry_on
     )
     response["Retry-After"] = str(retry_after)
     return response
 
 
+def _too_many(request: HttpRequest, retry_after: int, what: str) -> HttpResponse:
+    """The 429 page for starting a questionnaire: nothing was stored by this attempt."""
+    return _paused(
+        request,
+        retry_after,
+        f"We've had a lot of {what} from your connection in the last hour, so we've paused "
+        f"them for now. Please try again after {_again(retry_after)}. Nothing from this attempt "
+        "has been saved. If you've already started a questionnaire, your saved answers are "
+        "safe: carry on in the same browser, or with your continue-later link.",
+    )
+
+
 def _link_missed(request: HttpRequest, what: str) -> HttpResponse:
     """A link that matches nothing: counted per address, and past
     RATE_LIMIT_LINK_MISSES_PER_HOUR the 429 page until the hour is out. A link that works is
-    never refused, whatever others on the same address have guessed."""
+    never refused, whatever others on the same address have guessed; nor is a continue-later
+    link a newer one replaced counted here (`_link_replaced`)."""
     if retry_after := over_limit(request, "link_miss", settings.RATE_LIMIT_LINK_MISSES_PER_HOUR):
-        return _too_many(request, retry_after, "links that do not work")
+        return _paused(
+            request,
+            retry_after,
+            "This link doesn't work, and we've had a lot of links that do not work from your "
+            "connection in the last hour, so we've stopped checking them for now. Please check "
+            f"the link and try again after {_again(retry_after)}. A link that works still "
+            "opens as usual, and answers you have saved are safe.",
+        )
     raise Http404(what)
+
+
+def _link_replaced(request: HttpRequest) -> HttpResponse:
+    """An earlier continue-later link of a questionnaire still in progress."""
+    return _problem(
+        request,
+        "This link has been replaced",
+        "Each time you save your answers to continue later, we give you a new link and the "
+        "earlier ones stop working. This is one of the earlier ones. Your answers are still "
+        "saved: please use the newest link — the one in the most recent email we sent you, or "
+        "the last one you copied. If you can't find it, you can start again, or contact us and "
+        "we'll help.",
+        status=410,
+    )
+
+
+def _sending_paused(request: HttpRequest, retry_after: int, check_step: int) -> HttpResponse:
+    """The 429 page for a questionnaire sent too many times in an hour: its answers are saved."""
+    return _paused(
+        request,
+        retry_after,
+        "Your answers are saved. We've had a lot of attempts to send this questionnaire in the "
+        "last hour, so we've paused sending it for now. Please try again after "
+        f"{_again(retry_after)}: come back to the last page in this browser, or use your "
+        "continue-later link if you saved one, and type your name again to confirm.",
+        carry_on={
+            "url": reverse("intake:step", kwargs={"number": check_step}),
+            "label": "Back to check your answers",
+        },
+    )
 
 
 def _draft_expired(request: HttpRequest, title: str) -> HttpResponse:
@@ -226,14 +290,22 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def resume(request: HttpRequest, token: str) -> HttpResponse:
-    """A "continue later" link: pick the draft up again, on any device."""
-    draft = Draft.objects.with_version_hash().filter(resume_digest=token_digest(token)).first()
+    """A "continue later" link: pick the draft up again, on any device. An earlier link of the
+    same draft, since replaced, says so (and what became of the draft) instead of opening it."""
+    digest = token_digest(token)
+    drafts = Draft.objects.with_version_hash()
+    draft = drafts.filter(resume_digest=digest).first()
+    replaced = draft is None
+    if draft is None:
+        draft = drafts.filter(replaced_links__token_digest=digest).first()
     if draft is None:
         return _link_missed(request, "No such questionnaire.")
     if draft.submission_id is not None:
         return _already_sent(request, "Thank you — this questionnaire has been sent to the clinic.")
     if draft.is_expired():
         return _draft_expired(request, "This link has expired")
+    if replaced:
+        return _link_replaced(request)
     _begin(request, draft)
     steps = published.questionnaire(draft.version).steps
     return redirect("intake:step", number=min(draft.steps_done + 1, len(steps)))
@@ -378,8 +450,7 @@ def _render_step(
 
 def _saved(request: HttpRequest, draft: Draft) -> HttpResponse:
     """Give the patient a fresh "continue later" link, on screen and by email if we have one."""
-    token = draft.issue_resume_token()
-    draft.save(update_fields=["resume_digest", "updated_at"])
+    token = draft.replace_resume_link()
     link = request.build_absolute_uri(reverse("intake:resume", args=[token]))
     email = draft.details.get("email")
     # The link is always on screen; emails are capped so the form cannot be used to spam.
@@ -401,9 +472,9 @@ def _send_resume_link(email: str, link: str, draft: Draft) -> bool:
             (
                 "You can carry on with your pre-consultation questionnaire from this link:\n\n"
                 f"{link}\n\n"
-                f"It works until {timezone.localtime(draft.expires_at):%-d %B %Y}. Any earlier "
-                "link you were sent no longer works.\n\n"
-                f"{settings.CLINIC_NAME}"
+                f"It works until {timezone.localtime(draft.expires_at):%-d %B %Y}, and it "
+                "replaces any earlier link we sent you.\n\n"
+                f"{clinic_contact().as_text()}"
             ),
             [email],
         )
@@ -421,9 +492,11 @@ def _check(request: HttpRequest, draft: Draft, questionnaire: Questionnaire) -> 
     data = request.POST if request.method == "POST" else None
     form = ConsentForm(data, full_name=full_name)
     if request.method == "POST" and form.is_valid():
-        limit = settings.RATE_LIMIT_SUBMISSIONS_PER_HOUR
-        if retry_after := over_limit(request, "submit", limit):
-            return _too_many(request, retry_after, "questionnaires sent")
+        # Counted per questionnaire, not per address: a double click or a retry is fine, a
+        # loop is stopped, and nobody else on the patient's connection can use up their turn.
+        limit = settings.RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR
+        if retry_after := over_draft_limit(draft.pk, "submit", limit):
+            return _sending_paused(request, retry_after, len(steps))
         try:
             submit_questionnaire(
                 draft.pk,

@@ -1,7 +1,8 @@
 """Retention: deleting what the clinic no longer needs to keep (UK GDPR storage limitation).
 
 Three kinds of record expire:
-- unfinished questionnaires (drafts) once their "continue later" link has expired;
+- unfinished questionnaires (drafts) once their "continue later" link has expired, with the
+  digests of the earlier links it replaced;
 - invitations that were never used, `EXPIRED_INVITATION_DAYS` after they expired;
 - submissions, with their answers, flags and decisions, `SUBMISSION_RETENTION_YEARS` after the
   treatment date (or the submission date when no treatment was booked).
@@ -101,7 +102,9 @@ def purge_expired(*, now: datetime.datetime | None = None, dry_run: bool = False
         # flags, decisions and review history cascade), then invitations left unused.
         Draft.objects.filter(submission__in=ids).delete()
         Submission.objects.filter(pk__in=ids).delete()
-        draft_count, _ = drafts.delete()
+        # With them go the digests of the continue-later links each replaced.
+        _, deleted = drafts.delete()
+        draft_count = deleted.get(Draft._meta.label, 0)
         invitation_ids = list(invitations.values_list("pk", flat=True))
         Invitation.objects.filter(pk__in=invitation_ids).delete()
         forget_admin_history(Invitation, invitation_ids)
