@@ -35,6 +35,7 @@ from intake.rules import (
     QuestionSpec,
     age_on,
     is_unanswered,
+    page_conditions,
     visible_questions,
 )
 
@@ -430,8 +431,9 @@ class StepForm(forms.Form):
     `visible_keys` are this step's questions shown for the stored answers plus this step's values
     (posted, or the initial ones); `hidden_keys` are the rest, whose posted values are neither
     validated nor returned. `live_keys` are follow-ups whose visibility an answer on this page can
-    change: a page without JavaScript shows them (they are optional until their trigger is
-    answered), and their widgets carry `data-show-if` for the progressive-enhancement script.
+    still change, given the answers to other steps: a page without JavaScript shows them (they are
+    optional until their trigger is answered), and their widgets carry `data-show-if`, the
+    condition with the other steps' answers applied, for the progressive-enhancement script.
     """
 
     # The server is the one judge of required answers: a follow-up revealed or hidden on the page
@@ -469,15 +471,18 @@ class StepForm(forms.Form):
                 submitted_on=submitted_on,
                 birth_date=key in questionnaire.birth_date_keys,
             )
-        self.live_keys = live_keys(self.questions)
-        for key in self.live_keys:
-            condition = questionnaire.show_if.get(key)
-            if condition is not None:
-                self.fields[key].widget.attrs["data-show-if"] = json.dumps(
-                    condition, separators=(",", ":")
-                )
-        step_values = self._posted_values() if self.is_bound else initial
         others = {key: value for key, value in answers.items() if key not in self.questions}
+        conditions = follow_up_conditions(
+            definition,
+            others,
+            self.questions,
+            submitted_on=submitted_on,
+            reference_date=reference_date,
+        )
+        self.live_keys = frozenset(conditions)
+        for key, condition in conditions.items():
+            self.fields[key].widget.attrs["data-show-if"] = condition
+        step_values = self._posted_values() if self.is_bound else initial
         shown = visible_questions(
             definition,
             {**others, **step_values},
@@ -540,14 +545,26 @@ class StepForm(forms.Form):
         return mark_safe("\n".join(parts))  # noqa: S308 - each part is escaped by format_html
 
 
-def live_keys(questions: Mapping[str, QuestionSpec]) -> frozenset[str]:
-    """Follow-ups that an answer to one of these questions (on the same page) shows or hides."""
-    return frozenset(
-        key
-        for key, question in questions.items()
-        if question.show_if is not None
-        and not question.show_if.question_keys().isdisjoint(questions)
+def follow_up_conditions(
+    definition: Definition,
+    others: Mapping[str, Any],
+    questions: Collection[str],
+    *,
+    submitted_on: datetime.date,
+    reference_date: datetime.date | None,
+) -> dict[str, str]:
+    """Follow-ups among `questions` (one page) whose visibility an answer on the page can still
+    change, given the answers to other pages (`others`), each with what decides it as the page
+    script reads it (JSON text). A follow-up these answers decide is not among them: shown as a
+    plain question, or not on the page at all."""
+    residuals = page_conditions(
+        definition, others, questions, submitted_on=submitted_on, reference_date=reference_date
     )
+    return {
+        key: json.dumps(residual, separators=(",", ":"))
+        for key, residual in residuals.items()
+        if isinstance(residual, dict)
+    }
 
 
 # Django refuses NUL characters in text (PostgreSQL cannot store them); say so in plain words.

@@ -10,7 +10,7 @@ own. `shown_on_page` is the same evaluation in Python, as the page script does i
 
 A residual is plain JSON: `true`, `false` or `null` (unknown) for a decided condition, else
 `{"all": [...]}`, `{"any": [...]}`, `{"not": ...}` or a leaf on a question of the page. Leaves are
-those of the document format (`is` is written as `in`), except dates, which read:
+those of the document format, except dates, which read:
 
     {"q": K, "days": [FIRST, LAST], "today": S, "range": "past" | "future" | "any",
      "months": true, "ongoing": true | false}
@@ -125,6 +125,8 @@ def _residual(
             return _date_leaf(question, (NEG_INFINITY, POS_INFINITY), None, definition, context)
         return {"q": condition.q, "answered": True}
     if isinstance(condition, CodeIn):
+        if len(condition.codes) == 1:
+            return {"q": condition.q, "is": next(iter(condition.codes))}
         return {"q": condition.q, "in": sorted(condition.codes)}
     if isinstance(condition, AnyOf | AllOf):
         op = "any_of" if isinstance(condition, AnyOf) else "all_of"
@@ -222,6 +224,8 @@ def residual_truth(residual: Residual, answers: Mapping[str, Any]) -> Truth:
         return FALSE
     if "answered" in residual:
         return TRUE
+    if "is" in residual:
+        return _truth(value == residual["is"])
     if "in" in residual:
         return _truth(value in residual["in"])
     if "any_of" in residual:

@@ -98,13 +98,13 @@ def test_a_follow_up_decided_false_by_another_page_is_left_out_and_reads_as_unan
     residuals = _residuals({"areas": ["face"]})
     assert residuals["body"] is False
     # "body" can never show, so "when" depends on "now" alone.
-    assert residuals["when"] == {"q": "now", "in": ["yes"]}
+    assert residuals["when"] == {"q": "now", "is": "yes"}
 
 
 def test_a_follow_up_decided_true_by_another_page_keeps_its_leaves_on_this_page():
     residuals = _residuals({"areas": ["face", "neck"]})
     assert residuals["body"] is True
-    assert residuals["when"] == {"any": [{"q": "now", "in": ["yes"]}, {"q": "body", "in": ["yes"]}]}
+    assert residuals["when"] == {"any": [{"q": "now", "is": "yes"}, {"q": "body", "is": "yes"}]}
 
 
 def test_questions_without_a_condition_are_shown():
@@ -115,7 +115,7 @@ def test_a_leaf_of_another_page_becomes_its_truth():
     assert _residuals({"birth": "2010-01-01"})["young"] is True
     assert _residuals({"birth": "1990-01-01"})["young"] is False
     assert _residuals({"count": 2})["big"] is False
-    assert _residuals({"count": 5})["big"] == {"q": "now", "in": ["yes"]}
+    assert _residuals({"count": 5})["big"] == {"q": "now", "is": "yes"}
     # `not` of a decided part is decided.
     assert _residuals({"had_it": "no"})["planned"] is False
     assert _residuals({"had_it": "yes"})["planned"] is True
@@ -143,7 +143,7 @@ def test_an_unknown_leaf_of_another_page_stays_unknown():
 
 def test_an_answer_to_a_question_of_the_page_given_elsewhere_is_not_read():
     assert _residuals({"areas": ["neck"], "now": "yes", "body": "yes"})["when"] == {
-        "any": [{"q": "now", "in": ["yes"]}, {"q": "body", "in": ["yes"]}]
+        "any": [{"q": "now", "is": "yes"}, {"q": "body", "is": "yes"}]
     }
 
 
