@@ -36,6 +36,7 @@ from intake.rules import (
     QuestionSpec,
     age_on,
     is_unanswered,
+    page_conditions,
     visible_questions,
 )
 
@@ -465,8 +466,9 @@ class StepForm(forms.Form):
     `visible_keys` are this step's questions shown for the stored answers plus this step's values
     (posted, or the initial ones); `hidden_keys` are the rest, whose posted values are neither
     validated nor returned. `live_keys` are follow-ups whose visibility an answer on this page can
-    change: a page without JavaScript shows them (they are optional until their trigger is
-    answered), and their widgets carry `data-show-if` for the progressive-enhancement script.
+    still change, given the answers to other steps: a page without JavaScript shows them (they are
+    optional until their trigger is answered), and their widgets carry `data-show-if`, the
+    condition with the other steps' answers applied, for the progressive-enhancement script.
     """
 
     # The server is the one judge of required answers: a follow-up revealed or hidden on the page
@@ -504,15 +506,18 @@ class StepForm(forms.Form):
                 submitted_on=submitted_on,
                 birth_date=key in questionnaire.birth_date_keys,
             )
-        self.live_keys = live_keys(self.questions)
-        for key in self.live_keys:
-            condition = questionnaire.show_if.get(key)
-            if condition is not None:
-                self.fields[key].widget.attrs["data-show-if"] = json.dumps(
-                    condition, separators=(",", ":")
-                )
-        step_values = self._posted_values() if self.is_bound else initial
         others = {key: value for key, value in answers.items() if key not in self.questions}
+        conditions = follow_up_conditions(
+            definition,
+            others,
+            self.questions,
+            submitted_on=submitted_on,
+            reference_date=reference_date,
+        )
+        self.live_keys = frozenset(conditions)
+        for key, condition in conditions.items():
+            self.fields[key].widget.attrs["data-show-if"] = condition
+        step_values = self._posted_values() if self.is_bound else initial
         shown = visible_questions(
             definition,
             {**others, **step_values},
@@ -572,6 +577,8 @@ class StepForm(forms.Form):
         them all, reads as a paper form would.
         """
         on_page = self.visible_keys | self.live_keys
+        # What a cue may name: the questions this page shows (others are decided already).
+        asked = {key: question for key, question in self.questions.items() if key in on_page}
         parts: list[SafeString] = []
         group: list[SafeString] = []
         group_cue: str | None = None
@@ -582,7 +589,7 @@ class StepForm(forms.Form):
             html = _question_html(
                 self[key], live=live, hidden=live and key not in self.visible_keys
             )
-            cue = _cue(self.show_if.get(key), self.questions) if live else None
+            cue = _cue(self.show_if.get(key), asked) if live else None
             if group and cue != group_cue:
                 parts.append(_follow_ups_html(group, group_cue))
                 group = []
@@ -635,14 +642,26 @@ def _cue(condition: Any, questions: Mapping[str, QuestionSpec]) -> str:
     return "If " + " or ".join(f"you {verb} {answer}" for verb, answer in said)
 
 
-def live_keys(questions: Mapping[str, QuestionSpec]) -> frozenset[str]:
-    """Follow-ups that an answer to one of these questions (on the same page) shows or hides."""
-    return frozenset(
-        key
-        for key, question in questions.items()
-        if question.show_if is not None
-        and not question.show_if.question_keys().isdisjoint(questions)
+def follow_up_conditions(
+    definition: Definition,
+    others: Mapping[str, Any],
+    questions: Collection[str],
+    *,
+    submitted_on: datetime.date,
+    reference_date: datetime.date | None,
+) -> dict[str, str]:
+    """Follow-ups among `questions` (one page) whose visibility an answer on the page can still
+    change, given the answers to other pages (`others`), each with what decides it as the page
+    script reads it (JSON text). A follow-up these answers decide is not among them: shown as a
+    plain question, or not on the page at all."""
+    residuals = page_conditions(
+        definition, others, questions, submitted_on=submitted_on, reference_date=reference_date
     )
+    return {
+        key: json.dumps(residual, separators=(",", ":"))
+        for key, residual in residuals.items()
+        if isinstance(residual, dict)
+    }
 
 
 # Django refuses NUL characters in text (PostgreSQL cannot store them); say so in plain words.

@@ -2,7 +2,8 @@
 
 The start page, and a step none of whose questions has an answer yet, look the same to every
 patient of a published version who is shown the same questions there (which follow-ups show
-depends on earlier answers, so they are part of a step's key). Such a page is rendered once per
+depends on earlier answers, so they are part of a step's key, and so are the conditions the page
+sends for its own follow-ups, which have those answers applied). Such a page is rendered once per
 process, kept with the version's other computed data (intake.published), and served again with
 this request's CSRF token put in place of a stand-in: no answer and no token is ever kept. The
 start page's example appointment date is put in the same way, so that it is never in the past.
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from intake import published
 from intake.models import QuestionSetVersion
-from intake.patient.forms import appointment_example, live_keys
+from intake.patient.forms import appointment_example, follow_up_conditions
 from intake.questionnaire import DATE_OF_BIRTH, Questionnaire, Step
 from intake.rules import is_unanswered, visible_questions
 
@@ -45,7 +46,8 @@ def blank_step_key(
     treatment_date: datetime.date | None,
 ) -> Hashable | None:
     """What a section step's page shows when none of its questions has an answer yet, or None
-    when one has: the step, its questions shown, and those this page itself can reveal."""
+    when one has: the step, its questions shown, and the follow-ups this page itself can reveal
+    with what decides them."""
     questions = {
         question.key: question
         for question in questionnaire.definition.section(step.section_key).questions
@@ -58,7 +60,16 @@ def blank_step_key(
         questionnaire.definition, others, submitted_on=today, reference_date=treatment_date
     )
     visible = frozenset(key for key in questions if key in shown)
-    return ("step", step.number, visible, live_keys(questions))
+    # The follow-ups' conditions as the page sends them: other steps' answers and the dates are
+    # applied in them, so patients share a page only when they are the same.
+    conditions = follow_up_conditions(
+        questionnaire.definition,
+        others,
+        questions,
+        submitted_on=today,
+        reference_date=treatment_date,
+    )
+    return ("step", step.number, visible, tuple(conditions.items()))
 
 
 def shared_page(

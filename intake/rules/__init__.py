@@ -29,6 +29,7 @@ from intake.rules.definition import (
 from intake.rules.engine import Evaluation, check_eligibility, evaluate, visible_questions
 from intake.rules.expressions import condition_text
 from intake.rules.problems import DefinitionError, Problem
+from intake.rules.residual import Residual, page_conditions, residual_truth, shown_on_page
 from intake.rules.results import Evidence, RaisedFlag
 from intake.rules.validation import load_definition, validate
 from intake.rules.wording import parameter_values, render, worded
@@ -54,6 +55,7 @@ __all__ = [
     "Problem",
     "QuestionSpec",
     "RaisedFlag",
+    "Residual",
     "RuleSpec",
     "SectionSpec",
     "Tier",
@@ -68,8 +70,11 @@ __all__ = [
     "is_unanswered",
     "is_whole_number",
     "load_definition",
+    "page_conditions",
     "parameter_values",
     "render",
+    "residual_truth",
+    "shown_on_page",
     "validate",
     "visible_questions",
     "worded",
