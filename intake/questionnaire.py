@@ -71,7 +71,8 @@ class Questionnaire:
 
     definition: Definition
     steps: tuple[Step, ...]
-    # Each follow-up's show_if as the document writes it (JSON), by question key.
+    # Each follow-up's show_if as the document writes it (JSON), by question key: what the
+    # step pages say reveals a follow-up ("If you answered ‘Yes’").
     show_if: Mapping[str, Any]
     # Date questions whose answer is a date of birth: its own key and those an age rule reads.
     birth_date_keys: frozenset[str]

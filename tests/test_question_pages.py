@@ -126,3 +126,22 @@ def test_the_date_of_birth_left_blank_is_asked_for_by_name(client, version):
     html = client.post(step_url(1), {"full_name": "Ann Example"}).content.decode()
 
     assert html.count("Enter your date of birth") == 2
+
+
+def test_a_follow_up_revealed_by_a_date_in_a_group_stays_in_that_group(client, version):
+    start(client)
+    complete_until_check(client, version)
+    cold_sores = step_of(version, "cold_sores")
+
+    html = client.get(step_url(cold_sores) + "?change").content.decode()
+
+    groups = re.findall(
+        r'<div class="follow-ups">(.*?)</div>\s*'
+        r'(?=<div class="(?:question|follow-ups)"|<div class="step-actions")',
+        html,
+        re.S,
+    )
+    revealed_by_yes = [g for g in groups if 'data-question="cold_sore_frequency"' in g]
+    assert len(revealed_by_yes) == 1
+    assert 'data-question="cold_sore_last_start"' in revealed_by_yes[0]
+    assert revealed_by_yes[0].count('class="follow-up-cue"') == 1

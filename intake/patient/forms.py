@@ -590,6 +590,10 @@ class StepForm(forms.Form):
                 self[key], live=live, hidden=live and key not in self.visible_keys
             )
             cue = _cue(self.show_if.get(key), asked) if live else None
+            if group and cue == "":
+                # Revealed by a follow-up of the group (by the date it gives, say): one of them.
+                group.append(html)
+                continue
             if group and cue != group_cue:
                 parts.append(_follow_ups_html(group, group_cue))
                 group = []

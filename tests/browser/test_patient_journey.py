@@ -154,6 +154,15 @@ def test_a_patient_completes_the_skinpen_questionnaire(browser, live_server, ski
             last.get_by_label("Month").fill("5")
             last.get_by_label("Year").fill("2020")
             journey.choose("cold_sore_frequency", "less_than_one")
+        if number == 9:
+            # The long answer's count, as the patient types; nothing typed is cut.
+            medicines = page.locator('textarea[name="other_medicines"]')
+            count = page.locator("#id_other_medicines_count")
+            medicines.fill("x" * 2001)
+            expect(count).to_have_text("You have 1 character too many")
+            expect(medicines).to_have_value("x" * 2001)
+            medicines.fill("Vitamin D")
+            expect(count).to_have_text("You have 1,991 characters remaining")
         journey.answer_no_to_the_rest()
         journey.check_page(f"{number:02d}-step")
         journey.proceed()
