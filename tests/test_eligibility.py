@@ -161,3 +161,12 @@ def test_a_preview_says_where_a_patient_would_be_stopped(admin_client, version):
     assert "would be stopped here" in response.content.decode()
     assert Draft.objects.count() == 0
     assert IneligibleAttempt.objects.count() == 0
+
+
+def test_a_stopped_patient_is_given_the_clinics_details(client, version, settings):
+    settings.CLINIC_PHONE = "020 7946 0000"
+    start(client)
+
+    response = client.post(step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)))
+
+    assert 'href="tel:02079460000"' in response.content.decode()
