@@ -29,9 +29,11 @@ from intake.models.reviews import (
     AuditAction,
     AuditEntry,
     AuditLogIsAppendOnly,
+    ChangeKind,
     FlagDecision,
     ReviewEvent,
     ReviewStatus,
+    SubmissionChange,
 )
 from intake.models.submissions import (
     Assessment,
@@ -53,6 +55,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "AuditLogIsAppendOnly",
+    "ChangeKind",
     "Choice",
     "DataRequest",
     "DataRequestKind",
@@ -76,6 +79,7 @@ __all__ = [
     "Rule",
     "Section",
     "Submission",
+    "SubmissionChange",
     "User",
     "VersionStatus",
     "content_hash",

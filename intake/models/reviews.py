@@ -87,6 +87,45 @@ class FlagDecision(models.Model):
         return f"{self.get_kind_display()} by {self.by}"
 
 
+class ChangeKind(models.TextChoices):
+    STATUS = "status", "Review status"
+    TREATMENT_DATE = "treatment_date", "Treatment date"
+    FLAG_DECISION = "flag_decision", "Flag decision"
+    OVERRIDE = "override", "Override"
+    PLAN = "plan", "Antiviral plan"
+
+
+class SubmissionChange(models.Model):
+    """One change to a submission: what changed, its value before and after, why, who and when.
+
+    The values can be health data (a flag's code, a plan, an answer), so the history lives with
+    the submission and goes with it (retention, erasure); the audit log goes on recording who did
+    what to which submission, without them. Written once, never changed.
+    """
+
+    submission = models.ForeignKey("intake.Submission", models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    # What within the submission changed, where the kind needs it: a flag's code, say.
+    subject = models.CharField(max_length=100, blank=True)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    # None for a change the app made itself (a re-evaluation reopening the review, say).
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} changed by {self.by} on {self.at:%d %b %Y}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AuditLogIsAppendOnly("A change in the history cannot itself be changed.")
+        super().save(*args, **kwargs)
+
+
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs: Any) -> int:
         raise AuditLogIsAppendOnly("Audit entries cannot be changed.")

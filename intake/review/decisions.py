@@ -2,7 +2,8 @@
 
 Each decision is checked against the revision the practitioner was looking at, so that when two
 people change the same submission at once the second is refused instead of overwriting the first.
-Every decision is audited.
+Every decision is audited (who did what, no health data), and every change is kept in the
+submission's history with its value before and after and its reason (`SubmissionChange`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from intake.models import (
     Assessment,
     AuditAction,
     AuditEntry,
+    ChangeKind,
     Flag,
     FlagDecision,
     ReviewEvent,
     ReviewStatus,
     Submission,
+    SubmissionChange,
     User,
 )
 from intake.models.reviews import CLEARING
@@ -50,6 +53,29 @@ def standing_not_possible(submission: Submission) -> list[Flag]:
         submission.current_flags()
         .filter(tier=Tier.NOT_POSSIBLE)
         .exclude(decisions__kind=FlagDecision.OVERRIDDEN)
+    )
+
+
+def record_change(
+    submission: Submission,
+    kind: str,
+    *,
+    old: Any,
+    new: Any,
+    reason: str,
+    by: User | None,
+    subject: str = "",
+) -> SubmissionChange:
+    """Keep one change in the submission's history: before, after, why, who."""
+    return SubmissionChange.objects.create(
+        submission=submission,
+        kind=kind,
+        subject=subject,
+        old=old,
+        new=new,
+        reason=reason,
+        by=by,
+        at=timezone.now(),
     )
 
 
@@ -107,12 +133,21 @@ def change_review_status(
                 + ", ".join(flag.code for flag in missing)
                 + " before clearing this submission."
             )
+    before = submission.review_status
     _claim(
         submission,
         revision,
         review_status=status,
         reviewer=by,
         rebook_after=rebook_after if status == ReviewStatus.DEFERRED else None,
+    )
+    record_change(
+        submission,
+        ChangeKind.STATUS,
+        old=before,
+        new=status,
+        reason=reason,
+        by=by,
     )
     event = ReviewEvent.objects.create(
         submission=submission, status=status, reason=reason, rebook_after=rebook_after, by=by
@@ -146,6 +181,7 @@ def decide_flag(
     if with_plan:
         _check_antiviral_plan(antiviral_plan)
     _claim(submission, revision)
+    previous = flag.decisions.order_by("-at", "-pk").first()
     decision = FlagDecision.objects.create(
         flag=flag,
         kind=kind,
@@ -154,6 +190,28 @@ def decide_flag(
         by=by,
         at=timezone.now(),
     )
+    record_change(
+        submission,
+        ChangeKind.OVERRIDE if kind == FlagDecision.OVERRIDDEN else ChangeKind.FLAG_DECISION,
+        subject=flag.code,
+        old={"kind": previous.kind, "note": previous.note} if previous else None,
+        new={"kind": kind, "note": note},
+        reason=note,
+        by=by,
+    )
+    if with_plan or (previous is not None and previous.antiviral_plan):
+        old_plan = previous.antiviral_plan if previous else None
+        new_plan = antiviral_plan if with_plan else None
+        if old_plan != new_plan:
+            record_change(
+                submission,
+                ChangeKind.PLAN,
+                subject=flag.code,
+                old=old_plan,
+                new=new_plan,
+                reason=note,
+                by=by,
+            )
     action = AuditAction.OVERRIDE if kind == FlagDecision.OVERRIDDEN else AuditAction.ACKNOWLEDGE
     # The flag's id, not its code: a code such as "pregnancy_breastfeeding" is health data.
     AuditEntry.record(by, action, submission, flag_id=flag.pk)
@@ -214,7 +272,16 @@ def change_treatment_date(
         submitted_on=submission.submitted_on,
         reference_date=treatment_date,
     )
+    old_date = submission.treatment_date
     _claim(submission, revision, treatment_date=treatment_date)
+    record_change(
+        submission,
+        ChangeKind.TREATMENT_DATE,
+        old=old_date.isoformat() if old_date else None,
+        new=treatment_date.isoformat() if treatment_date else None,
+        reason=reason,
+        by=by,
+    )
     before = list(submission.current_flags())
     assessment = submission.record_assessment(
         evaluation,
@@ -231,12 +298,18 @@ def change_treatment_date(
     decided = submission.review_status not in (ReviewStatus.NEW, ReviewStatus.IN_REVIEW)
     if decided and flag_changes(before, list(assessment.flags.all())):
         # A decision made on other flags no longer stands: the review opens again.
+        reopened = "Reopened: the flags changed when the treatment date changed."
         Submission.objects.filter(pk=submission.pk).update(review_status=ReviewStatus.IN_REVIEW)
         ReviewEvent.objects.create(
-            submission=submission,
-            status=ReviewStatus.IN_REVIEW,
-            reason="Reopened: the flags changed when the treatment date changed.",
-            by=by,
+            submission=submission, status=ReviewStatus.IN_REVIEW, reason=reopened, by=by
+        )
+        record_change(
+            submission,
+            ChangeKind.STATUS,
+            old=submission.review_status,
+            new=ReviewStatus.IN_REVIEW,
+            reason=reopened,
+            by=None,
         )
         submission.refresh_from_db()
     return assessment
