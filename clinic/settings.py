@@ -309,6 +309,12 @@ AXES_VERBOSE = False
 RATE_LIMIT_STARTS_PER_HOUR = env_int("RATE_LIMIT_STARTS_PER_HOUR", 100)
 RATE_LIMIT_EMAILS_PER_HOUR = env_int("RATE_LIMIT_EMAILS_PER_HOUR", 30)
 RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR = env_int("RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR", 10)
+if "RATE_LIMIT_SUBMISSIONS_PER_HOUR" in os.environ:
+    # Sending used to be limited per address; a setting for it would now be ignored silently.
+    raise ImproperlyConfigured(
+        "RATE_LIMIT_SUBMISSIONS_PER_HOUR is no longer read: sending is limited per "
+        "questionnaire. Remove it, and set RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR if needed."
+    )
 # Continue-later and invitation links that match nothing, per address: guessing stops at this.
 RATE_LIMIT_LINK_MISSES_PER_HOUR = env_int("RATE_LIMIT_LINK_MISSES_PER_HOUR", 20)
 

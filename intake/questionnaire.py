@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from intake.rules import NOT_SURE, Definition, QuestionSpec, load_definition
+from intake.rules import DATE_OF_BIRTH, NOT_SURE, Definition, QuestionSpec, load_definition
 
 # The question-set question asked with the patient's details rather than in its own section.
-DATE_OF_BIRTH = "date_of_birth"
 
 DETAILS = "details"
 SECTION = "section"

@@ -21,8 +21,8 @@ from intake.models import (
     QuestionSetVersion,
     Submission,
 )
-from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Step
-from intake.rules import RaisedFlag, check_answers, evaluate
+from intake.questionnaire import PatientDetails, Step
+from intake.rules import DATE_OF_BIRTH, RaisedFlag, check_answers, evaluate
 from intake.tasks import NOTIFY_TIERS, notify_practitioners
 
 logger = logging.getLogger(__name__)
@@ -62,16 +62,29 @@ def start_draft(
     return draft, token
 
 
-def stop_ineligible(draft: Draft, stopped: tuple[RaisedFlag, ...]) -> None:
+def stop_ineligible(draft: Draft, stopped: tuple[RaisedFlag, ...]) -> bool:
     """Forget a draft whose patient the question set's eligibility rules exclude (under 18, say):
     their details and any answers go, and only that someone was stopped, and why, is kept
-    (`IneligibleAttempt`: the day, the version, the flag code, the invitation if any)."""
+    (`IneligibleAttempt`: the day, the version, the flag code, the invitation if any).
+
+    Returns False, changing nothing, when the draft is no longer there to forget: submitted
+    meanwhile from another tab (what was sent stays with the clinic), or already forgotten.
+    """
     with transaction.atomic():
+        locked = (
+            Draft.objects.select_for_update()
+            .filter(pk=draft.pk, submission__isnull=True)
+            .only("pk")
+            .first()
+        )
+        if locked is None:
+            return False
         for flag in stopped:
             IneligibleAttempt.objects.create(
                 version_id=draft.version_id, flag=flag.code, invitation_id=draft.invitation_id
             )
-        Draft.objects.filter(pk=draft.pk, submission__isnull=True).delete()
+        locked.delete()
+    return True
 
 
 class _DraftChanged(Exception):

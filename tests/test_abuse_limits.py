@@ -206,7 +206,7 @@ def test_a_free_text_answer_has_a_maximum_length(version):
     response = client.post(step_url(number), {"other_medicines": "x" * 5000})
 
     assert response.status_code == 400
-    assert "must be 2000 characters or fewer (it has 5000)" in response.content.decode()
+    assert "in 2000 characters or fewer (your answer has 5000)" in response.content.decode()
 
 
 def test_an_hourly_limit_holds_across_an_idle_gap_inside_its_hour(version, settings):

@@ -19,11 +19,13 @@ from factories import (
     staff,
     start,
     step_url,
+    submit,
 )
 
 from intake import published
 from intake.models import Draft, IneligibleAttempt, Submission
 from intake.rules import Tier, check_eligibility
+from intake.submissions import stop_ineligible
 
 pytestmark = pytest.mark.django_db
 
@@ -40,10 +42,52 @@ def seventeen_on(day: datetime.date) -> datetime.date:
     return day.replace(year=day.year - 17)
 
 
+CONFIRM = {"action": "confirm_stop"}
+
+
+def test_an_under_18_is_asked_to_check_their_date_of_birth_and_nothing_is_lost_yet(client, version):
+    start(client)
+    typed = DETAILS | born(seventeen_on(APPOINTMENT)) | appointment_post(APPOINTMENT)
+
+    response = client.post(step_url(1), typed)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Check your date of birth" in page
+    assert "We only offer microneedling to adults aged 18 and over." in page
+    # What they typed travels in the page, to confirm or to change; nothing is stored yet.
+    assert 'name="full_name" value="Ann Example"' in page
+    assert Draft.objects.get().details == {}
+    assert IneligibleAttempt.objects.count() == 0
+
+
+def test_a_patient_who_mistyped_their_year_changes_it_and_carries_on(client, version):
+    start(client)
+    typed = DETAILS | born(seventeen_on(APPOINTMENT))
+
+    change = client.post(step_url(1), typed | {"action": "edit_details"})
+    corrected = client.post(step_url(1), DETAILS)
+
+    assert change.status_code == 200
+    assert 'value="Ann Example"' in change.content.decode()
+    assert corrected["Location"] == step_url(2)
+    assert IneligibleAttempt.objects.count() == 0
+
+
+def test_without_an_appointment_date_the_check_says_age_counts_on_the_treatment_day(
+    client, version
+):
+    start(client, treatment_date=None)
+
+    response = client.post(step_url(1), DETAILS | born(seventeen_on(TODAY)))
+
+    assert "We count your age on the day of your treatment" in response.content.decode()
+
+
 def test_an_under_18_is_stopped_at_the_details_step_with_the_clinics_words(client, version):
     start(client)
 
-    response = client.post(step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)))
+    response = client.post(step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)) | CONFIRM)
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -55,7 +99,7 @@ def test_an_under_18_is_stopped_at_the_details_step_with_the_clinics_words(clien
 def test_nothing_of_a_stopped_patient_is_kept_but_that_they_tried(client, version):
     start(client)
 
-    client.post(step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)))
+    client.post(step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)) | CONFIRM)
 
     assert Draft.objects.count() == 0
     attempt = IneligibleAttempt.objects.get()
@@ -105,7 +149,7 @@ def test_changing_the_date_of_birth_from_the_check_page_stops_and_forgets_the_an
     complete_until_check(client, version)
     assert Draft.objects.get().answers
 
-    response = client.post(step_url(1) + "?change", DETAILS | born(seventeen_on(TODAY)))
+    response = client.post(step_url(1) + "?change", DETAILS | born(seventeen_on(TODAY)) | CONFIRM)
 
     assert "We only offer microneedling to adults aged 18 and over." in response.content.decode()
     assert Draft.objects.count() == 0
@@ -115,16 +159,19 @@ def test_changing_the_date_of_birth_from_the_check_page_stops_and_forgets_the_an
 def test_saving_for_later_does_not_keep_a_stopped_patients_details(client, version):
     start(client)
 
-    client.post(step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)) | {"action": "save"})
+    response = client.post(
+        step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)) | {"action": "save"}
+    )
 
-    assert Draft.objects.count() == 0
+    assert "Check your date of birth" in response.content.decode()
+    assert Draft.objects.get().details == {}
 
 
 def test_an_invited_patient_who_is_stopped_is_recorded_against_the_invitation(client, version):
     invitation, token = make_invitation(version)
     client.post(f"/invitation/{token}/")
 
-    client.post(step_url(1), DETAILS | born(seventeen_on(TODAY)))
+    client.post(step_url(1), DETAILS | born(seventeen_on(TODAY)) | CONFIRM)
 
     assert IneligibleAttempt.objects.get().invitation == invitation
     assert Draft.objects.count() == 0
@@ -140,7 +187,7 @@ def admin_client():
 def test_the_invitation_list_shows_a_patient_who_was_stopped(client, admin_client, version):
     _, token = make_invitation(version)
     client.post(f"/invitation/{token}/")
-    client.post(step_url(1), DETAILS | born(seventeen_on(TODAY)))
+    client.post(step_url(1), DETAILS | born(seventeen_on(TODAY)) | CONFIRM)
 
     page = admin_client.get("/admin/intake/invitation/").content.decode()
     attempts = admin_client.get("/admin/intake/ineligibleattempt/")
@@ -167,6 +214,48 @@ def test_a_stopped_patient_is_given_the_clinics_details(client, version, setting
     settings.CLINIC_PHONE = "020 7946 0000"
     start(client)
 
-    response = client.post(step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)))
+    response = client.post(step_url(1), DETAILS | born(seventeen_on(APPOINTMENT)) | CONFIRM)
 
     assert 'href="tel:02079460000"' in response.content.decode()
+
+
+def test_a_questionnaire_sent_from_another_tab_is_not_forgotten_by_a_late_stop(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+    other_tab = Client()
+    other_tab.cookies = client.cookies
+    submit(other_tab, check)
+
+    response = client.post(step_url(1) + "?change", DETAILS | born(seventeen_on(TODAY)) | CONFIRM)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/questionnaire/sent/"
+    assert Submission.objects.count() == 1
+    assert IneligibleAttempt.objects.count() == 0
+
+
+def test_a_stop_that_comes_after_the_submit_keeps_what_was_sent(client, version):
+    start(client)
+    check = complete_until_check(client, version)
+    read_before_the_submit = Draft.objects.get()
+    submit(client, check)
+    definition = published.questionnaire(version).definition
+    stopped = check_eligibility(
+        definition,
+        {"date_of_birth": seventeen_on(TODAY).isoformat()},
+        submitted_on=TODAY,
+        reference_date=TODAY,
+    )
+
+    assert stop_ineligible(read_before_the_submit, stopped) is False
+    assert Submission.objects.count() == 1
+    assert Draft.objects.count() == 1
+    assert IneligibleAttempt.objects.count() == 0
+
+
+def test_a_step_posted_after_the_draft_was_forgotten_in_another_tab_starts_again(client, version):
+    start(client)
+    stale = Draft.objects.get()
+    Draft.objects.all().delete()
+
+    assert stale.record_step(1, details={}, answers={}, treatment_date=None) is False

@@ -382,7 +382,8 @@ def test_text_has_a_default_length_limit(kind, limit):
     form = step(definition, {"q": "x" * (limit + 1)})
     assert error_codes(form, "q") == ["max_length"]
     assert form.errors["q"] == [
-        f"An answer to ‘Question q?’ must be {limit} characters or fewer (it has {limit + 1})"
+        f"Enter an answer to ‘Question q?’ in {limit} characters or fewer "
+        f"(your answer has {limit + 1})"
     ]
 
 
@@ -404,7 +405,7 @@ def test_a_number_below_the_minimum_or_above_the_maximum_is_refused():
     low, high = step(definition, {"q": "-1"}), step(definition, {"q": "20.5"})
     assert error_codes(low, "q") == ["min_value"]
     assert error_codes(high, "q") == ["max_value"]
-    assert high.errors["q"] == ["An answer to ‘Question q?’ must be between 0 and 20"]
+    assert high.errors["q"] == ["Enter a number from 0 to 20 for an answer to ‘Question q?’"]
     assert valid_answers(step(definition, {"q": "20"})) == {"q": 20}
     assert valid_answers(step(definition, {"q": "0"})) == {"q": 0}
 
@@ -494,16 +495,16 @@ def test_a_month_and_year_is_refused_when_the_question_wants_a_full_date():
         one_step(date_question("q", allow_month_year=False)), date_data("q", "", "3", "2024")
     )
     assert error_codes(form, "q") == ["incomplete_date"]
-    assert form.errors["q"] == ["An answer to ‘Question q?’ must include a day"]
+    assert form.errors["q"] == ["Enter the day for an answer to ‘Question q?’"]
 
 
 @pytest.mark.parametrize(
     ("day", "month", "year", "message"),
     [
-        ("14", "", "", "An answer to ‘Question q?’ must include a month and year"),
-        ("14", "3", "", "An answer to ‘Question q?’ must include a year"),
-        ("", "", "2024", "An answer to ‘Question q?’ must include a month"),
-        ("14", "", "2024", "An answer to ‘Question q?’ must include a month"),
+        ("14", "", "", "Enter the month and year for an answer to ‘Question q?’"),
+        ("14", "3", "", "Enter the year for an answer to ‘Question q?’"),
+        ("", "", "2024", "Enter the month for an answer to ‘Question q?’"),
+        ("14", "", "2024", "Enter the month for an answer to ‘Question q?’"),
     ],
 )
 def test_a_date_with_parts_missing_says_which(day, month, year, message):
@@ -525,6 +526,9 @@ def test_a_date_with_parts_missing_says_which(day, month, year, message):
         ("14", "3", "2024AD"),
         ("-1", "3", "2024"),
         ("1.5", "3", "2024"),
+        # Digits of other scripts: the page script reads 0 to 9 only, so the server does too.
+        ("\u0661\u0664", "3", "2024"),
+        ("14", "3", "\u0968\u0966\u0968\u0966"),
     ],
 )
 def test_an_impossible_date_is_refused(day, month, year):
@@ -533,7 +537,7 @@ def test_an_impossible_date_is_refused(day, month, year):
     )
     assert error_codes(form, "q") == ["invalid_date"]
     assert form.errors["q"] == [
-        "An answer to ‘Question q?’ must be a real date, for example 14 3 2024"
+        "Enter a real date for an answer to ‘Question q?’, for example 14 3 2024"
     ]
 
 
@@ -551,7 +555,7 @@ def test_a_year_before_1900_is_refused():
 def test_a_date_after_submission_is_refused_for_a_question_about_the_past():
     form = step(one_step(date_question("q")), date_data("q", "16", "6", "2025"))
     assert error_codes(form, "q") == ["future_date"]
-    assert form.errors["q"] == ["An answer to ‘Question q?’ must be today or in the past"]
+    assert form.errors["q"] == ["Enter a date today or in the past for an answer to ‘Question q?’"]
     month = step(one_step(date_question("q")), date_data("q", "", "7", "2025"))
     assert error_codes(month, "q") == ["future_date"]
 

@@ -382,7 +382,7 @@ def test_oversized_free_text_is_refused_with_a_message(client, version):
     )
 
     assert response.status_code == 400
-    assert "must be 2000 characters or fewer (it has 2001)" in response.content.decode()
+    assert "in 2000 characters or fewer (your answer has 2001)" in response.content.decode()
 
 
 def test_a_future_date_for_a_past_event_is_refused(client, version):
@@ -400,7 +400,7 @@ def test_a_future_date_for_a_past_event_is_refused(client, version):
     response = client.post(step_url(medicines_step(version)), data)
 
     assert response.status_code == 400
-    assert "must be today or in the past" in response.content.decode()
+    assert "Enter a date today or in the past for" in response.content.decode()
 
 
 def test_posts_without_a_csrf_token_are_refused(version):

@@ -174,3 +174,10 @@ def test_a_session_started_by_one_web_process_is_read_by_another(settings):
 
     assert caches["default"].get("ping") is None
     assert second["draft_id"] == "d-1"
+
+
+def test_the_old_per_address_sending_limit_stops_start_up_rather_than_being_ignored():
+    result = load_settings(SECRET_KEY="x" * 50, RATE_LIMIT_SUBMISSIONS_PER_HOUR="10")
+
+    assert result.returncode != 0
+    assert "RATE_LIMIT_SUBMITS_PER_DRAFT_PER_HOUR" in result.stderr

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('on', models.DateField(default=django.utils.timezone.localdate, editable=False)),
-                ('flag', models.CharField(editable=False, max_length=60)),
+                ('flag', models.CharField(editable=False, max_length=80)),
                 ('invitation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='ineligible_attempts', to='intake.invitation')),
                 ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='intake.questionsetversion')),
             ],

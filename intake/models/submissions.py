@@ -178,8 +178,9 @@ class Draft(models.Model):
         answers: Mapping[str, Any],
         treatment_date: datetime.date | None,
         complete: bool = True,
-    ) -> None:
-        """Save the progress a step left (intake.patient.steps.take_step works it out).
+    ) -> bool:
+        """Save the progress a step left (intake.patient.steps.take_step works it out); False
+        when the draft is no longer there to save to (submitted or forgotten meanwhile).
 
         An incomplete step (the patient left a page with mistakes) keeps its valid answers but
         does not count as done, so the patient cannot skip past it. Only the progress is
@@ -191,8 +192,17 @@ class Draft(models.Model):
         self.treatment_date = treatment_date
         if complete:
             self.steps_done = max(self.steps_done, number)
-        self.save(
-            update_fields=["details", "answers", "treatment_date", "steps_done", "updated_at"]
+        self.updated_at = timezone.now()
+        # An update rather than a save: a draft forgotten meanwhile (its patient was stopped by
+        # an eligibility rule in another tab) is not written back; the caller is told instead.
+        return bool(
+            Draft.objects.filter(pk=self.pk, submission__isnull=True).update(
+                details=self.details,
+                answers=self.answers,
+                treatment_date=self.treatment_date,
+                steps_done=self.steps_done,
+                updated_at=self.updated_at,
+            )
         )
 
     def issue_resume_token(self) -> str:
@@ -234,7 +244,7 @@ class IneligibleAttempt(models.Model):
 
     on = models.DateField(default=timezone.localdate, editable=False)
     version = models.ForeignKey(QuestionSetVersion, models.PROTECT, related_name="+")
-    flag = models.CharField(max_length=60, editable=False)
+    flag = models.CharField(max_length=80, editable=False)
     invitation = models.ForeignKey(
         Invitation, models.CASCADE, null=True, blank=True, related_name="ineligible_attempts"
     )

@@ -26,9 +26,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from clinic.text import UNUSUAL_CHARACTERS, refuse_bidi_controls
-from intake.questionnaire import DATE_OF_BIRTH, PatientDetails, Questionnaire
+from intake.questionnaire import PatientDetails, Questionnaire
 from intake.rules import (
     CHOICE_TYPES,
+    DATE_OF_BIRTH,
     DEFAULT_MAX_LENGTH,
     IMPLICIT_CHOICES,
     NOT_SURE,
@@ -47,9 +48,10 @@ OLDEST_AGE = 120
 NUMBER_MAX_DIGITS = 15
 
 _NO_ANSWERS: Mapping[str, Any] = MappingProxyType({})
-_DAY_OR_MONTH = re.compile(r"\d{1,2}")
-_YEAR = re.compile(r"\d{4}")
-_SHORT_YEAR = re.compile(r"\d{1,3}")
+# Digits 0 to 9 only, as the page script reads them (\d would take other scripts' digits too).
+_DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
+_YEAR = re.compile(r"[0-9]{4}")
+_SHORT_YEAR = re.compile(r"[0-9]{1,3}")
 # Patients write months as they say them; accept "March" and "Mar" as well as "3".
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")  # fmt: skip
@@ -213,7 +215,7 @@ class PartialDateField(forms.MultiValueField):
         missing = [name for name, part in wanted if not part]
         if missing:
             raise ValidationError(
-                f"{_capital(self.name)} must include a {_join(missing)}", code="incomplete_date"
+                f"Enter the {_join(missing)} for {self.name}", code="incomplete_date"
             )
         return self._check(self._read(day, month, year))
 
@@ -237,7 +239,7 @@ class PartialDateField(forms.MultiValueField):
         """(year, month, day or None) from the boxes, refusing anything that is not a real date."""
         if _SHORT_YEAR.fullmatch(year):
             raise ValidationError(
-                f"{_capital(self.name)} must have the year in full, for example 2024",
+                f"Enter the year in full for {self.name}, for example 2024",
                 code="invalid_year",
             )
         month_number = _MONTH_NAMES.get(month.lower().rstrip("."))
@@ -253,7 +255,7 @@ class PartialDateField(forms.MultiValueField):
         year_number = int(year)
         if year_number < EARLIEST_YEAR:
             raise ValidationError(
-                f"{_capital(self.name)} must be in {EARLIEST_YEAR} or later",
+                f"Enter a year from {EARLIEST_YEAR} for {self.name}",
                 code="year_too_early",
             )
         if not day:
@@ -277,11 +279,11 @@ class PartialDateField(forms.MultiValueField):
         # As in the engine, a month answer is wrong only if none of its days fits the range.
         if (self.date_range == "past" or self.birth_date) and first > self.submitted_on:
             raise ValidationError(
-                f"{_capital(self.name)} must be today or in the past", code="future_date"
+                f"Enter a date today or in the past for {self.name}", code="future_date"
             )
         if self.date_range == "future" and last < self.submitted_on:
             raise ValidationError(
-                f"{_capital(self.name)} must be today or in the future", code="past_date"
+                f"Enter a date today or in the future for {self.name}", code="past_date"
             )
         if self.birth_date and age_on(last, self.submitted_on) > OLDEST_AGE:
             raise ValidationError(
@@ -294,15 +296,10 @@ class PartialDateField(forms.MultiValueField):
         """What to say about a date that does not exist, with an example the patient can copy."""
         if self.allow_month_year:
             return (
-                f"{_capital(self.name)} must be a real date, for example 14 3 2024 "
+                f"Enter a real date for {self.name}, for example 14 3 2024 "
                 "(or just the month and year, 3 2024)"
             )
-        return f"{_capital(self.name)} must be a real date, for example 14 3 2024"
-
-
-def _capital(text: str) -> str:
-    """The text with its first letter in upper case, for the start of a message."""
-    return text[:1].upper() + text[1:]
+        return f"Enter a real date for {self.name}, for example 14 3 2024"
 
 
 def _join(words: list[str]) -> str:
@@ -321,19 +318,18 @@ class NumberField(forms.DecimalField):
         name: str = "the number",
         **kwargs: Any,
     ) -> None:
-        named = _capital(name)
         if min_value is not None and max_value is not None:
-            outside = f"{named} must be between {min_value} and {max_value}"
+            outside = f"Enter a number from {min_value} to {max_value} for {name}"
             too_small = too_big = outside
         else:
-            too_small = f"{named} must be {min_value} or more"
-            too_big = f"{named} must be {max_value} or less"
+            too_small = f"Enter a number of {min_value} or more for {name}"
+            too_big = f"Enter a number of {max_value} or less for {name}"
         messages = {
             "required": f"Enter {name}",
-            "invalid": f"{named} must be a number, using digits, for example 3 or 2.5",
+            "invalid": f"Enter a number for {name}, using digits, for example 3 or 2.5",
             "min_value": too_small,
             "max_value": too_big,
-            "max_digits": f"{named} must be a smaller number",
+            "max_digits": f"Enter a smaller number for {name}",
         }
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(
@@ -430,8 +426,8 @@ class AnswerTextField(forms.CharField):
             error_messages={
                 "required": f"Enter {name}",
                 "max_length": (
-                    f"{_capital(name)} must be %(limit_value)d characters or fewer "
-                    "(it has %(show_value)d)"
+                    f"Enter {name} in %(limit_value)d characters or fewer "
+                    "(your answer has %(show_value)d)"
                 ),
                 "null_characters_not_allowed": (
                     "Please remove the unusual characters from your answer."

@@ -24,8 +24,8 @@ from django.utils import timezone
 from intake import published
 from intake.models import QuestionSetVersion
 from intake.patient.forms import appointment_example, follow_up_conditions
-from intake.questionnaire import DATE_OF_BIRTH, Questionnaire, Step
-from intake.rules import is_unanswered, visible_questions
+from intake.questionnaire import Questionnaire, Step
+from intake.rules import DATE_OF_BIRTH, is_unanswered, visible_questions
 
 # Made afresh in each process: nothing a patient or an author writes can contain it.
 CSRF_STAND_IN = f"csrf{secrets.token_hex(16)}"

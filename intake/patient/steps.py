@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.patient.forms import PatientDetailsForm, StepForm
-from intake.questionnaire import DATE_OF_BIRTH, DETAILS, Questionnaire, Step
-from intake.rules import RaisedFlag, check_eligibility, evaluate, visible_questions
+from intake.questionnaire import DETAILS, Questionnaire, Step
+from intake.rules import DATE_OF_BIRTH, RaisedFlag, check_eligibility, evaluate, visible_questions
 
 
 @dataclass(frozen=True)

@@ -40,17 +40,16 @@ from intake.models import (
 from intake.patient.forms import ConsentForm, StartForm
 from intake.patient.pages import blank_step_key, can_share, shared_page
 from intake.patient.rate_limits import over_draft_limit, over_limit
-from intake.patient.steps import Progress, step_form, take_step
+from intake.patient.steps import Progress, StepTaken, step_form, take_step
 from intake.questionnaire import (
     CHECK,
-    DATE_OF_BIRTH,
     SECTION,
     Questionnaire,
     Step,
     answer_summary,
     display_date,
 )
-from intake.rules import RaisedFlag, Tier
+from intake.rules import DATE_OF_BIRTH, Tier
 from intake.submissions import (
     IncompleteQuestionnaire,
     InvitationAlreadyUsed,
@@ -385,16 +384,19 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         changing=changing,
     )
     if taken.stopped:
-        return _not_eligible(request, draft, taken.stopped)
+        return _stopped(request, draft, taken, action=action, steps=steps, changing=changing)
     if taken.progress is not None:
         kept = taken.progress
-        draft.record_step(
+        saved = draft.record_step(
             number,
             details=kept.details,
             answers=kept.answers,
             treatment_date=kept.treatment_date,
             complete=taken.complete,
         )
+        if not saved:
+            # Sent or forgotten from another tab meanwhile: say so rather than write it back.
+            return _gone(request)
         if action == "save":
             return _saved(request, draft)
     if taken.go_to is not None:
@@ -413,16 +415,73 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "intake/step.html", context, status=400)
 
 
-def _not_eligible(
-    request: HttpRequest, draft: Draft, stopped: tuple[RaisedFlag, ...]
+# The button on the page that asks a stopped patient to check their details: they are right.
+CONFIRM_STOP = "confirm_stop"
+# ...or they want to change them.
+EDIT_DETAILS = "edit_details"
+
+
+def _stopped(
+    request: HttpRequest,
+    draft: Draft,
+    taken: StepTaken,
+    *,
+    action: str,
+    steps: tuple[Step, ...],
+    changing: bool,
 ) -> HttpResponse:
-    """A patient the question set's eligibility rules exclude, told kindly at the details step,
-    before any health question; their details (and any answers) are not kept."""
-    stop_ineligible(draft, stopped)
+    """Details that the question set's eligibility rules exclude (an under-18, say).
+
+    First the patient is asked to check them, since a mistyped year would otherwise cost them
+    their questionnaire; only once they say the details are right is the draft forgotten. The
+    details they typed travel in the page, never stored.
+    """
+    context: dict[str, Any]
+    if action == EDIT_DETAILS:
+        context = {
+            "draft": draft,
+            "form": taken.form,
+            "step": steps[0],
+            "steps": steps,
+            "changing": changing,
+        }
+        return render(request, "intake/step.html", context)
+    if action != CONFIRM_STOP:
+        typed = [
+            (name, value)
+            for name, value in request.POST.items()
+            if name not in ("csrfmiddlewaretoken", "action")
+        ]
+        birth = taken.form.cleaned_data[DATE_OF_BIRTH]
+        context = {
+            "typed": typed,
+            "date_of_birth": display_date(birth),
+            "reasons": [flag.patient_guidance for flag in taken.stopped],
+            "treatment_date": taken.form.cleaned_data.get("treatment_date"),
+            "asks_treatment_date": "treatment_date" in taken.form.fields,
+            "confirm": CONFIRM_STOP,
+            "edit": EDIT_DETAILS,
+        }
+        return render(request, "intake/check_eligibility.html", context)
+    if not stop_ineligible(draft, taken.stopped):
+        return _gone(request)
     request.session.pop(SESSION_DRAFT, None)
     treatment = published.questionnaire(draft.version).definition.treatment
-    context = {"reasons": [flag.patient_guidance for flag in stopped], "treatment": treatment}
+    context = {
+        "reasons": [flag.patient_guidance for flag in taken.stopped],
+        "treatment": treatment,
+    }
     return render(request, "intake/not_eligible.html", context)
+
+
+def _gone(request: HttpRequest) -> HttpResponse:
+    """The draft was sent, or forgotten, from another tab while this page was open."""
+    draft = _current_draft(request)
+    if draft is not None and draft.submission_id is not None:
+        return redirect("intake:done")
+    request.session.pop(SESSION_DRAFT, None)
+    messages.info(request, "Your questionnaire has ended in another window. Please start again.")
+    return redirect("intake:home")
 
 
 def _progress(draft: Draft) -> Progress:

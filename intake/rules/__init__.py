@@ -9,6 +9,7 @@ from intake.rules.calendar import add_months, add_years, age_on
 from intake.rules.definition import (
     ANTIVIRAL_PLAN,
     CHOICE_TYPES,
+    DATE_OF_BIRTH,
     DEFAULT_MAX_LENGTH,
     DOCUMENT_FORMAT,
     IMPLICIT_CHOICES,
@@ -37,6 +38,7 @@ from intake.rules.wording import parameter_values, render, worded
 __all__ = [
     "ANTIVIRAL_PLAN",
     "CHOICE_TYPES",
+    "DATE_OF_BIRTH",
     "DEFAULT_MAX_LENGTH",
     "DOCUMENT_FORMAT",
     "IMPLICIT_CHOICES",

@@ -78,6 +78,9 @@ IMPLICIT_CHOICES = {
 }
 # The answer "not sure", to a yes/no/not sure question or to a date question that allows it.
 NOT_SURE = "not_sure"
+# The key of the date-of-birth question: the app asks it with the patient's details, before any
+# other question, so it is the one answer the question set's eligibility rules may read.
+DATE_OF_BIRTH = "date_of_birth"
 # Questions answered by picking: their error messages say "Select …"; the others say "Enter …".
 PICKED_TYPES = frozenset(("yes_no", "yes_no_not_sure", "single_choice", "multiple_choice"))
 # The longest short name a question may have, as patients read it.
@@ -216,10 +219,13 @@ def birth_date_keys(
 def eligibility_questions(
     questions: Mapping[str, QuestionSpec], rules: tuple[RuleSpec, ...]
 ) -> frozenset[str]:
-    """The questions an eligibility rule may read: dates of birth that are always asked (no
-    follow-up condition), so that they can be answered before anything else."""
+    """The questions an eligibility rule may read: the date of birth (`DATE_OF_BIRTH`, asked with
+    the patient's details before any other question), when it is a date of birth the rules read
+    and always asked (no follow-up condition)."""
     return frozenset(
-        key for key in birth_date_keys(questions, rules) if questions[key].show_if is None
+        key
+        for key in birth_date_keys(questions, rules)
+        if key == DATE_OF_BIRTH and questions[key].show_if is None
     )
 
 

@@ -47,7 +47,7 @@ def visible_questions(
     reference_date: datetime.date | None = None,
 ) -> frozenset[str]:
     """Keys of the questions shown for these answers."""
-    _, shown, _ = _read(definition, answers, submitted_on, reference_date)
+    _, shown, _ = read_answers(definition, answers, submitted_on, reference_date)
     return shown
 
 
@@ -59,7 +59,7 @@ def evaluate(
     reference_date: datetime.date | None = None,
 ) -> Evaluation:
     """Run every rule on the answers to shown questions and return the flags raised."""
-    context, shown, kept = _read(definition, answers, submitted_on, reference_date)
+    context, shown, kept = read_answers(definition, answers, submitted_on, reference_date)
     # Per flag code, the winning rule so far and whether it only fired on an unknown answer.
     best: dict[str, tuple[RuleSpec, bool]] = {}
     for rule in definition.rules:
@@ -102,7 +102,7 @@ def check_eligibility(
     of birth around a birthday) does not, and the full evaluation raises it, provisional, for
     the practitioner to check.
     """
-    context, _, kept = _read(definition, answers, submitted_on, reference_date)
+    context, _, kept = read_answers(definition, answers, submitted_on, reference_date)
     stopped: dict[str, RaisedFlag] = {}
     for rule in definition.eligibility_rules:
         if rule.flag not in stopped and rule.when.evaluate(context) is TRUE:
@@ -144,7 +144,7 @@ def _flag(
     )
 
 
-def _read(
+def read_answers(
     definition: Definition,
     answers: Mapping[str, Any],
     submitted_on: datetime.date,

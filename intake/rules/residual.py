@@ -56,7 +56,7 @@ from intake.rules.conditions import (
     Truth,
 )
 from intake.rules.definition import NOT_SURE, Definition, QuestionSpec
-from intake.rules.engine import _read
+from intake.rules.engine import read_answers
 
 type Residual = bool | dict[str, Any] | None
 
@@ -81,7 +81,7 @@ def page_conditions(
     whose residual is `False` can never show for these answers, so the page leaves it out and a
     condition reading it reads it as unanswered, as the engine does.
     """
-    context, _, _ = _read(
+    context, _, _ = read_answers(
         definition,
         {key: value for key, value in answers.items() if key not in page},
         submitted_on,

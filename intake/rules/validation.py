@@ -15,6 +15,7 @@ from intake.rules import conditions as c
 from intake.rules.answers import is_number, is_whole_number
 from intake.rules.definition import (
     CHOICE_TYPES,
+    DATE_OF_BIRTH,
     DATE_RANGES,
     DEFAULT_MAX_LENGTH,
     DOCUMENT_FORMAT,
@@ -715,8 +716,9 @@ class _Reader:
                     "invalid_eligibility",
                     where,
                     f'{label}, which reads question "{key}": an eligibility rule may read only '
-                    'dates of birth (date questions an "age_under" condition reads) that are '
-                    "always asked, because it is checked before the other questions.",
+                    f'the date of birth ("{DATE_OF_BIRTH}", always asked, with an "age_under" '
+                    "condition), because it is checked with the patient's details, before the "
+                    "other questions.",
                 )
         if len(set(named)) != len(named):
             self.add(

@@ -163,20 +163,20 @@ def test_publishing_refuses_a_declaration_that_names_what_is_not_there(declarati
 
 
 def eligibility_document(eligibility, *, extra_rules=()):
-    birth = question("birth", "date", date_range="past")
+    birth = question("date_of_birth", "date", date_range="past")
     return document(
         questions=[birth, question("pregnant"), question("dose", "date", show_if=None)],
         rules=[
             rule(
                 "too_young",
-                {"q": "birth", "age_under": "MIN_AGE"},
+                {"q": "date_of_birth", "age_under": "MIN_AGE"},
                 flag="age",
                 tier=Tier.NOT_POSSIBLE,
                 patient_guidance="We only treat adults aged {MIN_AGE} and over.",
             ),
             rule(
                 "young",
-                {"q": "birth", "age_under": 22},
+                {"q": "date_of_birth", "age_under": 22},
                 flag="young_adult",
                 tier=Tier.NEED_TO_KNOW,
             ),
@@ -197,16 +197,16 @@ def test_an_eligibility_rule_stops_an_under_age_patient_with_its_guidance():
     definition = load_definition(eligibility_document({"rules": ["too_young"]}))
     on = {"submitted_on": date(2026, 3, 1), "reference_date": date(2026, 4, 1)}
 
-    (stopped,) = rules.check_eligibility(definition, {"birth": "2008-04-02"}, **on)
+    (stopped,) = rules.check_eligibility(definition, {"date_of_birth": "2008-04-02"}, **on)
 
     assert (stopped.code, stopped.tier, stopped.provisional) == ("age", Tier.NOT_POSSIBLE, False)
     assert stopped.patient_guidance == "We only treat adults aged 18 and over."
     assert definition.declarations.eligibility == ("too_young",)
     # Eighteen on the treatment date, though not yet on the day of asking: not stopped.
-    assert rules.check_eligibility(definition, {"birth": "2008-04-01"}, **on) == ()
+    assert rules.check_eligibility(definition, {"date_of_birth": "2008-04-01"}, **on) == ()
     # Nothing else is checked there: a pregnant under-age patient is stopped for age only, and
     # the need-to-know age rule is left to the full evaluation.
-    answers = {"birth": "2005-01-01", "pregnant": "yes"}
+    answers = {"date_of_birth": "2005-01-01", "pregnant": "yes"}
     assert rules.check_eligibility(definition, answers, **on) == ()
     full = {flag.code: flag.tier for flag in evaluate(definition, answers, **on).flags}
     assert full == {"pregnant": Tier.NOT_POSSIBLE, "young_adult": Tier.NEED_TO_KNOW}
@@ -215,7 +215,7 @@ def test_an_eligibility_rule_stops_an_under_age_patient_with_its_guidance():
 def test_eligibility_stops_only_on_an_age_that_is_certain():
     on = {"submitted_on": date(2026, 3, 1), "reference_date": date(2026, 4, 15)}
     # Born in April 2008: eighteen on 15 April 2026 or not, depending on the day.
-    answers = {"birth": "2008-04"}
+    answers = {"date_of_birth": "2008-04"}
 
     document_with_months = eligibility_document({"rules": ["too_young"]})
     document_with_months["sections"][0]["questions"][0]["allow_month_year"] = True
@@ -241,16 +241,16 @@ def test_eligibility_stops_only_on_an_age_that_is_certain():
         (
             {"rules": ["pregnant"]},
             'The eligibility check names rule "pregnant", which reads question "pregnant": an '
-            'eligibility rule may read only dates of birth (date questions an "age_under" '
-            "condition reads) that are always asked, because it is checked before the other "
-            "questions.",
+            'eligibility rule may read only the date of birth ("date_of_birth", always asked, '
+            'with an "age_under" condition), because it is checked with the patient\'s details, '
+            "before the other questions.",
         ),
         (
             {"rules": ["recent_dose"]},
             'The eligibility check names rule "recent_dose", which reads question "dose": an '
-            'eligibility rule may read only dates of birth (date questions an "age_under" '
-            "condition reads) that are always asked, because it is checked before the other "
-            "questions.",
+            'eligibility rule may read only the date of birth ("date_of_birth", always asked, '
+            'with an "age_under" condition), because it is checked with the patient\'s details, '
+            "before the other questions.",
         ),
         (
             {"rules": "too_young"},
@@ -280,4 +280,19 @@ def test_an_eligibility_rule_may_not_read_a_date_of_birth_asked_only_as_a_follow
 
     (problem,) = validate(document_with_follow_up)
 
-    assert 'which reads question "birth"' in problem.message
+    assert 'which reads question "date_of_birth"' in problem.message
+
+
+def test_an_eligibility_rule_may_read_only_the_date_of_birth_asked_with_the_details():
+    document = eligibility_document({"rules": ["too_young"]})
+    for section in document["sections"]:
+        for item in section["questions"]:
+            if item["key"] == "date_of_birth":
+                item["key"] = "birthday"
+    for item in document["rules"]:
+        if item["when"].get("q") == "date_of_birth":
+            item["when"] = {**item["when"], "q": "birthday"}
+
+    (problem,) = validate(document)
+
+    assert 'which reads question "birthday"' in problem.message

@@ -17,7 +17,7 @@ from intake.rules import (
     visible_questions,
 )
 from intake.rules.conditions import FALSE, TRUE, UNKNOWN
-from intake.rules.engine import _read
+from intake.rules.engine import read_answers
 
 S = date(2025, 6, 15)
 SKINPEN = Path(__file__).parents[2] / "intake" / "question_sets" / "skinpen.json"
@@ -268,7 +268,7 @@ def _answers(loaded: Definition):
 
 def _check_every_page(loaded, answers, page_keys, submitted_on, reference_date):
     answers = {key: value for key, value in answers.items() if value is not None}
-    context, shown, _ = _read(loaded, answers, submitted_on, reference_date)
+    context, shown, _ = read_answers(loaded, answers, submitted_on, reference_date)
     for page in page_keys:
         others = {key: value for key, value in answers.items() if key not in page}
         residuals = page_conditions(
