@@ -43,13 +43,16 @@ def free_port() -> int:
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(150):
+    # A busy machine can take a while to boot a worker: a refused or slow first answer is
+    # waited out (up to a minute), not taken for a failure.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"gunicorn stopped: {process.stdout.read().decode()[-3000:]}")  # type: ignore[union-attr]
         try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+            if requests.get(url + "/healthz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} did not start")

@@ -25,11 +25,14 @@ def test_a_clinic_admin_submits_a_medical_lead_approves_and_the_draft_is_publish
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     cara = staff_device("cara", role("Clinic admin"))
     lee = staff_device("lee", role("Medical lead", "approve_questionsetversion"))
-    installed = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
+    document = json.loads(SKINPEN.read_text(encoding="utf-8"))
+    installed = import_document(document)
     installed.install()
     draft = installed.new_draft()
     draft.parameters.filter(name="ISOTRETINOIN_BLOCK_MONTHS").update(value=3)
-    milder = draft.rules.filter(tier=Tier.NOT_POSSIBLE).first()
+    # A rule made milder; not an eligibility rule, which must stay not possible to publish.
+    eligibility = document["declarations"]["eligibility"]["rules"]
+    milder = draft.rules.filter(tier=Tier.NOT_POSSIBLE).exclude(rule_id__in=eligibility).first()
     draft.rules.filter(pk=milder.pk).update(tier=Tier.NEED_TO_KNOW)
     draft.record_edit(cara.user)
 
