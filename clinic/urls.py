@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic.views import healthz
-from intake.staff_access import StaffLoginForm, sign_out, staff_status, two_factor
+from intake.staff_access import (
+    StaffLoginForm,
+    notification_preference,
+    sign_out,
+    staff_status,
+    two_factor,
+)
 
 admin.site.site_header = "Consultation intake"
 admin.site.site_title = "Consultation intake"
@@ -16,6 +22,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/logout/", sign_out, name="sign_out"),
     path("admin/status/", admin.site.admin_view(staff_status), name="staff_status"),
+    path(
+        "admin/notifications/",
+        admin.site.admin_view(notification_preference),
+        name="notification_preference",
+    ),
     path("admin/", admin.site.urls),
     path("staff/two-factor/", two_factor, name="two_factor"),
     path("", include("intake.patient.urls")),

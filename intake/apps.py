@@ -12,7 +12,8 @@ class IntakeConfig(AppConfig):
         from django.core import checks
 
         from clinic import logs, mail
-        from intake import staff_access
+        from intake import staff_access, tasks
+        from intake.review import notifications
 
         checks.register(mail.check_backend, checks.Tags.security, deploy=True)
 
@@ -22,3 +23,5 @@ class IntakeConfig(AppConfig):
         signals.user_login_failed.connect(logs.log_login_failed, dispatch_uid="log_login_failed")
         signals.user_logged_in.connect(staff_access.record_sign_in, dispatch_uid="sign_in_time")
         user_locked_out.connect(logs.log_lockout, dispatch_uid="log_lockout")
+        # The rules ran again and raised a submission's outcome: staff are told again.
+        notifications.outcome_raised.connect(tasks.queue_raised_notice, dispatch_uid="raised")

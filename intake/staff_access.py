@@ -1,4 +1,5 @@
-"""How staff reach the admin: two-factor authentication and session limits.
+"""How staff reach the admin: two-factor authentication and session limits; and the one
+setting a staff member keeps for themselves, whether they are emailed of submissions.
 
 A password alone never opens the admin. After signing in, a staff member proves a second factor
 with an authenticator app (TOTP) or one of their single-use backup codes; someone without an
@@ -21,6 +22,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -33,6 +35,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.logs import security_event
+from intake.models import User
+from intake.review.notifications import MEDICAL_LEAD, OPT_IN_ROLES, PRACTITIONER
 from intake.tasks import worker_health
 
 BACKUP_CODES = 10
@@ -272,3 +276,43 @@ def staff_status(request: HttpRequest) -> JsonResponse:
     if health is None:
         return JsonResponse({"tasks": "run at once in the request; no worker is needed"})
     return JsonResponse(health.as_dict())
+
+
+class NotificationForm(forms.ModelForm[User]):
+    class Meta:
+        model = User
+        fields = ["notify_of_submissions"]
+
+
+@never_cache
+def notification_preference(request: HttpRequest) -> HttpResponse:
+    """A staff member's own choice of whether they are emailed when a submission needs review.
+
+    Practitioners always are, so they have nothing to choose; clinic admins and medical leads
+    choose here (medical leads are told of "not possible" outcomes whatever they choose)."""
+    user = User.objects.get(username=request.user.get_username())
+    roles = set(user.groups.values_list("name", flat=True))
+    may_choose = PRACTITIONER not in roles and bool(roles & set(OPT_IN_ROLES))
+    if request.method == "POST" and not may_choose:
+        raise PermissionDenied("Your role decides whether you are emailed; there is no choice.")
+    # An unticked box sends nothing: a POST with no fields is still a choice.
+    form = NotificationForm(request.POST if request.method == "POST" else None, instance=user)
+    if form.is_bound and form.is_valid():
+        form.save()
+        messages.success(
+            request,
+            "Saved: you will be emailed when a submission needs review."
+            if user.notify_of_submissions
+            else "Saved: you will not be emailed of new submissions.",
+        )
+        return redirect("notification_preference")
+    context = {
+        **admin.site.each_context(request),
+        "title": "Notifications",
+        "form": form,
+        "may_choose": may_choose,
+        "practitioner": PRACTITIONER in roles,
+        "medical_lead": MEDICAL_LEAD in roles,
+        "has_email": bool(user.email),
+    }
+    return render(request, "admin/notification_preference.html", context)

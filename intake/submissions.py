@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_tasks_db import DatabaseBackend
 
 from intake import published
 from intake.models import (
@@ -23,7 +21,7 @@ from intake.models import (
 )
 from intake.questionnaire import PatientDetails, Step
 from intake.rules import DATE_OF_BIRTH, RaisedFlag, check_answers, evaluate
-from intake.tasks import NOTIFY_TIERS, notify_practitioners
+from intake.tasks import NOTIFY_TIERS, queue_notice
 
 logger = logging.getLogger(__name__)
 
@@ -186,12 +184,5 @@ def _submit(draft: Draft, *, consent_name: str, now: datetime.datetime, locked: 
     if not unchanged.update(submission=submission, answers={}, details={}, updated_at=now):
         raise _DraftChanged
     if submission.outcome in NOTIFY_TIERS:
-        announce = partial(notify_practitioners.enqueue, str(submission.pk))
-        if isinstance(notify_practitioners.get_backend(), DatabaseBackend):
-            # The queued task is a row in this database: it is stored, or rolled back, with the
-            # submission, in the same commit.
-            announce()
-        else:
-            # Only once the submission is really stored: a rolled-back one must not be announced.
-            transaction.on_commit(announce)
+        queue_notice(str(submission.pk))
     return submission

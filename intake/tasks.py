@@ -6,12 +6,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.tasks import task
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 
 from intake.records.retention import purge_expired
 from intake.review.notifications import NOTIFY_TIERS, notify_practitioners_of
@@ -21,6 +25,7 @@ __all__ = [
     "WorkerHealth",
     "notify_practitioners",
     "purge_expired_records",
+    "queue_notice",
     "record_heartbeat",
     "worker_health",
 ]
@@ -39,9 +44,27 @@ HEALTH_SECONDS = 30
 
 
 @task()
-def notify_practitioners(submission_id: str) -> int:
-    """Email practitioners a link to a flagged submission; no health details in the message."""
-    return notify_practitioners_of(submission_id)
+def notify_practitioners(submission_id: str, again: bool = False) -> int:
+    """Email staff a link to a submission that needs review; no health details in the message.
+    `again`: the rules ran again after a change and raised its outcome."""
+    return notify_practitioners_of(submission_id, again=again)
+
+
+def queue_notice(submission_id: str, *, again: bool = False) -> None:
+    """Queue the notice of a submission being stored or changed in the current transaction."""
+    announce = partial(notify_practitioners.enqueue, submission_id, again=again)
+    if isinstance(notify_practitioners.get_backend(), DatabaseBackend):
+        # The queued task is a row in this database: it is stored, or rolled back, with the
+        # submission, in the same commit.
+        announce()
+    else:
+        # Only once the change is really stored: a rolled-back one must not be announced.
+        transaction.on_commit(announce)
+
+
+def queue_raised_notice(submission_id: str, **kwargs: Any) -> None:
+    """intake.review.notifications.outcome_raised: the rules ran again and raised the outcome."""
+    queue_notice(submission_id, again=True)
 
 
 @task()

@@ -242,6 +242,17 @@ def test_the_demo_login_is_created_once_with_a_generated_password():
     assert User.objects.count() == 2
 
 
+def test_the_demo_logins_sign_in_address_is_site_urls(settings):
+    default = run("ensure_demo_staff")
+    User.objects.all().delete()
+    settings.SITE_URL = "https://intake.example-clinic.co.uk/"
+    configured = run("ensure_demo_staff")
+
+    assert "admin:    http://127.0.0.1:8000/admin/" in default
+    assert "admin:    https://intake.example-clinic.co.uk/admin/" in configured
+    assert ":8000" not in configured
+
+
 def test_each_demo_login_gets_a_different_password():
     first = run("ensure_demo_staff").split("password:")[1].split()[0]
     User.objects.all().delete()

@@ -30,6 +30,7 @@ from intake.models import (
     User,
 )
 from intake.models.reviews import CLEARING
+from intake.review.notifications import notify_if_raised
 from intake.rules import ANTIVIRAL_PLAN, PLAN_KINDS, Tier, evaluate
 
 
@@ -272,7 +273,7 @@ def change_treatment_date(
         submitted_on=submission.submitted_on,
         reference_date=treatment_date,
     )
-    old_date = submission.treatment_date
+    old_date, old_outcome = submission.treatment_date, submission.outcome
     _claim(submission, revision, treatment_date=treatment_date)
     record_change(
         submission,
@@ -289,6 +290,7 @@ def change_treatment_date(
         by=by,
         reason=reason,
     )
+    notify_if_raised(submission, old_outcome, assessment.outcome)
     AuditEntry.record(
         by,
         AuditAction.DATE_CHANGE,
