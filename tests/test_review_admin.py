@@ -571,7 +571,14 @@ def test_a_deferral_needs_an_earliest_rebook_date(version):
         ({"offered": True, "accepted": None}, "accepted"),
         (ACCEPTED_PLAN | {"prescriber": ""}, "prescriber"),
         ({"offered": True, "accepted": False, "risk_discussion": ""}, "risk"),
-        (ACCEPTED_PLAN | {"end_date": "2026-11-01"}, "cannot end before"),
+        (ACCEPTED_PLAN | {"end_day": -2}, "cannot end before"),
+        (ACCEPTED_PLAN | {"strength": "", "route": ""}, "needs the strength, route"),
+        (ACCEPTED_PLAN | {"drug": "other"}, "name of the other drug"),
+        (ACCEPTED_PLAN | {"kidney_checked": False}, "Confirm that kidney function was checked"),
+        (ACCEPTED_PLAN | {"allergy_checked": False}, "antiviral allergies were checked"),
+        (ACCEPTED_PLAN | {"interactions_checked": False}, "interaction check was done"),
+        (ACCEPTED_PLAN | {"start_day": "-1"}, "whole number of days"),
+        (ACCEPTED_PLAN | {"issued_on": "2000-01-01"}, "cannot be issued before"),
     ],
 )
 def test_a_cold_sore_flag_needs_a_complete_antiviral_plan(version, plan, message):
