@@ -188,9 +188,7 @@ ACCEPTED_PLAN = {
 }
 # What the antiviral plan form posts for ACCEPTED_PLAN (checkboxes ticked send "on").
 ACCEPTED_PLAN_FORM = {
-    name: ("yes" if name in ("offered", "accepted") else "on")
-    if value is True
-    else str(value)
+    name: ("yes" if name in ("offered", "accepted") else "on") if value is True else str(value)
     for name, value in ACCEPTED_PLAN.items()
 }
 

@@ -120,7 +120,10 @@ def test_a_changed_plan_keeps_the_one_before(version):
     )
 
     plans = [(old, new) for kind, _, old, new, _, _ in history(submission) if kind == "plan"]
-    assert plans[-1] == (made_for(submission), declined | {"planned_for": made_for(submission)["planned_for"]})
+    assert plans[-1] == (
+        made_for(submission),
+        declined | {"planned_for": made_for(submission)["planned_for"]},
+    )
 
 
 def test_the_history_holds_health_data_so_the_audit_log_does_not(version):

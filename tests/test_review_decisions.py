@@ -47,9 +47,21 @@ def test_a_refused_antiviral_plan_keeps_everything_the_practitioner_typed(client
         "starts.</a>" in page_text
     )
     assert "Discussed the cold sore from May 2020 at length</textarea>" in page_text
-    for name in ("strength", "dose", "route", "frequency", "quantity", "prescriber",
-                 "prescriber_registration", "issued_by", "drug_other", "start_day", "end_day",
-                 "consultation_date", "issued_on"):
+    for name in (
+        "strength",
+        "dose",
+        "route",
+        "frequency",
+        "quantity",
+        "prescriber",
+        "prescriber_registration",
+        "issued_by",
+        "drug_other",
+        "start_day",
+        "end_day",
+        "consultation_date",
+        "issued_on",
+    ):
         assert f'id="{name}-{flag.pk}"' in page_text
         assert f'value="{typed[name]}"' in page_text, name
     assert '<option value="valaciclovir" selected>' in page_text
@@ -139,9 +151,7 @@ def test_impossible_prescription_details_are_refused_on_their_field(
     assert not FlagDecision.objects.exists()
 
 
-def test_a_complete_plan_is_saved_and_shown_with_its_dates_from_the_treatment_day(
-    client, version
-):
+def test_a_complete_plan_is_saved_and_shown_with_its_dates_from_the_treatment_day(client, version):
     treatment = datetime.date(2026, 12, 18)
     submission = make_submission(version, COLD_SORE, treatment_date=treatment)
     flag = submission.current_flags().get(code="cold_sore_history")
@@ -159,9 +169,7 @@ def test_a_complete_plan_is_saved_and_shown_with_its_dates_from_the_treatment_da
     assert (plan["start_day"], plan["end_day"], plan["planned_for"]) == (-1, 3, "2026-12-18")
     assert plan["kidney_checked"] is plan["patient_told"] is True
     page_text = text(client.get(page(submission)))
-    assert (
-        "from 17 Dec 2026 (day −1) for 5 days, to 21 Dec 2026 (day +3)" in page_text
-    )
+    assert "from 17 Dec 2026 (day −1) for 5 days, to 21 Dec 2026 (day +3)" in page_text
     assert "Valaciclovir 500 mg, 1 tablet, oral, twice daily; quantity 14 tablets" in page_text
     assert "Dr A Prescriber, GMC 7654321" in page_text
 

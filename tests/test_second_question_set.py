@@ -79,7 +79,9 @@ def test_a_dermal_filler_patient_is_asked_flagged_and_reviewed_by_its_own_declar
         change_review_status(submission, status="cleared", reason="ok", by=nurse, revision=0)
     with pytest.raises(DecisionRefused, match="antiviral plan"):
         decide_flag(flag, kind="acknowledged", note="ok", by=nurse, revision=0)
-    decide_flag(flag, kind="acknowledged", note="ok", by=nurse, revision=0, antiviral_plan=ACCEPTED_PLAN)
+    decide_flag(
+        flag, kind="acknowledged", note="ok", by=nurse, revision=0, antiviral_plan=ACCEPTED_PLAN
+    )
     change_review_status(submission, status="cleared", reason="ok", by=nurse, revision=1)
 
     # The exports read what is stored, whatever the set.

@@ -306,7 +306,9 @@ def change_treatment_date(
     return assessment
 
 
-CARRIED_OVER = "Carried over from the earlier assessment: the new treatment date left this flag as it was."
+CARRIED_OVER = (
+    "Carried over from the earlier assessment: the new treatment date left this flag as it was."
+)
 
 
 def _carry_over(submission: Submission, before: list[Flag], after: list[Flag], *, by: User) -> None:

@@ -120,9 +120,7 @@ class FlagDecisionForm(forms.Form):
     )
     issued_on = forms.DateField(label="Date the prescription was issued", required=False)
     issued_by = forms.CharField(label="Issued by", required=False, max_length=200)
-    patient_told = forms.BooleanField(
-        label="The patient was told how to take it", required=False
-    )
+    patient_told = forms.BooleanField(label="The patient was told how to take it", required=False)
 
     def clean_consultation_date(self) -> datetime.date | None:
         return _not_in_future(self.cleaned_data["consultation_date"], "consultation")

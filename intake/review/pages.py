@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from intake import published
-from intake.models import ChangeKind, Flag, Submission, SubmissionChange
+from intake.models import ChangeKind, Flag, FlagDecision, Submission, SubmissionChange
 from intake.questionnaire import display_answer, display_date
 from intake.review import plans
 from intake.review.decisions import flag_changes
@@ -174,7 +174,9 @@ def _carried(assessment: Any) -> set[int]:
     }
 
 
-def _decision(decision: Any, treatment_date: datetime.date | None, today: datetime.date) -> dict:
+def _decision(
+    decision: FlagDecision, treatment_date: datetime.date | None, today: datetime.date
+) -> dict[str, Any]:
     """A decision as the page shows it, its plan's course worked out for the treatment date."""
     plan = decision.antiviral_plan
     return {
@@ -187,11 +189,11 @@ def _plan_values(flag: Flag, refused: FlagDecisionForm | None) -> Any:
     """The plan form's values: the refused form's data, or the flag's latest plan (to amend)."""
     if refused is not None:
         return refused.data
-    latest = next((d for d in flag.decisions.all() if d.antiviral_plan), None)
-    if latest is None:
+    plan = next((d.antiviral_plan for d in flag.decisions.all() if d.antiviral_plan), None)
+    if plan is None:
         return {}
     values: dict[str, Any] = {}
-    for name, value in latest.antiviral_plan.items():
+    for name, value in plan.items():
         if isinstance(value, bool) and name in ("offered", "accepted"):
             values[name] = "yes" if value else "no"
         elif isinstance(value, bool):

@@ -73,9 +73,7 @@ def check(plan: dict[str, Any] | None) -> None:
             )
         return
     problems: dict[str, str] = {}
-    missing = [
-        label for name, label in REQUIRED.items() if plan.get(name) in (None, "")
-    ]
+    missing = [label for name, label in REQUIRED.items() if plan.get(name) in (None, "")]
     for name in REQUIRED:
         if plan.get(name) in (None, ""):
             problems[name] = "Needed for an accepted plan."
@@ -174,9 +172,7 @@ def view(
     length = f"{days} day{'s' if days != 1 else ''}"
     if treatment_date is None:
         shown.course = f"from {day_label(start)} for {length}, to {day_label(end)}"
-        shown.warnings.append(
-            "No treatment date is booked: the course's dates follow once it is."
-        )
+        shown.warnings.append("No treatment date is booked: the course's dates follow once it is.")
         return shown
     first = treatment_date + datetime.timedelta(days=start)
     last = treatment_date + datetime.timedelta(days=end)
