@@ -232,3 +232,25 @@ def test_a_saved_decision_still_goes_back_to_the_page(client, version):
 
     assert response.status_code == 302
     assert response["Location"] == page(submission)
+
+
+def test_a_plan_without_a_treatment_date_or_with_unreadable_old_dates_says_so():
+    from intake.review import plans
+
+    unbooked = plans.view(
+        {"accepted": True, "start_day": -1, "end_day": 5},
+        treatment_date=None,
+        today=datetime.date(2026, 12, 1),
+    )
+    reentry = plans.view(
+        {"accepted": True, "start_day": None, "end_day": None, "needs_reentry": True},
+        treatment_date=datetime.date(2026, 12, 18),
+        today=datetime.date(2026, 12, 1),
+    )
+
+    assert unbooked.course == "from day −1 for 7 days, to day +5"
+    assert unbooked.warnings == [
+        "No treatment date is booked: the course's dates follow once it is."
+    ]
+    assert reentry.course == ""
+    assert "please record it again" in reentry.warnings[0]
