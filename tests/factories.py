@@ -160,14 +160,36 @@ def make_invitation(version: QuestionSetVersion, **changes: Any) -> tuple[Invita
 
 COLD_SORE = {"cold_sore_now": "no", "cold_sore_ever": "yes", "cold_sore_last_start": "2020-05"}
 PREGNANT = {"pregnant_or_breastfeeding": "yes"}
+# A complete accepted antiviral plan, as FlagDecisionForm.antiviral_plan() gives it: from the
+# day before the treatment day to the fifth day after.
 ACCEPTED_PLAN = {
     "offered": True,
     "accepted": True,
+    "risk_discussion": "",
+    "consultation_date": (CLINIC_TODAY - datetime.timedelta(days=1)).isoformat(),
     "drug": "valaciclovir",
-    "dose": "500 mg twice daily",
-    "start_date": "2026-12-01",
-    "end_date": "2026-12-07",
+    "drug_other": "",
+    "strength": "500 mg",
+    "dose": "1 tablet",
+    "route": "oral",
+    "frequency": "twice daily",
+    "quantity": "14 tablets",
+    "start_day": -1,
+    "end_day": 5,
+    "interactions_checked": True,
+    "kidney_checked": True,
+    "allergy_checked": True,
     "prescriber": "Dr A Prescriber",
+    "prescriber_body": "GMC",
+    "prescriber_registration": "7654321",
+    "issued_on": (CLINIC_TODAY - datetime.timedelta(days=1)).isoformat(),
+    "issued_by": "Dr A Prescriber",
+    "patient_told": True,
+}
+# What the antiviral plan form posts for ACCEPTED_PLAN (checkboxes ticked send "on").
+ACCEPTED_PLAN_FORM = {
+    name: ("yes" if name in ("offered", "accepted") else "on") if value is True else str(value)
+    for name, value in ACCEPTED_PLAN.items()
 }
 
 

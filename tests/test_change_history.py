@@ -52,6 +52,11 @@ def test_a_date_change_keeps_both_dates_and_the_reason(version):
     ]
 
 
+def made_for(submission) -> dict:
+    """ACCEPTED_PLAN as kept: with the treatment date it was made for."""
+    return ACCEPTED_PLAN | {"planned_for": submission.treatment_date.isoformat()}
+
+
 def test_a_decision_an_override_and_a_plan_are_each_kept(version):
     cold_sore = make_submission(version, COLD_SORE)
     pregnant = make_submission(version, PREGNANT)
@@ -84,7 +89,7 @@ def test_a_decision_an_override_and_a_plan_are_each_kept(version):
             "Discussed",
             practitioner,
         ),
-        ("plan", "cold_sore_history", None, ACCEPTED_PLAN, "Discussed", practitioner),
+        ("plan", "cold_sore_history", None, made_for(cold_sore), "Discussed", practitioner),
     ]
     [(kind, code, old, new, _, by)] = history(pregnant)
     assert (kind, code, old, by) == ("override", "pregnancy_breastfeeding", None, lead)
@@ -115,7 +120,10 @@ def test_a_changed_plan_keeps_the_one_before(version):
     )
 
     plans = [(old, new) for kind, _, old, new, _, _ in history(submission) if kind == "plan"]
-    assert plans[-1] == (ACCEPTED_PLAN, declined)
+    assert plans[-1] == (
+        made_for(submission),
+        declined | {"planned_for": made_for(submission)["planned_for"]},
+    )
 
 
 def test_the_history_holds_health_data_so_the_audit_log_does_not(version):

@@ -32,6 +32,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.test import Client
 from django.urls import resolve
 from factories import (
+    ACCEPTED_PLAN_FORM,
     COLD_SORE,
     PREGNANT,
     SKINPEN,
@@ -399,18 +400,7 @@ def test_odd_values_on_every_field_render_on_the_real_page(
 # --- The practitioners' review page ---------------------------------------------------------
 
 STATUS_FORM = {"status": "in_review", "reason": "Calling her", "rebook_after": ""}
-ANTIVIRAL = {
-    "kind": "acknowledged",
-    "note": "Plan agreed",
-    "offered": "yes",
-    "accepted": "yes",
-    "drug": "valaciclovir",
-    "dose": "500 mg twice daily",
-    "start_date": (TODAY + datetime.timedelta(days=3)).isoformat(),
-    "end_date": (TODAY + datetime.timedelta(days=9)).isoformat(),
-    "prescriber": "Dr A Prescriber",
-    "risk_discussion": "",
-}
+ANTIVIRAL = {"kind": "acknowledged", "note": "Plan agreed"} | ACCEPTED_PLAN_FORM
 DATE_FORM = {
     "treatment_date": (TODAY + datetime.timedelta(days=40)).isoformat(),
     "date_reason": "Moved by phone",

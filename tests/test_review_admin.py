@@ -571,7 +571,14 @@ def test_a_deferral_needs_an_earliest_rebook_date(version):
         ({"offered": True, "accepted": None}, "accepted"),
         (ACCEPTED_PLAN | {"prescriber": ""}, "prescriber"),
         ({"offered": True, "accepted": False, "risk_discussion": ""}, "risk"),
-        (ACCEPTED_PLAN | {"end_date": "2026-11-01"}, "cannot end before"),
+        (ACCEPTED_PLAN | {"end_day": -2}, "cannot end before"),
+        (ACCEPTED_PLAN | {"strength": "", "route": ""}, "needs the strength, route"),
+        (ACCEPTED_PLAN | {"drug": "other"}, "name of the other drug"),
+        (ACCEPTED_PLAN | {"kidney_checked": False}, "Confirm that kidney function was checked"),
+        (ACCEPTED_PLAN | {"allergy_checked": False}, "antiviral allergies were checked"),
+        (ACCEPTED_PLAN | {"interactions_checked": False}, "interaction check was done"),
+        (ACCEPTED_PLAN | {"start_day": "-1"}, "whole number of days"),
+        (ACCEPTED_PLAN | {"issued_on": "2000-01-01"}, "cannot be issued before"),
     ],
 )
 def test_a_cold_sore_flag_needs_a_complete_antiviral_plan(version, plan, message):
@@ -1075,3 +1082,168 @@ def test_an_invitation_for_a_name_with_a_direction_override_is_refused(client, v
     assert response.status_code == 200  # the form again, with its error
     assert "Please remove the unusual characters" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+# Rescheduling keeps what was decided
+
+
+def test_decisions_on_flags_a_date_change_leaves_as_they_were_carry_over(client, version):
+    from intake.review.decisions import change_treatment_date
+
+    submission = make_submission(version, COLD_SORE | PREGNANT)
+    practitioner, lead = staff("p", "Practitioner"), staff("lead", "Medical lead")
+    flags = {flag.code: flag for flag in submission.current_flags()}
+    decide_flag(
+        flags["pregnancy_breastfeeding"],
+        kind="overridden",
+        note="Stopped breastfeeding last month",
+        by=lead,
+        revision=0,
+    )
+    decide_flag(
+        flags["cold_sore_history"],
+        kind="acknowledged",
+        note="Plan agreed",
+        by=practitioner,
+        revision=1,
+        antiviral_plan=ACCEPTED_PLAN,
+    )
+    change_review_status(submission, status="cleared", reason="ok", by=lead, revision=2)
+
+    change_treatment_date(
+        submission,
+        treatment_date=TODAY + datetime.timedelta(days=20),
+        reason="Patient asked to move it",
+        by=practitioner,
+        revision=3,
+    )
+
+    fresh = Submission.objects.get(pk=submission.pk)
+    assert fresh.review_status == "cleared"  # the flags did not change: nothing to decide again
+    now = {flag.code: flag for flag in fresh.current_flags()}
+    override = now["pregnancy_breastfeeding"].decisions.get()
+    plan = now["cold_sore_history"].decisions.get()
+    assert (override.kind, override.note, override.by) == (
+        "overridden",
+        "Stopped breastfeeding last month",
+        lead,
+    )
+    assert override.carried_from == flags["pregnancy_breastfeeding"].decisions.get()
+    assert (plan.kind, plan.by) == ("acknowledged", practitioner)
+    assert plan.antiviral_plan == flags["cold_sore_history"].decisions.get().antiviral_plan
+    carried = fresh.changes.filter(kind="carried_over")
+    assert sorted(carried.values_list("subject", flat=True)) == [
+        "cold_sore_history",
+        "pregnancy_breastfeeding",
+    ]
+    assert {change.by for change in carried} == {practitioner}
+    assert all("Carried over" in change.reason for change in carried)
+    # Cleared again without deciding anything afresh.
+    change_review_status(fresh, status="in_review", reason="look", by=lead, revision=4)
+    change_review_status(fresh, status="cleared", reason="still ok", by=lead, revision=5)
+
+    logged_in(client, practitioner)
+    text = client.get(page(submission)).content.decode()
+    assert text.count("carried over from the earlier assessment") == 2
+    assert "2 decisions carried over" in text
+    assert "Decisions on the flags before this change" not in text
+
+
+def test_a_decision_on_a_flag_the_date_change_altered_is_not_carried_over(client, version):
+    from intake.review.decisions import change_treatment_date
+
+    submission = isotretinoin_five_months_ago(version, treatment_in_days=7)
+    user = staff("lead", "Medical lead")
+    flag = submission.current_flags().get()
+    decide_flag(flag, kind="overridden", note="Dermatologist agrees", by=user, revision=0)
+    change_review_status(submission, status="cleared", reason="fine", by=user, revision=1)
+
+    change_treatment_date(
+        submission,
+        treatment_date=TODAY + datetime.timedelta(days=60),
+        reason="Moved later",
+        by=user,
+        revision=2,
+    )
+
+    fresh = Submission.objects.get(pk=submission.pk)
+    assert fresh.current_flags().get().tier == "need_to_know"
+    assert not fresh.current_flags().get().decisions.exists()
+    assert fresh.review_status == "in_review"
+    assert not fresh.changes.filter(kind="carried_over").exists()
+    logged_in(client, user)
+    text = client.get(page(submission)).content.decode()
+    assert "Decisions on the flags before this change" in text
+    assert "Dermatologist agrees" in text
+
+
+def test_the_plan_moves_with_the_treatment_date_and_says_when_it_no_longer_fits(client, version):
+    from intake.review.decisions import change_treatment_date
+
+    submission = make_submission(
+        version, COLD_SORE, treatment_date=TODAY + datetime.timedelta(days=10)
+    )
+    user = staff("p", "Practitioner")
+    decide_flag(
+        submission.current_flags().get(code="cold_sore_history"),
+        kind="acknowledged",
+        note="Plan agreed",
+        by=user,
+        revision=0,
+        antiviral_plan=ACCEPTED_PLAN | {"start_day": -2, "end_day": 4},
+    )
+    logged_in(client, user)
+
+    def shown(day: datetime.date) -> str:
+        return f"{day.day} {day:%b %Y}"
+
+    text = client.get(page(submission)).content.decode()
+    first = TODAY + datetime.timedelta(days=8)
+    assert f"from {shown(first)} (day −2) for 7 days" in text
+    assert "Check the plan" not in text
+
+    # Moved to tomorrow: the course would have started yesterday.
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    change_treatment_date(
+        submission, treatment_date=tomorrow, reason="Earlier", by=user, revision=1
+    )
+    text = client.get(page(submission)).content.decode()
+    yesterday = TODAY - datetime.timedelta(days=1)
+    assert f"from {shown(yesterday)} (day −2) for 7 days" in text
+    assert f"Made for treatment on {shown(TODAY + datetime.timedelta(days=10))}" in text
+    assert f"would have started on {shown(yesterday)}, which has passed" in text
+
+    # Moved before the consultation at which it was prescribed (the day before today).
+    change_treatment_date(submission, treatment_date=TODAY, reason="Today", by=user, revision=2)
+    text = client.get(page(submission)).content.decode()
+    assert "before the face-to-face consultation of" in text and "prescribing again" in text
+
+
+def test_the_print_view_shows_the_current_plan_and_the_date_changes(client, version):
+    from intake.review.decisions import change_treatment_date
+
+    submission = make_submission(version, COLD_SORE, treatment_date=datetime.date(2026, 12, 18))
+    user = staff("p", "Practitioner")
+    decide_flag(
+        submission.current_flags().get(code="cold_sore_history"),
+        kind="acknowledged",
+        note="Plan agreed",
+        by=user,
+        revision=0,
+        antiviral_plan=ACCEPTED_PLAN | {"end_day": 3},
+    )
+    change_treatment_date(
+        submission,
+        treatment_date=datetime.date(2027, 1, 8),
+        reason="Patient on holiday",
+        by=user,
+        revision=1,
+    )
+    logged_in(client, user)
+
+    text = client.get(f"/admin/intake/submission/{submission.pk}/print/").content.decode()
+
+    assert "from 7 Jan 2027 (day −1) for 5 days, to 11 Jan 2027 (day +3)" in text
+    assert "Valaciclovir 500 mg" in text
+    assert "Treatment date changes" in text
+    assert "18 Dec 2026 → 8 Jan 2027 – Patient on holiday" in text

@@ -5,7 +5,14 @@ import html
 
 import pytest
 from django.utils import timezone
-from factories import COLD_SORE, logged_in, make_submission, page, staff
+from factories import (
+    ACCEPTED_PLAN_FORM,
+    COLD_SORE,
+    logged_in,
+    make_submission,
+    page,
+    staff,
+)
 
 from intake.models import FlagDecision, Submission
 
@@ -20,6 +27,7 @@ def test_a_refused_antiviral_plan_keeps_everything_the_practitioner_typed(client
     submission = make_submission(version, COLD_SORE)
     flag = submission.current_flags().get(code="cold_sore_history")
     logged_in(client, staff("p", "Practitioner"))
+    typed = ACCEPTED_PLAN_FORM | {"start_day": "3", "end_day": "-1", "drug_other": "n/a"}
 
     response = client.post(
         page(submission),
@@ -28,29 +36,142 @@ def test_a_refused_antiviral_plan_keeps_everything_the_practitioner_typed(client
             "revision": 0,
             "kind": "acknowledged",
             "note": "Discussed the cold sore from May 2020 at length",
-            "offered": "yes",
-            "accepted": "yes",
-            "drug": "valaciclovir",
-            "dose": "500 mg twice daily",
-            "start_date": "2026-12-10",
-            "end_date": "2026-12-01",
-            "prescriber": "Dr A Prescriber",
-        },
+        }
+        | typed,
     )
 
     assert response.status_code == 400
     page_text = text(response)
     assert (
-        f'<a href="#note-{flag.pk}">The antiviral course cannot end before it starts.</a>'
-        in page_text
+        f'<a href="#end_day-{flag.pk}">Last day: The antiviral course cannot end before it '
+        "starts.</a>" in page_text
     )
     assert "Discussed the cold sore from May 2020 at length</textarea>" in page_text
-    for typed in ("valaciclovir", "500 mg twice daily", "2026-12-10", "Dr A Prescriber"):
-        assert f'value="{typed}"' in page_text
-    assert page_text.count(" checked>") == 2  # offered and accepted, both "yes"
+    for name in (
+        "strength",
+        "dose",
+        "route",
+        "frequency",
+        "quantity",
+        "prescriber",
+        "prescriber_registration",
+        "issued_by",
+        "drug_other",
+        "start_day",
+        "end_day",
+        "consultation_date",
+        "issued_on",
+    ):
+        assert f'id="{name}-{flag.pk}"' in page_text
+        assert f'value="{typed[name]}"' in page_text, name
+    assert '<option value="valaciclovir" selected>' in page_text
+    assert '<option value="GMC" selected>' in page_text
+    # offered and accepted "yes", and the four confirmations.
+    assert page_text.count(" checked>") == 6
     # The flag's decision form is open, and nothing was stored.
     assert '<details class="decide" open>' in page_text
     assert not FlagDecision.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("missing", "field", "label"),
+    [
+        ("strength", "strength", "Strength"),
+        ("route", "route", "Route"),
+        ("consultation_date", "consultation_date", "Date of the face-to-face consultation"),
+        ("prescriber_registration", "prescriber_registration", "Registration number"),
+        ("kidney_checked", "kidney_checked", "Kidney function checked"),
+        ("patient_told", "patient_told", "The patient was told how to take it"),
+    ],
+)
+def test_each_missing_part_of_an_accepted_plan_is_named_and_linked(
+    client, version, missing, field, label
+):
+    submission = make_submission(version, COLD_SORE)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    logged_in(client, staff("p", "Practitioner"))
+    posted = {k: v for k, v in ACCEPTED_PLAN_FORM.items() if k != missing}
+
+    response = client.post(
+        page(submission),
+        {"flag": flag.pk, "revision": 0, "kind": "acknowledged", "note": "Discussed"} | posted,
+    )
+
+    assert response.status_code == 400
+    page_text = text(response)
+    assert f'<a href="#{field}-{flag.pk}">{label}: ' in page_text
+    assert not FlagDecision.objects.exists()
+
+
+def test_another_drug_needs_its_name(client, version):
+    submission = make_submission(version, COLD_SORE)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.post(
+        page(submission),
+        {"flag": flag.pk, "revision": 0, "kind": "acknowledged", "note": "Discussed"}
+        | ACCEPTED_PLAN_FORM
+        | {"drug": "other"},
+    )
+
+    assert response.status_code == 400
+    assert f'<a href="#drug_other-{flag.pk}">Name of the other drug: Name the drug.</a>' in (
+        text(response)
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"consultation_date": "2099-01-01"}, "consultation_date", "cannot be in the future"),
+        ({"issued_on": "2000-01-01"}, "issued_on", "before the date of the face-to-face"),
+        ({"start_day": "-500"}, "start_day", "greater than or equal to -60"),
+        ({"end_day": "two"}, "end_day", "Enter a whole number"),
+    ],
+)
+def test_impossible_prescription_details_are_refused_on_their_field(
+    client, version, changes, field, message
+):
+    submission = make_submission(version, COLD_SORE)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.post(
+        page(submission),
+        {"flag": flag.pk, "revision": 0, "kind": "acknowledged", "note": "Discussed"}
+        | ACCEPTED_PLAN_FORM
+        | changes,
+    )
+
+    assert response.status_code == 400
+    page_text = text(response)
+    assert f'<a href="#{field}-{flag.pk}">' in page_text
+    assert message in page_text
+    assert not FlagDecision.objects.exists()
+
+
+def test_a_complete_plan_is_saved_and_shown_with_its_dates_from_the_treatment_day(client, version):
+    treatment = datetime.date(2026, 12, 18)
+    submission = make_submission(version, COLD_SORE, treatment_date=treatment)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    logged_in(client, staff("p", "Practitioner"))
+
+    response = client.post(
+        page(submission),
+        {"flag": flag.pk, "revision": 0, "kind": "acknowledged", "note": "Discussed"}
+        | ACCEPTED_PLAN_FORM
+        | {"end_day": "3"},
+    )
+
+    assert response.status_code == 302
+    plan = FlagDecision.objects.get().antiviral_plan
+    assert (plan["start_day"], plan["end_day"], plan["planned_for"]) == (-1, 3, "2026-12-18")
+    assert plan["kidney_checked"] is plan["patient_told"] is True
+    page_text = text(client.get(page(submission)))
+    assert "from 17 Dec 2026 (day −1) for 5 days, to 21 Dec 2026 (day +3)" in page_text
+    assert "Valaciclovir 500 mg, 1 tablet, oral, twice daily; quantity 14 tablets" in page_text
+    assert "Dr A Prescriber, GMC 7654321" in page_text
 
 
 def test_a_refused_date_change_keeps_the_date_and_reason_typed(client, version):
@@ -111,3 +232,25 @@ def test_a_saved_decision_still_goes_back_to_the_page(client, version):
 
     assert response.status_code == 302
     assert response["Location"] == page(submission)
+
+
+def test_a_plan_without_a_treatment_date_or_with_unreadable_old_dates_says_so():
+    from intake.review import plans
+
+    unbooked = plans.view(
+        {"accepted": True, "start_day": -1, "end_day": 5},
+        treatment_date=None,
+        today=datetime.date(2026, 12, 1),
+    )
+    reentry = plans.view(
+        {"accepted": True, "start_day": None, "end_day": None, "needs_reentry": True},
+        treatment_date=datetime.date(2026, 12, 18),
+        today=datetime.date(2026, 12, 1),
+    )
+
+    assert unbooked.course == "from day −1 for 7 days, to day +5"
+    assert unbooked.warnings == [
+        "No treatment date is booked: the course's dates follow once it is."
+    ]
+    assert reentry.course == ""
+    assert "please record it again" in reentry.warnings[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.test import Client, override_settings
 from factories import (
+    ACCEPTED_PLAN,
     complete_until_check,
     logged_in,
     page,
@@ -23,16 +24,6 @@ from intake.review.decisions import DecisionRefused, change_review_status, decid
 pytestmark = pytest.mark.django_db
 
 FILLER = Path(__file__).resolve().parent / "question_sets"
-PLAN = {
-    "offered": True,
-    "accepted": True,
-    "drug": "valaciclovir",
-    "dose": "500 mg twice daily",
-    "start_date": "2026-01-01",
-    "end_date": "2026-01-07",
-    "prescriber": "Dr Example",
-    "risk_discussion": "",
-}
 
 
 @pytest.fixture
@@ -88,7 +79,9 @@ def test_a_dermal_filler_patient_is_asked_flagged_and_reviewed_by_its_own_declar
         change_review_status(submission, status="cleared", reason="ok", by=nurse, revision=0)
     with pytest.raises(DecisionRefused, match="antiviral plan"):
         decide_flag(flag, kind="acknowledged", note="ok", by=nurse, revision=0)
-    decide_flag(flag, kind="acknowledged", note="ok", by=nurse, revision=0, antiviral_plan=PLAN)
+    decide_flag(
+        flag, kind="acknowledged", note="ok", by=nurse, revision=0, antiviral_plan=ACCEPTED_PLAN
+    )
     change_review_status(submission, status="cleared", reason="ok", by=nurse, revision=1)
 
     # The exports read what is stored, whatever the set.

@@ -46,7 +46,7 @@ from intake.review.decisions import (
     decide_flag,
 )
 from intake.review.forms import FlagDecisionForm, ReviewStatusForm, TreatmentDateForm
-from intake.review.pages import current_flags, review_context
+from intake.review.pages import current_flags, date_changes, review_context
 
 
 class RecordOnly:
@@ -228,6 +228,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         security_event(request, "export", what="submission_print", submissions=1)
         context = {
             **review_context(submission),
+            "date_changes": date_changes(submission),
             "printed_at": timezone.now(),
             "isolated_name": isolated(submission.patient_name),
         }
@@ -279,7 +280,12 @@ def _handler(posted: Any) -> Handler:
 
 
 def _refuse(form: forms.Form, refused: DecisionRefused) -> forms.Form:
-    form.add_error(None, forms.ValidationError(str(refused), code="refused"))
+    """The form, carrying the refusal: on each field it names, or on the whole form."""
+    named = {name: text for name, text in refused.problems.items() if name in form.fields}
+    if not named:
+        form.add_error(None, forms.ValidationError(str(refused), code="refused"))
+    for name, text in named.items():
+        form.add_error(name, forms.ValidationError(text, code="refused"))
     return form
 
 
@@ -339,17 +345,11 @@ def _change_treatment_date(request: HttpRequest, submission: Submission) -> form
     return None
 
 
-# Where a decision form's fields are on the page (the flag forms' ids end in the flag's id), so
-# that each problem in the summary links to its field.
-_FLAG_FIELD_IDS = {
-    "kind": "kind",
-    "note": "note",
-    "drug": "drug",
-    "dose": "dose",
-    "start_date": "start",
-    "end_date": "end",
-    "prescriber": "prescriber",
-    "risk_discussion": "risk",
+# Where a decision form's fields are on the page: a flag form's field ids are its name and the
+# flag's id ("dose-12"), so that each problem in the summary links to its field.
+_FLAG_FIELD_IDS = {name: name for name in FlagDecisionForm.base_fields} | {
+    "offered": "offered-yes",
+    "accepted": "accepted-yes",
 }
 _PAGE_FIELDS = {"status", "reason", "rebook_after", "treatment_date", "date_reason"}
 

@@ -75,7 +75,15 @@ class FlagDecision(models.Model):
     kind = models.CharField(max_length=20, choices=KINDS)
     note = models.TextField()
     antiviral_plan = models.JSONField(
-        null=True, blank=True, help_text="Cold-sore cover as recorded (the app never prescribes)."
+        null=True,
+        blank=True,
+        help_text="Cold-sore cover as recorded (the app never prescribes); its course in days "
+        "relative to the treatment day (intake.review.plans).",
+    )
+    # The decision on the earlier assessment's flag this one carries over, when a change of
+    # treatment date left the flag as it was; it keeps that decision's decider and time.
+    carried_from = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="+"
     )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
@@ -93,6 +101,7 @@ class ChangeKind(models.TextChoices):
     FLAG_DECISION = "flag_decision", "Flag decision"
     OVERRIDE = "override", "Override"
     PLAN = "plan", "Antiviral plan"
+    CARRIED_OVER = "carried_over", "Decision carried over"
 
 
 class SubmissionChange(models.Model):

@@ -30,12 +30,20 @@ from intake.models import (
     User,
 )
 from intake.models.reviews import CLEARING
+from intake.review import plans
 from intake.review.notifications import notify_if_raised
 from intake.rules import ANTIVIRAL_PLAN, PLAN_KINDS, Tier, evaluate
 
 
 class DecisionRefused(Exception):
-    """The decision breaks a rule of the review; the message says which, for the practitioner."""
+    """The decision breaks a rule of the review; the message says which, for the practitioner.
+
+    `problems`: where the fault lies with particular fields, each one's message by field name.
+    """
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or {}
 
 
 class ConcurrentChange(DecisionRefused):
@@ -180,7 +188,16 @@ def decide_flag(
         raise DecisionRefused("Choose to acknowledge or override the flag.")
     with_plan = kind == FlagDecision.ACKNOWLEDGED and flag.plan == ANTIVIRAL_PLAN
     if with_plan:
-        _check_antiviral_plan(antiviral_plan)
+        try:
+            plans.check(antiviral_plan)
+        except plans.PlanProblems as problems:
+            raise DecisionRefused(str(problems), problems.problems) from None
+        # The treatment date it was made against, so that the page can say when it moves.
+        antiviral_plan = dict(antiviral_plan or {}) | {
+            "planned_for": submission.treatment_date.isoformat()
+            if submission.treatment_date
+            else None
+        }
     _claim(submission, revision)
     previous = flag.decisions.order_by("-at", "-pk").first()
     decision = FlagDecision.objects.create(
@@ -219,37 +236,6 @@ def decide_flag(
     return decision
 
 
-def _check_antiviral_plan(plan: dict[str, Any] | None) -> None:
-    """The antiviral plan, for flags whose version declares it (screening specification §4.4)."""
-    if not plan:
-        raise DecisionRefused("This flag needs the antiviral plan recorded first.")
-    if plan.get("offered") is None:
-        raise DecisionRefused("Record whether antiviral cover was offered.")
-    if plan.get("offered"):
-        if plan.get("accepted") is None:
-            raise DecisionRefused("Record whether the patient accepted antiviral cover.")
-        if plan.get("accepted"):
-            missing = [
-                label
-                for name, label in (
-                    ("drug", "drug"),
-                    ("dose", "dose"),
-                    ("start_date", "start date"),
-                    ("end_date", "end date"),
-                    ("prescriber", "prescriber's name"),
-                )
-                if not plan.get(name)
-            ]
-            if missing:
-                raise DecisionRefused("The antiviral plan needs the " + ", ".join(missing) + ".")
-            if plan["end_date"] < plan["start_date"]:
-                raise DecisionRefused("The antiviral course cannot end before it starts.")
-        elif not plan.get("risk_discussion"):
-            raise DecisionRefused(
-                "Cover was declined: record the discussion of the risk and your decision."
-            )
-
-
 @transaction.atomic
 def change_treatment_date(
     submission: Submission,
@@ -262,6 +248,9 @@ def change_treatment_date(
     """Set a new treatment date and run the rules again against the pinned version.
 
     The new flags become current; the previous assessment and its decisions stay as history.
+    A decision on a flag the new date leaves as it was (same code, tier and evidence) carries
+    over to the new flag, so that only new or changed flags need deciding again; the review
+    reopens only if the flags changed.
     """
     if not reason.strip():
         raise DecisionRefused("Please give a reason for the change of date.")
@@ -297,8 +286,10 @@ def change_treatment_date(
         submission,
         treatment_date=treatment_date.isoformat() if treatment_date else None,
     )
+    after = list(assessment.flags.all())
+    _carry_over(submission, before, after, by=by)
     decided = submission.review_status not in (ReviewStatus.NEW, ReviewStatus.IN_REVIEW)
-    if decided and flag_changes(before, list(assessment.flags.all())):
+    if decided and flag_changes(before, after):
         # A decision made on other flags no longer stands: the review opens again.
         reopened = "Reopened: the flags changed when the treatment date changed."
         Submission.objects.filter(pk=submission.pk).update(review_status=ReviewStatus.IN_REVIEW)
@@ -315,6 +306,49 @@ def change_treatment_date(
         )
         submission.refresh_from_db()
     return assessment
+
+
+CARRIED_OVER = (
+    "Carried over from the earlier assessment: the new treatment date left this flag as it was."
+)
+
+
+def _carry_over(submission: Submission, before: list[Flag], after: list[Flag], *, by: User) -> None:
+    """Give each flag the date change left unchanged the latest decision on its earlier self.
+
+    The decision stays its decider's (kind, note and plan, who and when); the history records
+    that it was carried over, by the practitioner who changed the date.
+    """
+    earlier = {flag.code: flag for flag in before}
+    for flag in after:
+        old = earlier.get(flag.code)
+        if old is None or not _unchanged(old, flag):
+            continue
+        decision = old.decisions.order_by("-at", "-pk").first()
+        if decision is None:
+            continue
+        FlagDecision.objects.create(
+            flag=flag,
+            kind=decision.kind,
+            note=decision.note,
+            antiviral_plan=decision.antiviral_plan,
+            by=decision.by,
+            at=decision.at,
+            carried_from=decision,
+        )
+        record_change(
+            submission,
+            ChangeKind.CARRIED_OVER,
+            subject=flag.code,
+            old=None,
+            new={"kind": decision.kind, "note": decision.note},
+            reason=CARRIED_OVER,
+            by=by,
+        )
+
+
+def _unchanged(old: Flag, new: Flag) -> bool:
+    return (old.code, old.tier, old.evidence) == (new.code, new.tier, new.evidence)
 
 
 def flag_changes(before: list[Flag], after: list[Flag]) -> list[str]:

@@ -11,19 +11,22 @@ kept as the linebreaksbr filter keeps them.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from html import escape
 from typing import Any
 
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from intake import published
-from intake.models import Flag, Submission
+from intake.models import ChangeKind, Flag, FlagDecision, Submission, SubmissionChange
 from intake.questionnaire import display_answer, display_date
+from intake.review import plans
 from intake.review.decisions import flag_changes
-from intake.review.forms import FlagDecisionForm
+from intake.review.forms import DRUGS, PROFESSIONAL_BODIES, FlagDecisionForm
 from intake.review.queue import outcome_label
 from intake.rules import PLAN_KINDS, Tier
 
@@ -61,13 +64,17 @@ def _evidence_row(
 
 
 def review_context(
-    submission: Submission, *, flag_form: FlagDecisionForm | None = None
+    submission: Submission,
+    *,
+    flag_form: FlagDecisionForm | None = None,
+    today: datetime.date | None = None,
 ) -> dict[str, Any]:
     """What the submission page and its print view show, built from prefetched rows.
 
     `flag_form`: a decision on one flag that was refused, shown again as it was typed.
     """
     definition = published.questionnaire(submission.version).definition
+    today = today or timezone.localdate()
     flags = current_flags(submission)
     flagged_keys = {item["question_key"] for flag in flags for item in flag.evidence}
     flag_rows = []
@@ -99,9 +106,14 @@ def review_context(
                 "plan_label": PLAN_KINDS.get(flag.plan, ""),
                 "plan_answers": _plan_answers(flag, definition, submission.answers),
                 "evidence": evidence,
-                "decisions": flag.decisions.all(),
+                "decisions": [
+                    _decision(decision, submission.treatment_date, today)
+                    for decision in flag.decisions.all()
+                ],
                 # What was typed in this flag's refused decision, to show it again.
                 "refused": refused,
+                # What the plan's fields hold: as typed if refused, else the plan as it stands.
+                "plan_values": _plan_values(flag, refused),
             }
         )
     sections = []
@@ -119,19 +131,24 @@ def review_context(
         if rows:
             sections.append({"title": section.title, "rows": rows})
     assessments = sorted(submission.assessments.all(), key=lambda a: (a.created_at, a.pk))
-    history = [
-        {
-            "assessment": later,
-            "changes": flag_changes(list(earlier.flags.all()), list(later.flags.all())),
-            # Decisions on the superseded flags stay visible, with the flag they were made on.
-            "earlier_decisions": [
-                (flag, decision)
-                for flag in earlier.flags.all()
-                for decision in flag.decisions.all()
-            ],
-        }
-        for earlier, later in itertools.pairwise(assessments)
-    ]
+    history = []
+    for earlier, later in itertools.pairwise(assessments):
+        carried = _carried(later)
+        history.append(
+            {
+                "assessment": later,
+                "changes": flag_changes(list(earlier.flags.all()), list(later.flags.all())),
+                # Decisions on the superseded flags stay visible, with the flag they were made
+                # on, unless carried over to the same flag in the later assessment.
+                "earlier_decisions": [
+                    (flag, decision)
+                    for flag in earlier.flags.all()
+                    for decision in flag.decisions.all()
+                    if decision.pk not in carried
+                ],
+                "carried_over": len(carried),
+            }
+        )
     return {
         "submission": submission,
         "version_name": str(submission.version),
@@ -141,8 +158,49 @@ def review_context(
         "date_of_birth": display_date(submission.date_of_birth.isoformat()),
         "events": submission.review_events.all(),
         "outcome_label": outcome_label(submission.outcome),
+        "drugs": DRUGS,
+        "professional_bodies": PROFESSIONAL_BODIES,
         "print_url": reverse("admin:intake_submission_print", args=[submission.pk]),
     }
+
+
+def _carried(assessment: Any) -> set[int]:
+    """The ids of the decisions carried over to this assessment's flags."""
+    return {
+        decision.carried_from_id
+        for flag in assessment.flags.all()
+        for decision in flag.decisions.all()
+        if decision.carried_from_id is not None
+    }
+
+
+def _decision(
+    decision: FlagDecision, treatment_date: datetime.date | None, today: datetime.date
+) -> dict[str, Any]:
+    """A decision as the page shows it, its plan's course worked out for the treatment date."""
+    plan = decision.antiviral_plan
+    return {
+        "decision": decision,
+        "plan": plans.view(plan, treatment_date=treatment_date, today=today) if plan else None,
+    }
+
+
+def _plan_values(flag: Flag, refused: FlagDecisionForm | None) -> Any:
+    """The plan form's values: the refused form's data, or the flag's latest plan (to amend)."""
+    if refused is not None:
+        return refused.data
+    plan = next((d.antiviral_plan for d in flag.decisions.all() if d.antiviral_plan), None)
+    if plan is None:
+        return {}
+    values: dict[str, Any] = {}
+    for name, value in plan.items():
+        if isinstance(value, bool) and name in ("offered", "accepted"):
+            values[name] = "yes" if value else "no"
+        elif isinstance(value, bool):
+            values[name] = "on" if value else ""
+        elif value is not None:
+            values[name] = str(value)
+    return values
 
 
 def _decides(form: FlagDecisionForm, flag: Flag) -> bool:
@@ -159,3 +217,33 @@ def _plan_answers(flag: Flag, definition: Any, answers: dict[str, Any]) -> list[
         shown = display_answer(question, answers[key]) if key in answers else "Not asked"
         rows.append(_answer_row(question.text, shown, flagged=False))
     return rows
+
+
+def date_changes(submission: Submission) -> list[dict[str, Any]]:
+    """The treatment date's changes from the submission's history, oldest first, for print."""
+    changes = (
+        SubmissionChange.objects.filter(submission=submission, kind=ChangeKind.TREATMENT_DATE)
+        .select_related("by")
+        .order_by("at", "pk")
+    )
+    return [
+        {
+            "at": change.at,
+            "by": change.by,
+            "old_date": _shown_date(change.old),
+            "new_date": _shown_date(change.new),
+            "reason": change.reason,
+        }
+        for change in changes
+    ]
+
+
+def _shown_date(value: Any) -> str:
+    """An ISO date from the history as the page writes dates ("" for none)."""
+    if not value:
+        return ""
+    try:
+        day = datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return plans.short_date(day)

@@ -92,15 +92,16 @@ def test_a_practitioner_sets_up_two_step_sign_in_and_reviews(browser, live_serve
     flag.get_by_label("Note (for an override, the reason)").fill("Has a cold sore most winters")
     flag.locator('input[name="offered"][value="yes"]').check()
     flag.locator('input[name="accepted"][value="yes"]').check()
-    flag.get_by_label("Drug").fill("valaciclovir")
+    flag.get_by_label("Drug", exact=True).select_option("valaciclovir")
     flag.get_by_role("button", name="Save").click()
     summary = page.locator(".decision-problems")
-    expect(summary).to_contain_text("The antiviral plan needs the dose")
+    expect(summary).to_contain_text("Dose: Needed for an accepted plan.")
+    expect(summary).to_contain_text("Kidney function checked: Confirm this")
     flag = page.locator("article.flag", has_text="cold_sore_history")
     expect(flag.get_by_label("Note (for an override, the reason)")).to_have_value(
         "Has a cold sore most winters"
     )
-    expect(flag.get_by_label("Drug")).to_have_value("valaciclovir")
+    expect(flag.get_by_label("Drug", exact=True)).to_have_value("valaciclovir")
     expect(flag.locator('input[name="accepted"][value="yes"]')).to_be_checked()
     problems = Axe().run(page, context=".decision-problems").response["violations"]
     assert [p for p in problems if p["impact"] in ("serious", "critical")] == []
