@@ -17,6 +17,7 @@ from factories import (
     ACCEPTED_PLAN,
     COLD_SORE,
     PREGNANT,
+    STAFF_PASSWORD,
     complete_until_check,
     logged_in,
     make_submission,
@@ -525,7 +526,12 @@ def test_only_the_medical_lead_can_override_and_then_the_submission_can_be_clear
         flag, kind="overridden", note="Finished breastfeeding last week", by=lead, revision=0
     )
     change_review_status(
-        submission, status="cleared", reason="Override", by=practitioner, revision=1
+        submission,
+        status="cleared",
+        reason="Override",
+        by=practitioner,
+        revision=1,
+        signature=STAFF_PASSWORD,
     )
 
     assert Submission.objects.get(pk=submission.pk).review_status == ReviewStatus.CLEARED
@@ -902,7 +908,9 @@ def test_a_date_change_that_changes_the_flags_reopens_a_decided_review(version):
     user = staff("p", "Practitioner")
     flag = submission.current_flags().get()
     decide_flag(flag, kind="acknowledged", note="Discussed", by=user, revision=0)
-    change_review_status(submission, status="cleared", reason="fine", by=user, revision=1)
+    change_review_status(
+        submission, status="cleared", reason="fine", by=user, revision=1, signature=STAFF_PASSWORD
+    )
 
     from intake.review.decisions import change_treatment_date
 
@@ -929,7 +937,9 @@ def test_a_submission_with_a_cold_sore_history_needs_the_plan_before_clearing(ve
     decide_flag(
         flag, kind="acknowledged", note="ok", by=user, revision=0, antiviral_plan=ACCEPTED_PLAN
     )
-    change_review_status(submission, status="cleared", reason="ok", by=user, revision=1)
+    change_review_status(
+        submission, status="cleared", reason="ok", by=user, revision=1, signature=STAFF_PASSWORD
+    )
 
     assert Submission.objects.get(pk=submission.pk).review_status == "cleared"
 

@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from intake import published
 from intake.models import Flag, Submission
 from intake.questionnaire import display_answer, display_date
-from intake.review.decisions import flag_changes
+from intake.review.decisions import content_hash, flag_changes, signed_content
 from intake.review.forms import FlagDecisionForm
 from intake.review.queue import outcome_label
 from intake.rules import PLAN_KINDS, Tier
@@ -133,6 +133,7 @@ def review_context(
         for earlier, later in itertools.pairwise(assessments)
     ]
     return {
+        **_signature(submission, flags),
         "submission": submission,
         "version_name": str(submission.version),
         "assessment_history": history[::-1],
@@ -142,6 +143,20 @@ def review_context(
         "events": submission.review_events.all(),
         "outcome_label": outcome_label(submission.outcome),
         "print_url": reverse("admin:intake_submission_print", args=[submission.pk]),
+    }
+
+
+def _signature(submission: Submission, flags: list[Flag]) -> dict[str, Any]:
+    """The latest signature, and whether the record still matches what it signed: the same
+    assessment, status, flags and decisions."""
+    signature = next(iter(submission.signatures.all()), None)
+    if signature is None:
+        return {"signature": None, "signature_matches": False}
+    current = next((a.pk for a in submission.assessments.all() if a.is_current), None)
+    content = signed_content(submission, current or 0, flags, submission.review_status)
+    return {
+        "signature": signature,
+        "signature_matches": content_hash(content) == signature.content_hash,
     }
 
 
