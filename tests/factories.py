@@ -220,9 +220,13 @@ def make_submission(version, answers: dict[str, Any] | None = None, **fields: An
     return submission
 
 
+# The password of every account `staff` makes; a clearing decision is signed with it.
+STAFF_PASSWORD = "a-long-password-123"
+
+
 def staff(name: str, *groups: str, superuser: bool = False) -> User:
     """A staff account in the given roles (groups), with the suite's password."""
-    user = User.objects.create_user(name, password="a-long-password-123", is_staff=True)
+    user = User.objects.create_user(name, password=STAFF_PASSWORD, is_staff=True)
     user.is_superuser = superuser
     user.save()
     for group in groups:

@@ -3,12 +3,13 @@
 The sign-in, its second step (enrolling an authenticator, or a code or backup code), and the
 admin's forms a practitioner, clinic admin or medical lead can post (an invitation, a question
 set, a version and a draft's page, a question, an import, a data request and its decision, a
-review, approval, submission, publishing, a new draft and retiring), each sent through the test
-client with the whole middleware stack (where NUL characters in a query string are refused), so
-that what a real request meets is what is tested. CI runs them on PostgreSQL, where text
-holding NUL or longer than its column fails in the database. Each example runs in a savepoint
-rolled back afterwards. The draft's page is the largest form (hundreds of fields) and the dearest
-to render, so it gets fewer examples.
+review, a signed clearing and the reopening of a signed submission, approval, submission,
+publishing, a new draft and retiring), each sent through the test client with the whole
+middleware stack (where NUL characters in a query string are refused), so that what a real
+request meets is what is tested. CI runs them on PostgreSQL, where text holding NUL or longer
+than its column fails in the database. Each example runs in a savepoint rolled back afterwards.
+The draft's page is the largest form (hundreds of fields) and the dearest to render, so it gets
+fewer examples.
 """
 
 from collections.abc import Callable
@@ -18,12 +19,13 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 from django.urls import reverse
-from factories import change_form_data, logged_in, make_submission, staff
+from factories import STAFF_PASSWORD, change_form_data, logged_in, make_submission, staff
 from fuzz_bodies import Body, bodies
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.models import DataRequest, DataRequestKind, QuestionSetVersion, User
+from intake.review.decisions import change_review_status
 from intake.staff_access import issue_backup_codes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
@@ -152,6 +154,8 @@ FORMS = [
     "version add",
     "import",
     "submission review",
+    "submission clearing",
+    "signed submission",
 ]
 
 
@@ -173,6 +177,28 @@ def admin_form(request, version, clinic_admin) -> tuple[str, dict[str, list[str]
         path = admin_url("submission_change", make_submission(version).pk)
         valid = {"status": ["in_review"], "reason": ["Reading it"], "revision": ["0"]}
         return path, valid, ["status", "reason", "revision", "rebook_after", "flag", "kind"]
+    if form == "submission clearing":
+        path = admin_url("submission_change", make_submission(version).pk)
+        valid = {
+            "status": ["cleared"],
+            "reason": ["Seen"],
+            "signature": [STAFF_PASSWORD],
+            "revision": ["0"],
+        }
+        return path, valid, ["status", "reason", "signature", "revision", "reopen_reason"]
+    if form == "signed submission":
+        submission = make_submission(version)
+        change_review_status(
+            submission,
+            status="cleared",
+            reason="Seen",
+            by=User.objects.get(username="cara"),
+            revision=0,
+            signature=STAFF_PASSWORD,
+        )
+        path = admin_url("submission_change", submission.pk)
+        valid = {"reopen_reason": ["Wrong patient"], "revision": ["1"]}
+        return path, valid, ["reopen_reason", "revision", "status", "flag", "date_reason"]
     path = {
         "invitation add": admin_url("invitation_add"),
         "question set change": admin_url("questionset_change", version.question_set_id),

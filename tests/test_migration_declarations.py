@@ -36,13 +36,22 @@ def first_format_skinpen() -> dict:
     return document
 
 
+def latest() -> tuple[str, str]:
+    return MigrationExecutor(connection).loader.graph.leaf_nodes("intake")[0]
+
+
+def filters_of(submission) -> str:
+    """The stored filters, read without the columns later migrations add."""
+    return Submission.objects.values_list("flag_filters", flat=True).get(pk=submission.pk)
+
+
 @pytest.fixture
 def before_declarations():
     apps = migrate(BEFORE)
     try:
         yield apps
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("intake")[0])
+        migrate(latest())
 
 
 def published_with_a_cold_sore_flag(apps, definition, answers):
@@ -112,7 +121,9 @@ def test_an_unreviewed_cold_sore_flag_from_before_still_needs_its_plan(before_de
         "plan_answers": ["kidney_problems", "antiviral_allergy"],
         "filters": ["cold_sores"],
     }
-    assert Submission.objects.get(pk=submission.pk).flag_filters == " cold_sores "
+    assert filters_of(submission) == " cold_sores "
+    # Today's code runs on today's tables.
+    migrate(latest())
     practitioner = User.objects.create_user("p", is_staff=True)
     with pytest.raises(DecisionRefused, match="antiviral plan on cold_sore_history"):
         change_review_status(
@@ -148,7 +159,7 @@ def test_applied_again_it_takes_a_format_2_versions_declarations_from_its_docume
         "plan_answers": declared["plans"]["antiviral"]["show_answers"],
         "filters": ["cold_sores"],
     }
-    assert Submission.objects.get(pk=submission.pk).flag_filters == " cold_sores "
+    assert filters_of(submission) == " cold_sores "
     # Going back would leave a version the earlier code cannot read: refused.
     with pytest.raises(RuntimeError, match="cannot be reversed"):
         migrate(BEFORE)

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client, override_settings
 from factories import (
     ACCEPTED_PLAN,
+    STAFF_PASSWORD,
     complete_until_check,
     logged_in,
     page,
@@ -82,7 +83,9 @@ def test_a_dermal_filler_patient_is_asked_flagged_and_reviewed_by_its_own_declar
     decide_flag(
         flag, kind="acknowledged", note="ok", by=nurse, revision=0, antiviral_plan=ACCEPTED_PLAN
     )
-    change_review_status(submission, status="cleared", reason="ok", by=nurse, revision=1)
+    change_review_status(
+        submission, status="cleared", reason="ok", by=nurse, revision=1, signature=STAFF_PASSWORD
+    )
 
     # The exports read what is stored, whatever the set.
     manager = logged_in(Client(), staff("cara", "Clinic admin"))

@@ -22,7 +22,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
 
 from clinic.logs import security_event
 from clinic.text import isolated
@@ -33,6 +35,7 @@ from intake.models import (
     Flag,
     FlagDecision,
     ReviewEvent,
+    Signature,
     Submission,
     User,
 )
@@ -41,11 +44,13 @@ from intake.records.exports import write_submissions_csv
 from intake.review import queue
 from intake.review.decisions import (
     DecisionRefused,
+    SignatureRefused,
     change_review_status,
     change_treatment_date,
     decide_flag,
+    reopen,
 )
-from intake.review.forms import FlagDecisionForm, ReviewStatusForm, TreatmentDateForm
+from intake.review.forms import FlagDecisionForm, ReopenForm, ReviewStatusForm, TreatmentDateForm
 from intake.review.pages import current_flags, date_changes, review_context
 
 
@@ -155,6 +160,9 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         events = ReviewEvent.objects.select_related("by").only(
             *_fields(ReviewEvent), "by__username"
         )
+        signatures = Signature.objects.select_related("by").only(
+            *_fields(Signature), "by__username"
+        )
         submissions = Submission.objects.select_related("version__question_set", "reviewer")
         if not whole_version:
             # The version's name, and its content hash for its parsed definition (cached per
@@ -170,6 +178,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
                 submissions.prefetch_related(
                     Prefetch("assessments", queryset=assessments.fetch_mode(mode)),
                     Prefetch("review_events", queryset=events.fetch_mode(mode)),
+                    Prefetch("signatures", queryset=signatures.fetch_mode(mode)),
                 )
                 .fetch_mode(mode)
                 .get(pk=pk)
@@ -177,6 +186,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         except Submission.DoesNotExist:
             raise Http404("No such submission.") from None
 
+    @method_decorator(sensitive_post_parameters("signature"))
     def change_view(
         self,
         request: HttpRequest,
@@ -203,6 +213,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         else:
             AuditEntry.record(request.user, AuditAction.VIEW, submission)
         flag_form = refused if isinstance(refused, FlagDecisionForm) else None
+        can_review = request.user.has_perm("intake.review_submission")
         context = {
             **self.admin_site.each_context(request),
             **review_context(submission, flag_form=flag_form),
@@ -212,9 +223,12 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             if isinstance(refused, ReviewStatusForm)
             else ReviewStatusForm(initial={"status": submission.review_status}),
             "date_form": refused if isinstance(refused, TreatmentDateForm) else None,
+            "reopen_form": refused if isinstance(refused, ReopenForm) else ReopenForm(),
             "refused": refused,
             "decision_problems": _problems(refused) if refused is not None else [],
-            "can_review": request.user.has_perm("intake.review_submission"),
+            "can_review": can_review,
+            # A signed submission takes no decision until it is reopened.
+            "can_decide": can_review and not submission.locked,
             "can_override": request.user.has_perm("intake.override_not_possible"),
         }
         return TemplateResponse(
@@ -274,6 +288,8 @@ def _handler(posted: Any) -> Handler:
     """The handler of the kind of decision a posted form makes."""
     if "date_reason" in posted:
         return _change_treatment_date
+    if "reopen_reason" in posted:
+        return _reopen
     if "flag" in posted:
         return _decide_flag
     return _change_review_status
@@ -299,6 +315,27 @@ def _change_review_status(request: HttpRequest, submission: Submission) -> forms
             status=form.cleaned_data["status"],
             reason=form.cleaned_data["reason"],
             rebook_after=form.cleaned_data["rebook_after"],
+            by=_staff(request),
+            revision=form.cleaned_data["revision"],
+            signature=form.cleaned_data["signature"],
+        )
+    except SignatureRefused as refused:
+        security_event(request, "signature_refused", submission=str(submission.pk))
+        form.add_error("signature", forms.ValidationError(str(refused), code="refused"))
+        return form
+    except DecisionRefused as refused:
+        return _refuse(form, refused)
+    return None
+
+
+def _reopen(request: HttpRequest, submission: Submission) -> forms.Form | None:
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        return form
+    try:
+        reopen(
+            submission,
+            reason=form.cleaned_data["reopen_reason"],
             by=_staff(request),
             revision=form.cleaned_data["revision"],
         )
@@ -351,7 +388,15 @@ _FLAG_FIELD_IDS = {name: name for name in FlagDecisionForm.base_fields} | {
     "offered": "offered-yes",
     "accepted": "accepted-yes",
 }
-_PAGE_FIELDS = {"status", "reason", "rebook_after", "treatment_date", "date_reason"}
+_PAGE_FIELDS = {
+    "status",
+    "reason",
+    "rebook_after",
+    "signature",
+    "treatment_date",
+    "date_reason",
+    "reopen_reason",
+}
 
 
 def _problems(form: forms.Form) -> list[dict[str, str]]:

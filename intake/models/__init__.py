@@ -33,6 +33,8 @@ from intake.models.reviews import (
     FlagDecision,
     ReviewEvent,
     ReviewStatus,
+    Signature,
+    SignatureMethod,
     SubmissionChange,
 )
 from intake.models.submissions import (
@@ -78,6 +80,8 @@ __all__ = [
     "ReviewStatus",
     "Rule",
     "Section",
+    "Signature",
+    "SignatureMethod",
     "Submission",
     "SubmissionChange",
     "User",

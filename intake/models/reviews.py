@@ -102,6 +102,9 @@ class ChangeKind(models.TextChoices):
     OVERRIDE = "override", "Override"
     PLAN = "plan", "Antiviral plan"
     CARRIED_OVER = "carried_over", "Decision carried over"
+    # A signature locking the submission (old None, new the signature), or a reopening
+    # releasing it (old the signature, new None).
+    SIGNATURE = "signature", "Signature and lock"
 
 
 class SubmissionChange(models.Model):
@@ -135,6 +138,47 @@ class SubmissionChange(models.Model):
         super().save(*args, **kwargs)
 
 
+class SignatureMethod(models.TextChoices):
+    PASSWORD = "password", "Password"
+    AUTHENTICATOR = "authenticator", "Authenticator code"
+
+
+class Signature(models.Model):
+    """A practitioner's signature on clearing a submission: who, when, how, and what they signed.
+
+    `content` is what was signed, in canonical form: the submission, the assessment, the status,
+    and each flag (code, tier, provisional) with its decision then (kind, note, plan); its SHA-256
+    is `content_hash`, so that a later look can tell whether the record still matches. The
+    content is health data, so it lives and goes with the submission. Written once, never
+    changed; a reopening releases the lock (`Submission.locked`) and keeps the signature.
+    """
+
+    submission = models.ForeignKey("intake.Submission", models.CASCADE, related_name="signatures")
+    assessment = models.ForeignKey("intake.Assessment", models.CASCADE, related_name="+")
+    status = models.CharField(max_length=30, choices=ReviewStatus.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=20, choices=SignatureMethod.choices)
+    content = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} signed by {self.by} on {self.at:%d %b %Y}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AuditLogIsAppendOnly("A signature cannot be changed.")
+        super().save(*args, **kwargs)
+
+    @property
+    def short_hash(self) -> str:
+        """The first twelve characters of the hash, enough to tell one signature from another."""
+        return self.content_hash[:12]
+
+
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs: Any) -> int:
         raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
@@ -155,6 +199,9 @@ class AuditAction(models.TextChoices):
     ACKNOWLEDGE = "acknowledge", "Acknowledged flag"
     OVERRIDE = "override", "Overrode flag"
     DATE_CHANGE = "date_change", "Changed treatment date"
+    SIGN = "sign", "Signed a clearing decision"
+    SIGN_REFUSED = "sign_refused", "Signature refused"
+    REOPEN = "reopen", "Reopened a signed submission"
     RETENTION_DELETE = "retention_delete", "Deleted at the end of its retention period"
     ACCESS_EXPORT = "access_export", "Exported a patient's data (subject access)"
     DATA_REQUEST = "data_request", "Recorded a patient's data request"

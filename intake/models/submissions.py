@@ -310,6 +310,9 @@ class Submission(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     rebook_after = models.DateField(null=True, blank=True)
+    # Signed and locked: a clearing decision was signed (the latest `Signature`), and nothing
+    # changes until someone reopens it with a reason or a re-evaluation changes its flags.
+    locked = models.BooleanField(default=False)
     # Bumped by every decision, so that a second practitioner's stale form is refused.
     revision = models.PositiveIntegerField(default=0)
 

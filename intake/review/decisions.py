@@ -4,11 +4,19 @@ Each decision is checked against the revision the practitioner was looking at, s
 people change the same submission at once the second is refused instead of overwriting the first.
 Every decision is audited (who did what, no health data), and every change is kept in the
 submission's history with its value before and after and its reason (`SubmissionChange`).
+
+Clearing a submission is signed (`Signature`, with the practitioner's password or a fresh
+authenticator code) and locks it: every decision starts with `ensure_unlocked`, and nothing
+changes until someone reopens it with a reason (`reopen`), or a re-evaluation that changes its
+flags reopens it (`reopen_after_reevaluation`, the one way any re-evaluation does).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -25,6 +33,7 @@ from intake.models import (
     FlagDecision,
     ReviewEvent,
     ReviewStatus,
+    Signature,
     Submission,
     SubmissionChange,
     User,
@@ -32,6 +41,7 @@ from intake.models import (
 from intake.models.reviews import CLEARING
 from intake.review import plans
 from intake.review.notifications import notify_if_raised
+from intake.review.signing import SigningRefused, confirm_signer
 from intake.rules import ANTIVIRAL_PLAN, PLAN_KINDS, Tier, evaluate
 
 
@@ -54,6 +64,31 @@ class ConcurrentChange(DecisionRefused):
             "Someone else has changed this submission since you opened it. Nothing was saved: "
             "please look at their changes and try again."
         )
+
+
+class RecordLocked(DecisionRefused):
+    """The submission is signed and locked: it has to be reopened, with a reason, first."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This submission is signed and locked. Nothing was changed: to change it, reopen it "
+            "first with the reason."
+        )
+
+
+class SignatureRefused(DecisionRefused):
+    """Clearing needs the practitioner's signature, and it was missing or wrong."""
+
+
+def ensure_unlocked(submission: Submission) -> None:
+    """Refuse any change to a signed submission: the check every decision makes first.
+
+    Read from the database, not from the object in hand, which may have been loaded before
+    someone signed.
+    """
+    locked = Submission.objects.filter(pk=submission.pk).values_list("locked", flat=True).first()
+    if locked:
+        raise RecordLocked
 
 
 def standing_not_possible(submission: Submission) -> list[Flag]:
@@ -98,7 +133,6 @@ def _claim(submission: Submission, revision: int, **changes: Any) -> None:
     submission.refresh_from_db()
 
 
-@transaction.atomic
 def change_review_status(
     submission: Submission,
     *,
@@ -107,8 +141,14 @@ def change_review_status(
     by: User,
     revision: int,
     rebook_after: datetime.date | None = None,
+    signature: str = "",
 ) -> ReviewEvent:
-    """Move the review on (new → in review → a decision), recording who, when and why."""
+    """Move the review on (new → in review → a decision), recording who, when and why.
+
+    Clearing (`CLEARING`) is signed: `signature` is the practitioner's password or a fresh code
+    from their authenticator app. It records a `Signature` and locks the submission.
+    """
+    ensure_unlocked(submission)
     if status not in ReviewStatus.values:
         raise DecisionRefused("Choose a review status from the list.")
     if not reason.strip():
@@ -117,51 +157,210 @@ def change_review_status(
         raise DecisionRefused("A review cannot go back to new; choose in review to reopen it.")
     if status == ReviewStatus.DEFERRED and rebook_after is None:
         raise DecisionRefused("A deferral needs the earliest date the patient can rebook.")
+    method = ""
     if status in CLEARING:
-        standing = standing_not_possible(submission)
-        if standing:
-            codes = ", ".join(flag.code for flag in standing)
-            raise DecisionRefused(
-                f"This submission cannot be cleared while a not-possible flag stands ({codes}). "
-                "Only the medical lead can override it, with a reason."
-            )
-        # Flags whose version declares a plan need it recorded (a not-possible one is overridden
-        # instead, which the check above covers).
-        undecided = (
-            submission.current_flags()
-            .filter(declarations__has_key="plan")
-            .exclude(tier=Tier.NOT_POSSIBLE)
-            .exclude(decisions__isnull=False)
+        # A stale page is refused as such, before anyone is asked to sign it.
+        if not Submission.objects.filter(pk=submission.pk, revision=revision).exists():
+            raise ConcurrentChange
+        _check_clearable(submission)
+        # Before the decision's transaction: a refusal is counted and audited all the same.
+        try:
+            method = confirm_signer(by, signature, submission)
+        except SigningRefused as refused:
+            raise SignatureRefused(str(refused)) from None
+    with transaction.atomic():
+        before = submission.review_status
+        _claim(
+            submission,
+            revision,
+            review_status=status,
+            reviewer=by,
+            rebook_after=rebook_after if status == ReviewStatus.DEFERRED else None,
+            locked=bool(method),
         )
-        if undecided.exists():
-            missing = list(undecided)
-            raise DecisionRefused(
-                "Record the "
-                + " and the ".join(sorted({PLAN_KINDS.get(f.plan, "plan") for f in missing}))
-                + " on "
-                + ", ".join(flag.code for flag in missing)
-                + " before clearing this submission."
-            )
-    before = submission.review_status
-    _claim(
-        submission,
-        revision,
-        review_status=status,
-        reviewer=by,
-        rebook_after=rebook_after if status == ReviewStatus.DEFERRED else None,
+        record_change(
+            submission,
+            ChangeKind.STATUS,
+            old=before,
+            new=status,
+            reason=reason,
+            by=by,
+        )
+        event = ReviewEvent.objects.create(
+            submission=submission, status=status, reason=reason, rebook_after=rebook_after, by=by
+        )
+        AuditEntry.record(by, AuditAction.REVIEW, submission, status=status)
+        if method:
+            _sign(submission, status=status, method=method, reason=reason, by=by)
+    return event
+
+
+def _check_clearable(submission: Submission) -> None:
+    """What clearing needs: no standing not-possible flag, and every declared plan recorded."""
+    standing = standing_not_possible(submission)
+    if standing:
+        codes = ", ".join(flag.code for flag in standing)
+        raise DecisionRefused(
+            f"This submission cannot be cleared while a not-possible flag stands ({codes}). "
+            "Only the medical lead can override it, with a reason."
+        )
+    # Flags whose version declares a plan need it recorded (a not-possible one is overridden
+    # instead, which the check above covers).
+    undecided = (
+        submission.current_flags()
+        .filter(declarations__has_key="plan")
+        .exclude(tier=Tier.NOT_POSSIBLE)
+        .exclude(decisions__isnull=False)
     )
+    if undecided.exists():
+        missing = list(undecided)
+        raise DecisionRefused(
+            "Record the "
+            + " and the ".join(sorted({PLAN_KINDS.get(f.plan, "plan") for f in missing}))
+            + " on "
+            + ", ".join(flag.code for flag in missing)
+            + " before clearing this submission."
+        )
+
+
+def signed_content(
+    submission: Submission, assessment_id: int, flags: Iterable[Flag], status: str
+) -> dict[str, Any]:
+    """What a signature covers, in canonical form: the submission, its assessment, the status,
+    and each flag (code, tier, provisional) with its current decision (kind, note, plan).
+
+    Works from prefetched rows as well as from the database, so that the page can check a
+    signature without a query.
+    """
+    return {
+        "submission": str(submission.pk),
+        "assessment": assessment_id,
+        "status": status,
+        "flags": [
+            {
+                "code": flag.code,
+                "tier": flag.tier,
+                "provisional": flag.provisional,
+                "decision": _decision_content(flag),
+            }
+            for flag in sorted(flags, key=lambda flag: (flag.position, flag.code))
+        ],
+    }
+
+
+def _decision_content(flag: Flag) -> dict[str, Any] | None:
+    latest = max(flag.decisions.all(), key=lambda d: (d.at, d.pk), default=None)
+    if latest is None:
+        return None
+    return {"kind": latest.kind, "note": latest.note, "plan": latest.antiviral_plan}
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """SHA-256 of the content as canonical JSON (sorted keys, no spaces, UTF-8)."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sign(submission: Submission, *, status: str, method: str, reason: str, by: User) -> None:
+    assessment = submission.assessments.get(is_current=True)
+    flags = list(assessment.flags.prefetch_related("decisions"))
+    content = signed_content(submission, assessment.pk, flags, status)
+    signature = Signature.objects.create(
+        submission=submission,
+        assessment=assessment,
+        status=status,
+        by=by,
+        at=timezone.now(),
+        method=method,
+        content=content,
+        content_hash=content_hash(content),
+    )
+    record_change(
+        submission,
+        ChangeKind.SIGNATURE,
+        old=None,
+        new={"signature": signature.pk, "content_hash": signature.content_hash},
+        reason=reason,
+        by=by,
+    )
+    AuditEntry.record(by, AuditAction.SIGN, submission, status=status, method=method)
+
+
+@transaction.atomic
+def reopen(submission: Submission, *, reason: str, by: User, revision: int) -> ReviewEvent:
+    """Release a signed submission's lock, for a reason: it goes back to in review, and clearing
+    it again needs a new signature."""
+    if not reason.strip():
+        raise DecisionRefused("Please give the reason for reopening this submission.")
+    if not submission.locked:
+        raise DecisionRefused(
+            "This submission is not signed and locked: there is nothing to reopen."
+        )
+    before = submission.review_status
+    _claim(submission, revision, review_status=ReviewStatus.IN_REVIEW, locked=False)
+    event = _record_reopening(submission, before=before, reason=reason, by=by, unlocked=True)
+    AuditEntry.record(by, AuditAction.REOPEN, submission, automatic=False)
+    return event
+
+
+def reopen_after_reevaluation(submission: Submission, *, reason: str, by: User) -> bool:
+    """Reopen a decided review because a re-evaluation changed its flags: the one way a
+    re-evaluation (a date change, an answer corrected, a re-check) reopens one.
+
+    A signed submission is unlocked too, and clearing it again needs a new signature. Call it
+    once the new assessment is stored, in the same transaction; `reason` says what changed.
+    Returns whether the review was reopened (one still undecided is left as it is).
+    """
+    submission.refresh_from_db(fields=["review_status", "locked", "revision"])
+    decided = submission.review_status not in (ReviewStatus.NEW, ReviewStatus.IN_REVIEW)
+    if not decided and not submission.locked:
+        return False
+    before, unlocked = submission.review_status, submission.locked
+    Submission.objects.filter(pk=submission.pk).update(
+        review_status=ReviewStatus.IN_REVIEW, locked=False
+    )
+    submission.refresh_from_db()
+    # The person whose change set it off; the history records the app as the one reopening.
+    _record_reopening(
+        submission, before=before, reason=reason, by=by, unlocked=unlocked, automatic=True
+    )
+    AuditEntry.record(by, AuditAction.REOPEN, submission, automatic=True)
+    return True
+
+
+def _record_reopening(
+    submission: Submission,
+    *,
+    before: str,
+    reason: str,
+    by: User,
+    unlocked: bool,
+    automatic: bool = False,
+) -> ReviewEvent:
+    event = ReviewEvent.objects.create(
+        submission=submission, status=ReviewStatus.IN_REVIEW, reason=reason, by=by
+    )
+    changed_by = None if automatic else by
     record_change(
         submission,
         ChangeKind.STATUS,
         old=before,
-        new=status,
+        new=ReviewStatus.IN_REVIEW,
         reason=reason,
-        by=by,
+        by=changed_by,
     )
-    event = ReviewEvent.objects.create(
-        submission=submission, status=status, reason=reason, rebook_after=rebook_after, by=by
-    )
-    AuditEntry.record(by, AuditAction.REVIEW, submission, status=status)
+    if unlocked:
+        signature = submission.signatures.order_by("-at", "-pk").first()
+        record_change(
+            submission,
+            ChangeKind.SIGNATURE,
+            old={"signature": signature.pk, "content_hash": signature.content_hash}
+            if signature
+            else None,
+            new=None,
+            reason=reason,
+            by=changed_by,
+        )
     return event
 
 
@@ -177,6 +376,7 @@ def decide_flag(
 ) -> FlagDecision:
     """Acknowledge a flag with a note, or override it (a not-possible flag needs the authority)."""
     submission = flag.assessment.submission
+    ensure_unlocked(submission)
     if not note.strip():
         raise DecisionRefused("Please write a note (for an override, the reason).")
     if kind == FlagDecision.OVERRIDDEN:
@@ -249,8 +449,9 @@ def change_treatment_date(
 
     The new flags become current; the previous assessment and its decisions stay as history.
     A decision on a flag the new date leaves as it was (same code, tier and evidence) carries
-    over to the new flag, so that only new or changed flags need deciding again; the review
-    reopens only if the flags changed.
+    over to the new flag, so that only new or changed flags need deciding again. A decided
+    review whose flags change opens again, a signed one included; on a signed one, a date that
+    leaves the flags as they were is refused until someone reopens it.
     """
     if not reason.strip():
         raise DecisionRefused("Please give a reason for the change of date.")
@@ -262,6 +463,10 @@ def change_treatment_date(
         submitted_on=submission.submitted_on,
         reference_date=treatment_date,
     )
+    before = list(submission.current_flags())
+    old_tiers = {flag.code: flag.tier for flag in before}
+    if old_tiers == {flag.code: flag.tier.value for flag in evaluation.flags}:
+        ensure_unlocked(submission)
     old_date, old_outcome = submission.treatment_date, submission.outcome
     _claim(submission, revision, treatment_date=treatment_date)
     record_change(
@@ -272,7 +477,6 @@ def change_treatment_date(
         reason=reason,
         by=by,
     )
-    before = list(submission.current_flags())
     assessment = submission.record_assessment(
         evaluation,
         reference_date=treatment_date or submission.submitted_on,
@@ -288,23 +492,15 @@ def change_treatment_date(
     )
     after = list(assessment.flags.all())
     _carry_over(submission, before, after, by=by)
-    decided = submission.review_status not in (ReviewStatus.NEW, ReviewStatus.IN_REVIEW)
-    if decided and flag_changes(before, after):
+    if flag_changes(before, after):
         # A decision made on other flags no longer stands: the review opens again.
-        reopened = "Reopened: the flags changed when the treatment date changed."
-        Submission.objects.filter(pk=submission.pk).update(review_status=ReviewStatus.IN_REVIEW)
-        ReviewEvent.objects.create(
-            submission=submission, status=ReviewStatus.IN_REVIEW, reason=reopened, by=by
-        )
-        record_change(
+        signed = submission.locked
+        reopen_after_reevaluation(
             submission,
-            ChangeKind.STATUS,
-            old=submission.review_status,
-            new=ReviewStatus.IN_REVIEW,
-            reason=reopened,
-            by=None,
+            reason="Reopened: the flags changed when the treatment date changed."
+            + (" The signature no longer covers them: clearing needs a new one." if signed else ""),
+            by=by,
         )
-        submission.refresh_from_db()
     return assessment
 
 

@@ -57,6 +57,15 @@ class ReviewStatusForm(forms.Form):
         label="Earliest rebook date (if deferred)",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    # Clearing is signed. Never shown again once posted, nor kept anywhere.
+    signature = forms.CharField(
+        required=False,
+        max_length=200,
+        strip=False,
+        label="Signature",
+        help_text="To clear: your password, or a new code from your authenticator app.",
+        widget=forms.PasswordInput(render_value=False),
+    )
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def clean_rebook_after(self) -> datetime.date | None:
@@ -183,3 +192,12 @@ class TreatmentDateForm(forms.Form):
         if value is not None and not earliest <= value <= latest:
             raise ValidationError("Enter a date within a year before or two years after today.")
         return value
+
+
+class ReopenForm(forms.Form):
+    """Reopen a signed and locked submission, with the reason."""
+
+    reopen_reason = forms.CharField(
+        label="Reason for reopening", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

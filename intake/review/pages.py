@@ -25,7 +25,7 @@ from intake import published
 from intake.models import ChangeKind, Flag, FlagDecision, Submission, SubmissionChange
 from intake.questionnaire import display_answer, display_date
 from intake.review import plans
-from intake.review.decisions import flag_changes
+from intake.review.decisions import content_hash, flag_changes, signed_content
 from intake.review.forms import DRUGS, PROFESSIONAL_BODIES, FlagDecisionForm
 from intake.review.queue import outcome_label
 from intake.rules import PLAN_KINDS, Tier
@@ -150,6 +150,7 @@ def review_context(
             }
         )
     return {
+        **_signature(submission, flags),
         "submission": submission,
         "version_name": str(submission.version),
         "assessment_history": history[::-1],
@@ -201,6 +202,20 @@ def _plan_values(flag: Flag, refused: FlagDecisionForm | None) -> Any:
         elif value is not None:
             values[name] = str(value)
     return values
+
+
+def _signature(submission: Submission, flags: list[Flag]) -> dict[str, Any]:
+    """The latest signature, and whether the record still matches what it signed: the same
+    assessment, status, flags and decisions."""
+    signature = next(iter(submission.signatures.all()), None)
+    if signature is None:
+        return {"signature": None, "signature_matches": False}
+    current = next((a.pk for a in submission.assessments.all() if a.is_current), None)
+    content = signed_content(submission, current or 0, flags, submission.review_status)
+    return {
+        "signature": signature,
+        "signature_matches": content_hash(content) == signature.content_hash,
+    }
 
 
 def _decides(form: FlagDecisionForm, flag: Flag) -> bool:

@@ -1,6 +1,7 @@
 """A practitioner signs in for the first time in a real browser: password, authenticator set-up
 with the QR page, backup codes, then the review queue and a flagged submission, where a decision
-refused for an incomplete antiviral plan comes back with what was typed.
+refused for an incomplete antiviral plan comes back with what was typed, and clearing it, signed
+with the password, locks it.
 
 Checks what only a browser shows: the pages work under the Content Security Policy (the browser
 reports anything it blocks), and the QR code is drawn.
@@ -108,4 +109,24 @@ def test_a_practitioner_sets_up_two_step_sign_in_and_reviews(browser, live_serve
     page.screenshot(path=SCREENSHOTS / "staff-refused-decision-desktop.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=SCREENSHOTS / "staff-refused-decision-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # With the plan complete, the practitioner clears the submission and signs it.
+    flag.get_by_label("Dose").fill("500 mg twice daily")
+    flag.get_by_label("Start").fill("2026-12-10")
+    flag.get_by_label("End").fill("2026-12-14")
+    flag.get_by_label("Prescriber's name").fill("Dr A Prescriber")
+    flag.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    decision = page.get_by_role("region", name="Review decision")
+    decision.get_by_label("Status").select_option("cleared_with_conditions")
+    decision.get_by_label("Reason").fill("Cover agreed at consultation")
+    decision.get_by_label("Password or authenticator code").fill(PASSWORD)
+    decision.get_by_role("button", name="Save decision").click()
+    expect(page.get_by_role("heading", name="Signed and locked")).to_be_visible()
+    expect(page.get_by_text("The record still matches this signature.")).to_be_visible()
+    expect(page.get_by_role("button", name="Reopen for changes")).to_be_visible()
+    problems = Axe().run(page).response["violations"]
+    assert [p for p in problems if p["impact"] in ("serious", "critical")] == []
+    page.screenshot(path=SCREENSHOTS / "staff-signed.png", full_page=True)
     assert blocked == []

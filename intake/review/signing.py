@@ -1,0 +1,102 @@
+"""Who is signing: a practitioner confirms a clearing decision with their password or a fresh
+code from their authenticator app, as at signing in.
+
+A code from the authenticator is accepted once only (django-otp keeps the last one used), and the
+device slows down wrong codes itself. Wrong passwords are counted in the audit log: after
+`ATTEMPTS` wrong signatures within `WINDOW` no more are checked until the window has passed.
+Every refusal is audited with how the practitioner tried to sign and why it was refused, never
+with what they typed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from intake.models import AuditAction, AuditEntry, SignatureMethod, Submission, User
+
+ATTEMPTS = 5
+WINDOW = datetime.timedelta(minutes=15)
+# Passwords are at least twelve characters (AUTH_PASSWORD_VALIDATORS): six digits are a code.
+_CODE = re.compile(r"\d{6}")
+
+
+class SigningRefused(Exception):
+    """The practitioner could not be confirmed as the signer; the message says what to do."""
+
+
+def confirm_signer(user: User, secret: str, submission: Submission) -> str:
+    """How `user` signed (a `SignatureMethod`), once `secret` proves it is them.
+
+    Raises SigningRefused otherwise. Runs outside the decision's transaction, so that a refusal
+    is counted and audited even though the decision is not saved.
+    """
+    secret = secret.strip()
+    code = "".join(secret.split())
+    method = SignatureMethod.AUTHENTICATOR if _CODE.fullmatch(code) else SignatureMethod.PASSWORD
+    if not secret:
+        raise SigningRefused(
+            "Clearing is signed: enter your password or a new code from your authenticator app."
+        )
+    if _recent_failures(user) >= ATTEMPTS:
+        _refused(user, submission, method, "too_many")
+        minutes = int(WINDOW.total_seconds() // 60)
+        raise SigningRefused(
+            f"Too many wrong signatures. Nothing was saved: please wait {minutes} minutes "
+            "and try again."
+        )
+    if method == SignatureMethod.AUTHENTICATOR:
+        _check_code(user, code, submission)
+        return method
+    if not user.check_password(secret):
+        _refused(user, submission, method, "wrong")
+        raise SigningRefused("That password is not right. Nothing was saved: please try again.")
+    return method
+
+
+def _check_code(user: User, code: str, submission: Submission) -> None:
+    """Accept a code from the user's confirmed authenticator that has not been used before."""
+    method = SignatureMethod.AUTHENTICATOR
+    with transaction.atomic():
+        # Locked, so that two requests with the same code cannot both be accepted.
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=True)
+            .order_by("pk")
+            .first()
+        )
+        if device is None:
+            refusal = "no_device"
+        elif not device.verify_is_allowed()[0]:
+            refusal = "device_paused"
+        elif not device.verify_token(code):
+            refusal = "wrong"
+        else:
+            return
+    _refused(user, submission, method, refusal)
+    raise SigningRefused(
+        {
+            "no_device": "You have no authenticator app set up: sign with your password.",
+            "device_paused": "Too many wrong codes for now. Wait a minute for a new code, or "
+            "sign with your password.",
+            "wrong": "That code is not right, or has been used already. Wait for a new code "
+            "from your authenticator app, or sign with your password.",
+        }[refusal]
+    )
+
+
+def _recent_failures(user: User) -> int:
+    return AuditEntry.objects.filter(
+        user=user,
+        action=AuditAction.SIGN_REFUSED,
+        at__gte=timezone.now() - WINDOW,
+        detail__reason="wrong",
+    ).count()
+
+
+def _refused(user: User, submission: Submission, method: str, reason: str) -> None:
+    AuditEntry.record(user, AuditAction.SIGN_REFUSED, submission, method=method, reason=reason)
