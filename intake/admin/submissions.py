@@ -201,7 +201,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
                 return HttpResponseRedirect(request.path)
             status = 400
         else:
-            AuditEntry.record(request.user, AuditAction.VIEW, submission)
+            AuditEntry.record_view(request.user, submission)
         flag_form = refused if isinstance(refused, FlagDecisionForm) else None
         context = {
             **self.admin_site.each_context(request),

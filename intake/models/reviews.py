@@ -201,6 +201,24 @@ class AuditEntry(models.Model):
         raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
 
     @classmethod
+    def record_view(cls, user: Any, submission: Any) -> AuditEntry | None:
+        """Record that `user` viewed `submission`, once within `AUDIT_VIEW_WINDOW_MINUTES`.
+
+        A reload within the window adds nothing: the entry kept is the first view's (who, which
+        submission, when). The check and the write are not one atomic step, so two loads at the
+        very same moment may both be recorded; that costs one entry too many, never one too few.
+        Returns the new entry, or None when the view was already recorded.
+        """
+        now = timezone.now()
+        window = datetime.timedelta(minutes=settings.AUDIT_VIEW_WINDOW_MINUTES)
+        recent = cls.objects.filter(
+            user=user, submission=submission, action=AuditAction.VIEW, at__gt=now - window
+        )
+        if recent.exists():
+            return None
+        return cls.record(user, AuditAction.VIEW, submission, at=now)
+
+    @classmethod
     def record(
         cls,
         user: Any,
