@@ -104,9 +104,7 @@ def test_every_print_is_still_audited_as_a_print(client, version):
     client.get(f"/admin/intake/submission/{submission.pk}/print/")
     client.get(page(submission))
 
-    actions = sorted(
-        AuditEntry.objects.filter(user=practitioner).values_list("action", flat=True)
-    )
+    actions = sorted(AuditEntry.objects.filter(user=practitioner).values_list("action", flat=True))
     assert actions == ["print", "print", "view"]
 
 

@@ -34,8 +34,10 @@ from intake.models import (
     FlagDecision,
     ReviewEvent,
     Submission,
+    SubmissionChange,
     User,
 )
+from intake.questionnaire import display_answer
 from intake.records import fhir
 from intake.records.exports import write_submissions_csv
 from intake.review import queue
@@ -43,9 +45,16 @@ from intake.review.decisions import (
     DecisionRefused,
     change_review_status,
     change_treatment_date,
+    correct_answer,
+    correctable_questions,
     decide_flag,
 )
-from intake.review.forms import FlagDecisionForm, ReviewStatusForm, TreatmentDateForm
+from intake.review.forms import (
+    AnswerCorrectionForm,
+    FlagDecisionForm,
+    ReviewStatusForm,
+    TreatmentDateForm,
+)
 from intake.review.pages import current_flags, review_context
 
 
@@ -155,6 +164,9 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         events = ReviewEvent.objects.select_related("by").only(
             *_fields(ReviewEvent), "by__username"
         )
+        changes = SubmissionChange.objects.select_related("by").only(
+            *_fields(SubmissionChange), "by__username"
+        )
         submissions = Submission.objects.select_related("version__question_set", "reviewer")
         if not whole_version:
             # The version's name, and its content hash for its parsed definition (cached per
@@ -170,6 +182,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
                 submissions.prefetch_related(
                     Prefetch("assessments", queryset=assessments.fetch_mode(mode)),
                     Prefetch("review_events", queryset=events.fetch_mode(mode)),
+                    Prefetch("changes", queryset=changes.fetch_mode(mode)),
                 )
                 .fetch_mode(mode)
                 .get(pk=pk)
@@ -202,6 +215,10 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             status = 400
         else:
             AuditEntry.record_view(request.user, submission)
+        can_review = request.user.has_perm("intake.review_submission")
+        correction = self._correction(request, submission, refused) if can_review else {}
+        if correction.get("chooser_error"):
+            status = 400
         flag_form = refused if isinstance(refused, FlagDecisionForm) else None
         context = {
             **self.admin_site.each_context(request),
@@ -214,12 +231,46 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             "date_form": refused if isinstance(refused, TreatmentDateForm) else None,
             "refused": refused,
             "decision_problems": _problems(refused) if refused is not None else [],
-            "can_review": request.user.has_perm("intake.review_submission"),
+            "can_review": can_review,
             "can_override": request.user.has_perm("intake.override_not_possible"),
+            **correction,
         }
         return TemplateResponse(
             request, "admin/intake/submission/review.html", context, status=status
         )
+
+    def _correction(
+        self, request: HttpRequest, submission: Submission, refused: forms.Form | None
+    ) -> dict[str, Any]:
+        """The "correct an answer" part of the page: the questions to choose from and, once one
+        is chosen (`?correct=<question>`, or a refused correction), its form."""
+        questions = correctable_questions(submission)
+        chooser_error = ""
+        if isinstance(refused, AnswerCorrectionForm):
+            form: AnswerCorrectionForm | None = refused
+        else:
+            form = None
+            chosen = request.GET.get("correct")
+            if chosen is not None:
+                form = AnswerCorrectionForm(
+                    questions=questions, initial={"answer_question": chosen}
+                )
+                if form.question is None:
+                    form = None
+                    chooser_error = "Choose one of the questions this patient was asked."
+        answers = submission.corrected_answers(submission.changes.all())
+        question = form.question if form is not None else None
+        current = ""
+        if question is not None:
+            value = answers.get(question.key)
+            current = "Not answered" if value is None else display_answer(question, value)
+        return {
+            "correction_form": form,
+            "correctable": [(q.key, q.text) for q in questions],
+            "chosen_question": question,
+            "current_answer": current,
+            "chooser_error": chooser_error,
+        }
 
     def print_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The whole submission on paper, for the patient's file."""
@@ -271,6 +322,8 @@ type Handler = Callable[[HttpRequest, Submission], forms.Form | None]
 
 def _handler(posted: Any) -> Handler:
     """The handler of the kind of decision a posted form makes."""
+    if "answer_question" in posted:
+        return _correct_answer
     if "date_reason" in posted:
         return _change_treatment_date
     if "flag" in posted:
@@ -339,6 +392,25 @@ def _change_treatment_date(request: HttpRequest, submission: Submission) -> form
     return None
 
 
+def _correct_answer(request: HttpRequest, submission: Submission) -> forms.Form | None:
+    form = AnswerCorrectionForm(request.POST, questions=correctable_questions(submission))
+    if not form.is_valid():
+        return form
+    assert form.question is not None  # noqa: S101 - a valid form has a question to correct
+    try:
+        correct_answer(
+            submission,
+            question_key=form.question.key,
+            value=form.value(),
+            reason=form.cleaned_data["answer_reason"],
+            by=_staff(request),
+            revision=form.cleaned_data["revision"],
+        )
+    except DecisionRefused as refused:
+        return _refuse(form, refused)
+    return None
+
+
 # Where a decision form's fields are on the page (the flag forms' ids end in the flag's id), so
 # that each problem in the summary links to its field.
 _FLAG_FIELD_IDS = {
@@ -351,7 +423,17 @@ _FLAG_FIELD_IDS = {
     "prescriber": "prescriber",
     "risk_discussion": "risk",
 }
-_PAGE_FIELDS = {"status", "reason", "rebook_after", "treatment_date", "date_reason"}
+_PAGE_FIELDS = {
+    "status",
+    "reason",
+    "rebook_after",
+    "treatment_date",
+    "date_reason",
+    "answer_question",
+    "answer",
+    "answer_not_sure",
+    "answer_reason",
+}
 
 
 def _problems(form: forms.Form) -> list[dict[str, str]]:
@@ -359,6 +441,8 @@ def _problems(form: forms.Form) -> list[dict[str, str]]:
     (a problem with the decision as a whole links to the form's first field)."""
     problems = []
     first = "note" if isinstance(form, FlagDecisionForm) else next(iter(form.fields))
+    if isinstance(form, AnswerCorrectionForm) and "answer" in form.fields:
+        first = "answer"
     for name, errors in form.errors.items():
         field = form.fields.get(name)
         label = str(field.label) if field is not None and field.label else name.replace("_", " ")

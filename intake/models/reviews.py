@@ -93,6 +93,10 @@ class ChangeKind(models.TextChoices):
     FLAG_DECISION = "flag_decision", "Flag decision"
     OVERRIDE = "override", "Override"
     PLAN = "plan", "Antiviral plan"
+    # A practitioner's correction of one of the patient's answers; the subject is its question's
+    # key. The answers stay as the patient gave them: corrections apply on top (see
+    # `Submission.corrected_answers`).
+    ANSWER = "answer", "Answer"
 
 
 class SubmissionChange(models.Model):
@@ -146,6 +150,7 @@ class AuditAction(models.TextChoices):
     ACKNOWLEDGE = "acknowledge", "Acknowledged flag"
     OVERRIDE = "override", "Overrode flag"
     DATE_CHANGE = "date_change", "Changed treatment date"
+    ANSWER_CORRECTION = "answer_correction", "Corrected an answer"
     RETENTION_DELETE = "retention_delete", "Deleted at the end of its retention period"
     ACCESS_EXPORT = "access_export", "Exported a patient's data (subject access)"
     DATA_REQUEST = "data_request", "Recorded a patient's data request"
