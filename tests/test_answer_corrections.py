@@ -313,3 +313,23 @@ def test_the_audit_log_records_the_correction_without_the_answers(version):
     logged = json.dumps(list(AuditEntry.objects.values_list("detail", flat=True)))
     for private in ("isotretinoin", EIGHT_MONTHS_AGO, LAST_DOSE_LATER, "Mistyped"):
         assert private not in logged
+
+
+def test_a_corrected_text_answer_and_its_reason_are_escaped_wherever_shown(client, version):
+    attack = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+    submission = make_submission(version, {"other_medicines": "Vitamin D"})
+    practitioner = staff("p", "Practitioner")
+    correct_answer(
+        submission,
+        question_key="other_medicines",
+        value=attack,
+        reason=attack,
+        by=practitioner,
+        revision=0,
+    )
+    logged_in(client, practitioner)
+
+    for path in (page(submission), f"/admin/intake/submission/{submission.pk}/print/"):
+        body = client.get(path).content.decode()
+        assert "<script>alert(2)" not in body and "<img src=x" not in body
+        assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body

@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clinic.text import refuse_bidi_controls
 from intake.models import FlagDecision, ReviewStatus
 from intake.rules import CHOICE_TYPES, DEFAULT_MAX_LENGTH, NOT_SURE, QuestionSpec
 
@@ -181,8 +182,10 @@ def answer_field(question: QuestionSpec) -> forms.Field:
     if question.type == "number":
         return forms.DecimalField(max_digits=15, **common)
     limit = question.max_length or DEFAULT_MAX_LENGTH[question.type]
-    widget = forms.Textarea(attrs={"rows": 3}) if question.type == "long_text" else None
-    return forms.CharField(max_length=limit, widget=widget, **common)
+    if question.type == "long_text":
+        return forms.CharField(max_length=limit, widget=forms.Textarea(attrs={"rows": 3}), **common)
+    # As on the patient's form: no characters that reorder how the text around them reads.
+    return forms.CharField(max_length=limit, validators=[refuse_bidi_controls], **common)
 
 
 class AnswerCorrectionForm(forms.Form):

@@ -47,13 +47,13 @@ def _answer_row(
     if "\n" in text or "\r" in text:
         text = linebreaksbr(answer, autoescape=True)
     # What happened to the answer since the patient gave it (a correction, say), each on a line.
-    text += "".join(f'<br><span class="answer-note">{escape(note)}</span>' for note in notes)
+    noted = "".join(f'<br><span class="answer-note">{escape(note)}</span>' for note in notes)
     if flagged:
         cells = (
             f'<td>{escape(question)}</td><td>{text} <strong class="flag-mark">(flagged)</strong>'
         )
-        return mark_safe(f'<tr class="flagged">{cells}</td></tr>')  # noqa: S308
-    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
+        return mark_safe(f'<tr class="flagged">{cells}{noted}</td></tr>')  # noqa: S308
+    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}{noted}</td></tr>")  # noqa: S308
 
 
 def _evidence_row(
@@ -209,7 +209,7 @@ def _answer_sections(
                 )
             elif key in missing:
                 rows.append(
-                    _answer_row(question.text, "Not answered", flagged=True, notes=[_ASKED_NOW])
+                    _answer_row(question.text, "Not answered", flagged=False, notes=[_ASKED_NOW])
                 )
         if rows:
             sections.append({"title": section.title, "rows": rows})
