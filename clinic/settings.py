@@ -288,6 +288,10 @@ STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30)
 STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 12)
 SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
 
+# A submission's page is audited once per staff member within this many minutes, not on every
+# reload; the first view in the window is the one kept (printing is audited every time).
+AUDIT_VIEW_WINDOW_MINUTES = env_int("AUDIT_VIEW_WINDOW_MINUTES", 10)
+
 # Two-factor authentication: the issuer shown in the staff member's authenticator app.
 OTP_TOTP_ISSUER = CLINIC_NAME
 

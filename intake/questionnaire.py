@@ -2,17 +2,20 @@
 
 A patient goes through a version in steps: step 1 is their details (with the date of birth
 question), then one step per section, then a last step to check the answers and give consent.
-This module says what the steps are, what the patient's details are, and how an answer reads in
-words. It imports no forms, so the write path, the review pages and the exports use it too.
+This module says what the steps are, what the patient's details are, and how an answer (or a
+change in a submission's history) reads in words. It imports no forms, so the write path, the
+review pages and the exports use it too.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from intake.models import ChangeKind, FlagDecision, ReviewStatus, SubmissionChange
 from intake.rules import DATE_OF_BIRTH, NOT_SURE, Definition, QuestionSpec, load_definition
 
 # The question-set question asked with the patient's details rather than in its own section.
@@ -166,3 +169,87 @@ def display_date(value: str, *, not_sure_label: str = "") -> str:
     except ValueError:
         return value
     return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class ChangeInWords:
+    """One change in a submission's history as people read it: "Treatment date: 1 December 2026
+    → 8 December 2026"."""
+
+    what: str
+    old: str
+    new: str
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DECISION_KINDS = dict(FlagDecision.KINDS)
+# What a recorded plan's entries are called; an entry not listed reads as its key in words.
+_PLAN_LABELS = {
+    "offered": "offered",
+    "accepted": "accepted",
+    "risk_discussion": "risk discussion",
+    "drug": "drug",
+    "dose": "dose",
+    "start_date": "from",
+    "end_date": "to",
+    "prescriber": "prescriber",
+}
+
+
+def change_in_words(change: SubmissionChange, definition: Definition) -> ChangeInWords:
+    """A change in words: status labels, dates written out, a corrected answer as the patient's
+    answers read (with the question as its version asks it), a plan entry by entry."""
+    kind = change.kind
+    if kind == ChangeKind.ANSWER:
+        question = definition.questions.get(change.subject)
+        if question is None:
+            return ChangeInWords(
+                f"Answer to {change.subject}", _value(change.old), _value(change.new)
+            )
+        return ChangeInWords(
+            f"Answer to “{question.text}”",
+            "not answered" if change.old is None else display_answer(question, change.old),
+            display_answer(question, change.new),
+        )
+    what = str(ChangeKind(kind).label) if kind in ChangeKind.values else kind
+    if change.subject:
+        what = f"{what} on {change.subject}"
+    if kind == ChangeKind.STATUS:
+        return ChangeInWords(what, _status(change.old), _status(change.new))
+    if kind == ChangeKind.TREATMENT_DATE:
+        return ChangeInWords(
+            what, _value(change.old, empty="not booked"), _value(change.new, empty="not booked")
+        )
+    if kind in (ChangeKind.FLAG_DECISION, ChangeKind.OVERRIDE):
+        return ChangeInWords(what, _decision(change.old), _decision(change.new))
+    return ChangeInWords(what, _value(change.old), _value(change.new))
+
+
+def _status(value: Any) -> str:
+    return str(ReviewStatus(value).label) if value in ReviewStatus.values else _value(value)
+
+
+def _decision(value: Any) -> str:
+    if isinstance(value, dict):
+        return _DECISION_KINDS.get(value.get("kind", ""), "") or _value(value)
+    return _value(value)
+
+
+def _value(value: Any, *, empty: str = "none") -> str:
+    """Any stored value in words: yes/no, dates written out, a record entry by entry."""
+    if value is None or value in ("", [], {}):
+        return empty
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return display_date(value) if _ISO_DAY.fullmatch(value) else value
+    if isinstance(value, dict):
+        entries = [
+            f"{_PLAN_LABELS.get(key, str(key).replace('_', ' '))}: {_value(item)}"
+            for key, item in value.items()
+            if item is not None and item not in ("", [], {})
+        ]
+        return "; ".join(entries) or empty
+    if isinstance(value, list):
+        return ", ".join(_value(item) for item in value)
+    return str(value)

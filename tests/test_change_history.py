@@ -2,6 +2,7 @@
 history that lives (and goes) with the submission; the audit log keeps no health data."""
 
 import datetime
+import re
 
 import pytest
 from factories import ACCEPTED_PLAN, CLINIC_TODAY, COLD_SORE, PREGNANT, make_submission, staff
@@ -157,3 +158,193 @@ def test_the_history_goes_with_its_submission_and_is_never_changed(version):
     Submission.objects.filter(pk=submission.pk).delete()
 
     assert SubmissionChange.objects.count() == 0
+
+
+# The history as people read it, where the submission itself is shown
+
+
+def test_the_page_and_the_print_view_show_each_change_in_words(client, version):
+    import html
+
+    from factories import logged_in, page
+
+    from intake.review.decisions import correct_answer
+
+    submission = make_submission(version, COLD_SORE)
+    practitioner = staff("p", "Practitioner")
+    before = submission.treatment_date
+    later = CLINIC_TODAY + datetime.timedelta(days=40)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    change_review_status(
+        submission, status="in_review", reason="Calling her", by=practitioner, revision=0
+    )
+    decide_flag(
+        flag,
+        kind="acknowledged",
+        note="Discussed",
+        by=practitioner,
+        revision=1,
+        antiviral_plan=ACCEPTED_PLAN,
+    )
+    change_treatment_date(
+        submission, treatment_date=later, reason="Moved by phone", by=practitioner, revision=2
+    )
+    correct_answer(
+        submission,
+        question_key="cold_sore_last_start",
+        value="2021-05",
+        reason="It was 2021",
+        by=practitioner,
+        revision=3,
+    )
+    logged_in(client, practitioner)
+
+    shown = html.unescape(client.get(page(submission)).content.decode())
+    printed = html.unescape(
+        client.get(f"/admin/intake/submission/{submission.pk}/print/").content.decode()
+    )
+
+    def written(day: datetime.date) -> str:
+        return f"{day.day} {day:%B %Y}"
+
+    for text in (shown, printed):
+        history = " ".join(
+            re.sub(r"<[^>]+>", " ", text[text.index('id="changes-heading"') :]).split()
+        )
+        assert "Review status : New → In review" in history
+        assert f"Treatment date : {written(before)} → {written(later)}" in history
+        assert "Flag decision on cold_sore_history : none → Acknowledged" in history
+        assert "drug: valaciclovir" in history
+        assert "offered: yes; accepted: yes" in history
+        assert "Answer to “When did your last one start?” : May 2020 → May 2021" in history
+        assert ", p – It was 2021" in history
+    # Newest first.
+    assert shown.index("May 2020 → May 2021") < shown.index("New → In review")
+
+
+def test_the_history_has_no_page_of_its_own(client, version):
+    from factories import logged_in
+
+    logged_in(client, staff("admin", superuser=True))
+
+    assert client.get("/admin/intake/submissionchange/").status_code == 404
+
+
+def test_the_audit_log_says_what_was_done_without_the_values(version):
+    from intake.review.decisions import correct_answer
+
+    submission = make_submission(version, COLD_SORE)
+    practitioner = staff("p", "Practitioner")
+    later = CLINIC_TODAY + datetime.timedelta(days=40)
+    change_review_status(
+        submission, status="in_review", reason="Calling her", by=practitioner, revision=0
+    )
+    decide_flag(
+        submission.current_flags().get(code="cold_sore_history"),
+        kind="acknowledged",
+        note="Discussed at length",
+        by=practitioner,
+        revision=1,
+        antiviral_plan=ACCEPTED_PLAN,
+    )
+    change_treatment_date(
+        submission, treatment_date=later, reason="Moved by phone", by=practitioner, revision=2
+    )
+    correct_answer(
+        submission,
+        question_key="cold_sore_last_start",
+        value="2021-05",
+        reason="It was 2021",
+        by=practitioner,
+        revision=3,
+    )
+
+    entries = AuditEntry.objects.filter(submission=submission)
+    assert {e.action for e in entries} == {
+        "review",
+        "acknowledge",
+        "date_change",
+        "answer_correction",
+    }
+    details = str(list(entries.values_list("detail", flat=True)))
+    assert all(e.user == practitioner for e in entries)
+    for value in ("2020-05", "2021-05", "cold_sore", "valaciclovir", "Discussed", "Moved", "2021"):
+        assert value not in details
+    assert "old" not in details and "new" not in details
+
+
+# The history is the patient's data: in their copy, and gone with the submission
+
+
+def test_a_subject_access_copy_holds_the_history(version):
+    from django.utils import timezone
+
+    from intake.models import PatientRecords
+    from intake.records.subject_access import patient_data
+    from intake.review.decisions import correct_answer
+
+    submission = make_submission(version, COLD_SORE)
+    practitioner = staff("p", "Practitioner")
+    change_review_status(
+        submission, status="in_review", reason="Calling her", by=practitioner, revision=0
+    )
+    correct_answer(
+        submission,
+        question_key="cold_sore_last_start",
+        value="2021-05",
+        reason="It was 2021",
+        by=practitioner,
+        revision=1,
+    )
+
+    data = patient_data(PatientRecords.for_email("ann@example.com"), exported_at=timezone.now())
+
+    [copy] = data["submissions"]
+    assert [
+        (c["what"], c["before"], c["after"], c["reason"], c["by"]) for c in copy["changes"]
+    ] == [
+        ("Review status", "New", "In review", "Calling her", "p"),
+        ("Answer to “When did your last one start?”", "May 2020", "May 2021", "It was 2021", "p"),
+    ]
+    assert copy["changes"][1]["old"] == "2020-05" and copy["changes"][1]["new"] == "2021-05"
+    # The answers themselves are as the patient gave them.
+    assert {"question": "When did your last one start?", "answer": "May 2020"}.items() <= next(
+        row for row in copy["answers"] if row["question"] == "When did your last one start?"
+    ).items()
+
+
+def test_erasure_deletes_the_history_with_the_submission(version):
+    from django.utils import timezone
+
+    from intake.models import PatientRecords
+    from intake.models.data_requests import erase
+
+    ann = make_submission(version)
+    zed = make_submission(version, email="zed@example.com")
+    practitioner = staff("p", "Practitioner")
+    for submission in (ann, zed):
+        change_review_status(
+            submission, status="in_review", reason="x", by=practitioner, revision=0
+        )
+
+    erase(PatientRecords.for_email("ann@example.com"), by=practitioner, at=timezone.now())
+
+    assert [c.submission for c in SubmissionChange.objects.all()] == [zed]
+
+
+def test_retention_deletes_the_history_with_the_submission(version):
+    from intake.records.retention import purge_expired, years_before
+
+    due = make_submission(
+        version, treatment_date=years_before(CLINIC_TODAY, 8) - datetime.timedelta(days=1)
+    )
+    kept = make_submission(version)
+    practitioner = staff("p", "Practitioner")
+    for submission in (due, kept):
+        change_review_status(
+            submission, status="in_review", reason="x", by=practitioner, revision=0
+        )
+
+    purge_expired()
+
+    assert [c.submission for c in SubmissionChange.objects.all()] == [kept]

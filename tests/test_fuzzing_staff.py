@@ -250,3 +250,56 @@ def test_no_post_to_approval_submit_or_publish_gives_a_server_error(
     for name in ("submit", "publish", "new_draft", "retire"):
         path = admin_url(f"questionsetversion_{name}", submitted.pk)
         each_in_a_savepoint(clinic_admin, path, data.draw(bodies({}, ["note", "action"])))
+
+
+# --- Correcting an answer on a submission's page --------------------------------------------
+
+CORRECTIONS = {
+    # A date that takes a month, or "not sure".
+    "date": {
+        "answer_question": "cold_sore_last_start",
+        "answer": "5 2021",
+        "answer_reason": "Confirmed",
+    },
+    # Ticked choices.
+    "choices": {
+        "answer_question": "treatment_areas",
+        "answer": ["cheeks", "forehead"],
+        "answer_reason": "Confirmed",
+    },
+}
+
+
+@pytest.fixture(params=sorted(CORRECTIONS))
+def correction_form(request, version, medical_lead) -> tuple[str, dict[str, list[str]], list[str]]:
+    submission = make_submission(
+        version,
+        {"cold_sore_now": "no", "cold_sore_ever": "yes", "cold_sore_last_start": "2020-05"},
+    )
+    valid = as_lists(CORRECTIONS[request.param] | {"revision": "0"})
+    return admin_url("submission_change", submission.pk), valid, [*sorted(valid), "answer_not_sure"]
+
+
+@fuzz(EXAMPLES)
+@given(data=st.data())
+def test_no_post_correcting_an_answer_gives_a_server_error(medical_lead, correction_form, data):
+    path, valid, names = correction_form
+    each_in_a_savepoint(medical_lead, path, data.draw(bodies(valid, names)))
+
+
+@fuzz(EXAMPLES)
+# What a browser can put in a query string: any text but NUL (refused before the view) and lone
+# surrogates (which no URL can carry).
+@given(
+    chosen=st.text(
+        alphabet=st.characters(exclude_characters="\x00", exclude_categories=["Cs"]),
+        max_size=300,
+    )
+)
+def test_no_question_chosen_to_correct_gives_a_server_error(medical_lead, version, chosen):
+    submission = make_submission(version)
+    path = admin_url("submission_change", submission.pk)
+
+    response = medical_lead.get(path, {"correct": chosen})
+
+    assert response.status_code in (200, 400)

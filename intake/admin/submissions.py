@@ -37,8 +37,10 @@ from intake.models import (
     ReviewEvent,
     Signature,
     Submission,
+    SubmissionChange,
     User,
 )
+from intake.questionnaire import display_answer
 from intake.records import fhir
 from intake.records.exports import write_submissions_csv
 from intake.review import queue
@@ -47,10 +49,18 @@ from intake.review.decisions import (
     SignatureRefused,
     change_review_status,
     change_treatment_date,
+    correct_answer,
+    correctable_questions,
     decide_flag,
     reopen,
 )
-from intake.review.forms import FlagDecisionForm, ReopenForm, ReviewStatusForm, TreatmentDateForm
+from intake.review.forms import (
+    AnswerCorrectionForm,
+    FlagDecisionForm,
+    ReopenForm,
+    ReviewStatusForm,
+    TreatmentDateForm,
+)
 from intake.review.pages import current_flags, date_changes, review_context
 
 
@@ -163,6 +173,9 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         signatures = Signature.objects.select_related("by").only(
             *_fields(Signature), "by__username"
         )
+        changes = SubmissionChange.objects.select_related("by").only(
+            *_fields(SubmissionChange), "by__username"
+        )
         submissions = Submission.objects.select_related("version__question_set", "reviewer")
         if not whole_version:
             # The version's name, and its content hash for its parsed definition (cached per
@@ -179,6 +192,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
                     Prefetch("assessments", queryset=assessments.fetch_mode(mode)),
                     Prefetch("review_events", queryset=events.fetch_mode(mode)),
                     Prefetch("signatures", queryset=signatures.fetch_mode(mode)),
+                    Prefetch("changes", queryset=changes.fetch_mode(mode)),
                 )
                 .fetch_mode(mode)
                 .get(pk=pk)
@@ -211,7 +225,11 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
                 return HttpResponseRedirect(request.path)
             status = 400
         else:
-            AuditEntry.record(request.user, AuditAction.VIEW, submission)
+            AuditEntry.record_view(request.user, submission)
+        can_review = request.user.has_perm("intake.review_submission")
+        correction = self._correction(request, submission, refused) if can_review else {}
+        if correction.get("chooser_error"):
+            status = 400
         flag_form = refused if isinstance(refused, FlagDecisionForm) else None
         can_review = request.user.has_perm("intake.review_submission")
         context = {
@@ -230,10 +248,44 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             # A signed submission takes no decision until it is reopened.
             "can_decide": can_review and not submission.locked,
             "can_override": request.user.has_perm("intake.override_not_possible"),
+            **correction,
         }
         return TemplateResponse(
             request, "admin/intake/submission/review.html", context, status=status
         )
+
+    def _correction(
+        self, request: HttpRequest, submission: Submission, refused: forms.Form | None
+    ) -> dict[str, Any]:
+        """The "correct an answer" part of the page: the questions to choose from and, once one
+        is chosen (`?correct=<question>`, or a refused correction), its form."""
+        questions = correctable_questions(submission)
+        chooser_error = ""
+        if isinstance(refused, AnswerCorrectionForm):
+            form: AnswerCorrectionForm | None = refused
+        else:
+            form = None
+            chosen = request.GET.get("correct")
+            if chosen is not None:
+                form = AnswerCorrectionForm(
+                    questions=questions, initial={"answer_question": chosen}
+                )
+                if form.question is None:
+                    form = None
+                    chooser_error = "Choose one of the questions this patient was asked."
+        answers = submission.corrected_answers(submission.changes.all())
+        question = form.question if form is not None else None
+        current = ""
+        if question is not None:
+            value = answers.get(question.key)
+            current = "Not answered" if value is None else display_answer(question, value)
+        return {
+            "correction_form": form,
+            "correctable": [(q.key, q.text) for q in questions],
+            "chosen_question": question,
+            "current_answer": current,
+            "chooser_error": chooser_error,
+        }
 
     def print_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The whole submission on paper, for the patient's file."""
@@ -286,6 +338,8 @@ type Handler = Callable[[HttpRequest, Submission], forms.Form | None]
 
 def _handler(posted: Any) -> Handler:
     """The handler of the kind of decision a posted form makes."""
+    if "answer_question" in posted:
+        return _correct_answer
     if "date_reason" in posted:
         return _change_treatment_date
     if "reopen_reason" in posted:
@@ -382,6 +436,25 @@ def _change_treatment_date(request: HttpRequest, submission: Submission) -> form
     return None
 
 
+def _correct_answer(request: HttpRequest, submission: Submission) -> forms.Form | None:
+    form = AnswerCorrectionForm(request.POST, questions=correctable_questions(submission))
+    if not form.is_valid():
+        return form
+    assert form.question is not None  # noqa: S101 - a valid form has a question to correct
+    try:
+        correct_answer(
+            submission,
+            question_key=form.question.key,
+            value=form.value(),
+            reason=form.cleaned_data["answer_reason"],
+            by=_staff(request),
+            revision=form.cleaned_data["revision"],
+        )
+    except DecisionRefused as refused:
+        return _refuse(form, refused)
+    return None
+
+
 # Where a decision form's fields are on the page: a flag form's field ids are its name and the
 # flag's id ("dose-12"), so that each problem in the summary links to its field.
 _FLAG_FIELD_IDS = {name: name for name in FlagDecisionForm.base_fields} | {
@@ -396,6 +469,10 @@ _PAGE_FIELDS = {
     "treatment_date",
     "date_reason",
     "reopen_reason",
+    "answer_question",
+    "answer",
+    "answer_not_sure",
+    "answer_reason",
 }
 
 
@@ -404,6 +481,8 @@ def _problems(form: forms.Form) -> list[dict[str, str]]:
     (a problem with the decision as a whole links to the form's first field)."""
     problems = []
     first = "note" if isinstance(form, FlagDecisionForm) else next(iter(form.fields))
+    if isinstance(form, AnswerCorrectionForm) and "answer" in form.fields:
+        first = "answer"
     for name, errors in form.errors.items():
         field = form.fields.get(name)
         label = str(field.label) if field is not None and field.label else name.replace("_", " ")

@@ -105,6 +105,10 @@ class ChangeKind(models.TextChoices):
     # A signature locking the submission (old None, new the signature), or a reopening
     # releasing it (old the signature, new None).
     SIGNATURE = "signature", "Signature and lock"
+    # A practitioner's correction of one of the patient's answers; the subject is its question's
+    # key. The answers stay as the patient gave them: corrections apply on top (see
+    # `Submission.corrected_answers`).
+    ANSWER = "answer", "Answer"
 
 
 class SubmissionChange(models.Model):
@@ -202,6 +206,7 @@ class AuditAction(models.TextChoices):
     SIGN = "sign", "Signed a clearing decision"
     SIGN_REFUSED = "sign_refused", "Signature refused"
     REOPEN = "reopen", "Reopened a signed submission"
+    ANSWER_CORRECTION = "answer_correction", "Corrected an answer"
     RETENTION_DELETE = "retention_delete", "Deleted at the end of its retention period"
     ACCESS_EXPORT = "access_export", "Exported a patient's data (subject access)"
     DATA_REQUEST = "data_request", "Recorded a patient's data request"
@@ -255,6 +260,24 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
+
+    @classmethod
+    def record_view(cls, user: Any, submission: Any) -> AuditEntry | None:
+        """Record that `user` viewed `submission`, once within `AUDIT_VIEW_WINDOW_MINUTES`.
+
+        A reload within the window adds nothing: the entry kept is the first view's (who, which
+        submission, when). The check and the write are not one atomic step, so two loads at the
+        very same moment may both be recorded; that costs one entry too many, never one too few.
+        Returns the new entry, or None when the view was already recorded.
+        """
+        now = timezone.now()
+        window = datetime.timedelta(minutes=settings.AUDIT_VIEW_WINDOW_MINUTES)
+        recent = cls.objects.filter(
+            user=user, submission=submission, action=AuditAction.VIEW, at__gt=now - window
+        )
+        if recent.exists():
+            return None
+        return cls.record(user, AuditAction.VIEW, submission, at=now)
 
     @classmethod
     def record(

@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -19,7 +19,12 @@ from django.utils import timezone
 
 from clinic.text import isolated, refuse_bidi_controls
 from intake.models.question_sets import TIER_CHOICES, QuestionSet, QuestionSetVersion
-from intake.models.reviews import ReviewStatus, review_order_expression
+from intake.models.reviews import (
+    ChangeKind,
+    ReviewStatus,
+    SubmissionChange,
+    review_order_expression,
+)
 from intake.rules import Evaluation, RaisedFlag
 
 
@@ -353,6 +358,22 @@ class Submission(models.Model):
     def current_flags(self) -> models.QuerySet[Flag]:
         return Flag.objects.filter(assessment__submission=self, assessment__is_current=True)
 
+    def corrected_answers(
+        self, changes: Iterable[SubmissionChange] | None = None
+    ) -> dict[str, Any]:
+        """The answers as the patient gave them, with practitioners' corrections applied in order.
+
+        `changes`: the submission's history if already loaded (any order, any kinds); otherwise
+        its corrections are read here. `answers` itself is never changed.
+        """
+        if changes is None:
+            changes = self.changes.filter(kind=ChangeKind.ANSWER)
+        answers = dict(self.answers)
+        for change in sorted(changes, key=lambda c: (c.at, c.pk)):
+            if change.kind == ChangeKind.ANSWER:
+                answers[change.subject] = change.new
+        return answers
+
     def record_assessment(
         self,
         evaluation: Evaluation,
@@ -361,6 +382,7 @@ class Submission(models.Model):
         at: datetime.datetime | None = None,
         by: Any = None,
         reason: str = "",
+        cause: str = "",
     ) -> Assessment:
         """Store the rules' result as the current assessment; any earlier one becomes history.
 
@@ -382,6 +404,7 @@ class Submission(models.Model):
             created_at=at or timezone.now(),
             by=by,
             reason=reason,
+            cause=cause,
         )
         Flag.objects.bulk_create(
             Flag.from_engine(assessment, position, flag)
@@ -426,6 +449,9 @@ class Assessment(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # What made staff check the rules again: a treatment date or an answer (a ChangeKind); empty
+    # for the assessment made at submission, and for date changes recorded before it was kept.
+    cause = models.CharField(max_length=20, blank=True, choices=ChangeKind.choices)
 
     class Meta:
         ordering = ["-created_at"]

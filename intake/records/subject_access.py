@@ -14,7 +14,7 @@ from django.conf import settings
 
 from intake import published
 from intake.models import Draft, Invitation, PatientRecords, Submission
-from intake.questionnaire import display_answer
+from intake.questionnaire import change_in_words, display_answer
 
 FORMAT = "consultation-intake/subject-access/1"
 
@@ -56,6 +56,7 @@ def _submission(submission: Submission) -> dict[str, Any]:
             "phone": submission.phone,
         },
         "treatment_date": _when(submission.treatment_date),
+        # As the patient gave them; a practitioner's correction is in "changes".
         "answers": _answers(version, submission.answers),
         "consent": {"name": submission.consent_name, "given_at": _when(submission.consented_at)},
         "flags": [
@@ -90,12 +91,36 @@ def _submission(submission: Submission) -> dict[str, Any]:
                 for event in submission.review_events.all()
             ],
         },
+        # Every change since the questionnaire was sent, in words and as stored, oldest first.
+        "changes": _changes(submission),
         # Who has seen or changed the record: the patient is entitled to know the recipients.
         "access_log": [
             {"at": _when(entry.at), "action": entry.get_action_display(), "by": str(entry.user)}
             for entry in submission.audit_entries.all()
         ],
     }
+
+
+def _changes(submission: Submission) -> list[dict[str, Any]]:
+    definition = published.questionnaire(submission.version).definition
+    changes = sorted(submission.changes.all(), key=lambda change: (change.at, change.pk))
+    rows = []
+    for change in changes:
+        words = change_in_words(change, definition)
+        rows.append(
+            {
+                "at": _when(change.at),
+                "what": words.what,
+                "before": words.old,
+                "after": words.new,
+                "reason": change.reason,
+                "by": str(change.by) if change.by else "the clinic's system",
+                "kind": change.kind,
+                "old": change.old,
+                "new": change.new,
+            }
+        )
+    return rows
 
 
 def _draft(draft: Draft) -> dict[str, Any]:
@@ -123,6 +148,7 @@ def patient_data(records: PatientRecords, *, exported_at: datetime.datetime) -> 
     submissions = records.submissions.select_related("version__question_set").prefetch_related(
         "assessments__flags__decisions__by",
         "review_events__by",
+        "changes__by",
         "audit_entries__user",
     )
     return {

@@ -42,7 +42,20 @@ from intake.models.reviews import CLEARING
 from intake.review import plans
 from intake.review.notifications import notify_if_raised
 from intake.review.signing import SigningRefused, confirm_signer
-from intake.rules import ANTIVIRAL_PLAN, PLAN_KINDS, Tier, evaluate
+from intake.rules import (
+    ANTIVIRAL_PLAN,
+    DATE_OF_BIRTH,
+    DEFAULT_MAX_LENGTH,
+    PLAN_KINDS,
+    Definition,
+    Evaluation,
+    QuestionSpec,
+    Tier,
+    check_answers,
+    evaluate,
+    is_unanswered,
+    visible_questions,
+)
 
 
 class DecisionRefused(Exception):
@@ -196,7 +209,18 @@ def change_review_status(
 
 
 def _check_clearable(submission: Submission) -> None:
-    """What clearing needs: no standing not-possible flag, and every declared plan recorded."""
+    """What clearing needs: every answer a correction made necessary recorded, no standing
+    not-possible flag, and every declared plan recorded."""
+    unanswered = asked_after_corrections(
+        published.questionnaire(submission.version).definition,
+        submission,
+        submission.corrected_answers(),
+    )
+    if unanswered:
+        raise DecisionRefused(
+            "This submission cannot be cleared until the answers a correction made "
+            "necessary are recorded: " + "; ".join(q.text for q in unanswered)
+        )
     standing = standing_not_possible(submission)
     if standing:
         codes = ", ".join(flag.code for flag in standing)
@@ -457,17 +481,8 @@ def change_treatment_date(
         raise DecisionRefused("Please give a reason for the change of date.")
     if treatment_date == submission.treatment_date:
         raise DecisionRefused("That is already the treatment date.")
-    evaluation = evaluate(
-        published.questionnaire(submission.version).definition,
-        submission.answers,
-        submitted_on=submission.submitted_on,
-        reference_date=treatment_date,
-    )
-    before = list(submission.current_flags())
-    old_tiers = {flag.code: flag.tier for flag in before}
-    if old_tiers == {flag.code: flag.tier.value for flag in evaluation.flags}:
-        ensure_unlocked(submission)
-    old_date, old_outcome = submission.treatment_date, submission.outcome
+    _refuse_if_locked_and_unchanged(submission, treatment_date=treatment_date)
+    old_date = submission.treatment_date
     _claim(submission, revision, treatment_date=treatment_date)
     record_change(
         submission,
@@ -477,43 +492,88 @@ def change_treatment_date(
         reason=reason,
         by=by,
     )
-    assessment = submission.record_assessment(
-        evaluation,
-        reference_date=treatment_date or submission.submitted_on,
-        by=by,
-        reason=reason,
-    )
-    notify_if_raised(submission, old_outcome, assessment.outcome)
+    assessment = _check_again(submission, by=by, reason=reason, cause=ChangeKind.TREATMENT_DATE)
     AuditEntry.record(
         by,
         AuditAction.DATE_CHANGE,
         submission,
         treatment_date=treatment_date.isoformat() if treatment_date else None,
     )
+    return assessment
+
+
+# Why a review that had been decided is open again, by what made the rules run again.
+_REOPENED = {
+    ChangeKind.TREATMENT_DATE: "Reopened: the flags changed when the treatment date changed.",
+    ChangeKind.ANSWER: "Reopened: the flags changed when an answer was corrected.",
+}
+
+
+def _check_again(submission: Submission, *, by: User, reason: str, cause: str) -> Assessment:
+    """Run the rules again on the answers as corrected, against the submission's own version and
+    its treatment date, and record the result as the current assessment: the one path every
+    re-evaluation takes (a new treatment date, a corrected answer).
+
+    The previous assessment and its decisions stay as history. A decision on a flag left as it
+    was carries over; a raised outcome notifies again; and when the flags changed, the review
+    opens again (a signed one included), since a decision made on other flags no longer stands.
+    """
+    evaluation = _evaluate_again(submission)
+    before = list(submission.current_flags())
+    old_outcome = submission.outcome
+    assessment = submission.record_assessment(
+        evaluation, reference_date=submission.reference_date, by=by, reason=reason, cause=cause
+    )
+    notify_if_raised(submission, old_outcome, assessment.outcome)
     after = list(assessment.flags.all())
     _carry_over(submission, before, after, by=by)
     if flag_changes(before, after):
-        # A decision made on other flags no longer stands: the review opens again.
         signed = submission.locked
         reopen_after_reevaluation(
             submission,
-            reason="Reopened: the flags changed when the treatment date changed."
+            reason=_REOPENED[ChangeKind(cause)]
             + (" The signature no longer covers them: clearing needs a new one." if signed else ""),
             by=by,
         )
     return assessment
 
 
+def _evaluate_again(submission: Submission) -> Evaluation:
+    """The rules on the answers as corrected, for the submission's version and treatment date."""
+    return evaluate(
+        published.questionnaire(submission.version).definition,
+        submission.corrected_answers(),
+        submitted_on=submission.submitted_on,
+        reference_date=submission.treatment_date,
+    )
+
+
+def _refuse_if_locked_and_unchanged(submission: Submission, **changes: Any) -> None:
+    """A signed submission takes a change that makes the rules run again only if it changes the
+    flags (it then reopens); one that leaves them as they are waits for an explicit reopen.
+
+    `changes` are the submission's fields as the change would set them (treatment_date=...).
+    """
+    if not Submission.objects.filter(pk=submission.pk, locked=True).exists():
+        return
+    trial = Submission.objects.get(pk=submission.pk)
+    for name, value in changes.items():
+        setattr(trial, name, value)
+    current = {flag.code: flag.tier for flag in submission.current_flags()}
+    if current == {flag.code: flag.tier.value for flag in _evaluate_again(trial).flags}:
+        ensure_unlocked(submission)
+
+
 CARRIED_OVER = (
-    "Carried over from the earlier assessment: the new treatment date left this flag as it was."
+    "Carried over from the earlier assessment: running the rules again left this flag as it was."
 )
 
 
 def _carry_over(submission: Submission, before: list[Flag], after: list[Flag], *, by: User) -> None:
-    """Give each flag the date change left unchanged the latest decision on its earlier self.
+    """Give each flag a re-evaluation left unchanged the latest decision on its earlier self.
 
     The decision stays its decider's (kind, note and plan, who and when); the history records
-    that it was carried over, by the practitioner who changed the date.
+    that it was carried over, by the practitioner whose change made the rules run again.
     """
     earlier = {flag.code: flag for flag in before}
     for flag in after:
@@ -545,6 +605,139 @@ def _carry_over(submission: Submission, before: list[Flag], after: list[Flag], *
 
 def _unchanged(old: Flag, new: Flag) -> bool:
     return (old.code, old.tier, old.evidence) == (new.code, new.tier, new.evidence)
+
+
+def asked_after_corrections(
+    definition: Definition,
+    submission: Submission,
+    answers: dict[str, Any],
+) -> list[QuestionSpec]:
+    """Required questions that corrections (`answers`: as corrected) made the patient's
+    questionnaire ask, still without an answer, in the order the patient would see them.
+
+    The rules read a missing answer as no answer, so the flags that depend on these cannot be
+    known until a practitioner records them (as corrections too).
+    """
+    if answers == submission.answers:
+        return []
+    asked_now, asked_before = (
+        visible_questions(
+            definition,
+            given,
+            submitted_on=submission.submitted_on,
+            reference_date=submission.treatment_date,
+        )
+        for given in (answers, submission.answers)
+    )
+    return [
+        question
+        for section in definition.sections
+        for question in section.questions
+        if question.required
+        and question.key in asked_now
+        and question.key not in asked_before
+        and is_unanswered(answers.get(question.key))
+    ]
+
+
+def correctable_questions(submission: Submission) -> list[QuestionSpec]:
+    """The questions whose answers a practitioner may correct, in the order the patient saw them:
+    those the patient is asked given the answers as corrected so far (a follow-up a correction
+    reveals included), their personal details apart."""
+    definition = published.questionnaire(submission.version).definition
+    shown = visible_questions(
+        definition,
+        submission.corrected_answers(),
+        submitted_on=submission.submitted_on,
+        reference_date=submission.treatment_date,
+    )
+    return [
+        question
+        for section in definition.sections
+        for question in section.questions
+        if question.key in shown and question.key != DATE_OF_BIRTH
+    ]
+
+
+@transaction.atomic
+def correct_answer(
+    submission: Submission,
+    *,
+    question_key: str,
+    value: Any,
+    reason: str,
+    by: User,
+    revision: int,
+) -> Assessment:
+    """Correct one of the patient's answers, as the patient confirmed it, and run the rules again.
+
+    The answer the patient gave is kept (`Submission.answers` never changes); the correction is
+    in the submission's history, with the answer before it, and applies on top from then on.
+    `value` is in the engine's answer format, as the patient's form would have sent it. A signed
+    submission is reopened first, with a reason, like any deliberate change to it.
+    """
+    ensure_unlocked(submission)
+    if not reason.strip():
+        raise DecisionRefused("Please give a reason for the correction.")
+    question = next((q for q in correctable_questions(submission) if q.key == question_key), None)
+    if question is None:
+        raise DecisionRefused("Choose one of the questions this patient was asked.")
+    if is_unanswered(value):
+        raise DecisionRefused("Enter the corrected answer.")
+    definition = published.questionnaire(submission.version).definition
+    problems = check_answers(
+        definition, {question_key: value}, submitted_on=submission.submitted_on
+    )
+    if problems:
+        raise DecisionRefused(_problem_in_words(problems[0].code, question, submission))
+    old = submission.corrected_answers().get(question_key)
+    if old == value:
+        raise DecisionRefused("That is already the answer.")
+    _claim(submission, revision)
+    change = record_change(
+        submission,
+        ChangeKind.ANSWER,
+        subject=question_key,
+        old=old,
+        new=value,
+        reason=reason,
+        by=by,
+    )
+    assessment = _check_again(submission, by=by, reason=reason, cause=ChangeKind.ANSWER)
+    # Which change, not which question or answer: those are health data, kept in the history.
+    AuditEntry.record(by, AuditAction.ANSWER_CORRECTION, submission, change_id=change.pk)
+    return assessment
+
+
+def _problem_in_words(code: str, question: QuestionSpec, submission: Submission) -> str:
+    """What the engine's answer check found wrong with a corrected answer, for the practitioner."""
+    sent = f"{submission.submitted_on.day} {submission.submitted_on:%B %Y}"
+    if code == "date_after_submission":
+        return (
+            f"The question asks about the past: the date cannot be after {sent}, the day the "
+            "patient sent the questionnaire."
+        )
+    if code == "date_before_submission":
+        return (
+            f"The question asks about the future: the date cannot be before {sent}, the day the "
+            "patient sent the questionnaire."
+        )
+    if code == "month_year_not_allowed":
+        return "This question needs a full date: day, month and year."
+    if code == "not_sure_not_allowed":
+        return "This question does not take “not sure” for an answer."
+    if code == "out_of_range":
+        return (
+            f"The number must be between {question.min} and {question.max}."
+            if question.min is not None and question.max is not None
+            else f"The number must be at least {question.min}."
+            if question.min is not None
+            else f"The number must be at most {question.max}."
+        )
+    if code == "too_long":
+        limit = question.max_length or DEFAULT_MAX_LENGTH.get(question.type)
+        return f"The answer is too long: the limit is {limit} characters."
+    return "That is not an answer this question takes."
 
 
 def flag_changes(before: list[Flag], after: list[Flag]) -> list[str]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
+import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clinic.text import refuse_bidi_controls
 from intake.models import FlagDecision, ReviewStatus
+from intake.rules import CHOICE_TYPES, DEFAULT_MAX_LENGTH, NOT_SURE, QuestionSpec
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 # The drugs an antiviral plan names (screening specification §4.3); any other is named in full.
@@ -201,3 +206,146 @@ class ReopenForm(forms.Form):
         label="Reason for reopening", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+# How a practitioner may type a corrected date: day month year, or month year where the question
+# takes a month; the month as a number or a name ("14 3 2024", "14 March 2024", "2024-03-14").
+_DATE_PARTS = re.compile(r"[\s/.,-]+")
+_MONTH_NUMBERS = {
+    name.lower(): number
+    for number in range(1, 13)
+    for name in (calendar.month_name[number], calendar.month_abbr[number])
+} | {"sept": 9}
+EARLIEST_YEAR = 1900
+
+
+def read_date(text: str, *, allow_month_year: bool) -> str:
+    """A typed date in the engine's format ("YYYY-MM-DD", or "YYYY-MM" where a month will do)."""
+    parts = [part for part in _DATE_PARTS.split(text.strip()) if part]
+    if len(parts) >= 2 and len(parts[0]) == 4 and parts[0].isdigit():
+        parts = parts[::-1]  # written year first, as 2024-03-14
+    example = "for example 14 3 2024" + (
+        " (or the month and year, 3 2024)" if allow_month_year else ""
+    )
+    if len(parts) == 2 and not allow_month_year:
+        raise ValidationError(f"This question needs the day as well: {example}.", code="no_day")
+    if len(parts) not in (2, 3):
+        raise ValidationError(f"Enter a date, {example}.", code="invalid_date")
+    day = parts[0] if len(parts) == 3 else None
+    month_text, year_text = parts[-2], parts[-1]
+    month = _MONTH_NUMBERS.get(month_text.lower().rstrip("."))
+    if month is None and month_text.isdigit():
+        month = int(month_text)
+    if (
+        month is None
+        or not 1 <= month <= 12
+        or not (year_text.isdigit() and len(year_text) == 4)
+        or (day is not None and not (day.isdigit() and len(day) <= 2))
+    ):
+        raise ValidationError(f"Enter a real date, {example}.", code="invalid_date")
+    year = int(year_text)
+    if year < EARLIEST_YEAR:
+        raise ValidationError(f"Enter a year from {EARLIEST_YEAR} on.", code="invalid_date")
+    if day is None:
+        return f"{year:04d}-{month:02d}"
+    try:
+        return datetime.date(year, month, int(day)).isoformat()
+    except ValueError:
+        raise ValidationError(f"Enter a real date, {example}.", code="invalid_date") from None
+
+
+def answer_field(question: QuestionSpec) -> forms.Field:
+    """A field for a corrected answer to `question`, cleaning to the engine's answer format.
+
+    Whether the value fits the question as its version asks it (a date in the past, a number in
+    range) is checked by the engine's `check_answers`, as at submission.
+    """
+    common: dict[str, Any] = {"label": "Corrected answer", "help_text": question.help_text}
+    choices = [(choice.code, choice.label) for choice in question.choices]
+    if question.type in CHOICE_TYPES:
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+    if question.type == "multiple_choice":
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if question.type == "date":
+        month = question.allow_month_year
+        common["help_text"] = "Day, month and year, for example 14 3 2024" + (
+            "; or the month and year, 3 2024" if month else ""
+        )
+        return forms.CharField(
+            required=not question.allow_not_sure,
+            max_length=40,
+            widget=forms.TextInput(attrs={"aria-describedby": "answer-help"}),
+            **common,
+        )
+    if question.type == "number":
+        return forms.DecimalField(max_digits=15, **common)
+    limit = question.max_length or DEFAULT_MAX_LENGTH[question.type]
+    if question.type == "long_text":
+        return forms.CharField(max_length=limit, widget=forms.Textarea(attrs={"rows": 3}), **common)
+    # As on the patient's form: no characters that reorder how the text around them reads.
+    return forms.CharField(max_length=limit, validators=[refuse_bidi_controls], **common)
+
+
+class AnswerCorrectionForm(forms.Form):
+    """A correction of one of the patient's answers, as the patient confirmed it, with why.
+
+    `questions`: those that may be corrected. The corrected answer's field follows the question
+    chosen (posted, or `initial`); `value()` gives the answer in the engine's format.
+    """
+
+    answer_question = forms.ChoiceField(label="Question")
+    answer_reason = forms.CharField(
+        label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, questions: list[QuestionSpec], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = {question.key: question for question in questions}
+        chooser = self.fields["answer_question"]
+        assert isinstance(chooser, forms.ChoiceField)  # noqa: S101 - declared above
+        chooser.choices = [(q.key, q.text) for q in questions]
+        chosen = self.data.get("answer_question") if self.is_bound else None
+        if chosen is None:
+            chosen = self.initial.get("answer_question")
+        self.question = self.questions.get(chosen) if isinstance(chosen, str) else None
+        if self.question is not None:
+            self.fields["answer"] = answer_field(self.question)
+            if self.question.type == "date" and self.question.allow_not_sure:
+                self.fields["answer_not_sure"] = forms.BooleanField(
+                    required=False, label=self.question.not_sure_label or "Not sure"
+                )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        question = self.question
+        if question is None or "answer" in self.errors:
+            return data
+        if question.type == "date":
+            typed = data.get("answer", "")
+            if data.get("answer_not_sure"):
+                if typed:
+                    self.add_error("answer", "Enter a date or tick “not sure”, not both.")
+                else:
+                    data["value"] = NOT_SURE
+            elif not typed:
+                self.add_error("answer", "Enter the date, or tick “not sure”.")
+            else:
+                try:
+                    data["value"] = read_date(typed, allow_month_year=question.allow_month_year)
+                except ValidationError as error:
+                    self.add_error("answer", error)
+        elif question.type == "number":
+            number: Decimal = data["answer"]
+            data["value"] = int(number) if number == number.to_integral_value() else float(number)
+        elif question.type == "multiple_choice":
+            ticked = set(data.get("answer") or ())
+            data["value"] = [c.code for c in question.choices if c.code in ticked]
+        else:
+            data["value"] = data.get("answer")
+        return data
+
+    def value(self) -> Any:
+        return self.cleaned_data.get("value")

@@ -1,5 +1,6 @@
 """What a submission's page (and its print view) shows: flags with their evidence, every answer
-by section, and what changed each time the rules were checked again.
+by section (as practitioners corrected it, each correction noted), what changed each time the
+rules were checked again, and the submission's change history.
 
 Everything is built from rows prefetched by the admin in a fixed number of queries. The rows of
 the answers table and of each flag's evidence (the question as the patient saw it, and the answer
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from collections.abc import Iterable
 from html import escape
 from typing import Any
 
@@ -23,12 +25,17 @@ from django.utils.safestring import SafeString, mark_safe
 
 from intake import published
 from intake.models import ChangeKind, Flag, FlagDecision, Submission, SubmissionChange
-from intake.questionnaire import display_answer, display_date
+from intake.questionnaire import change_in_words, display_answer, display_date
 from intake.review import plans
-from intake.review.decisions import content_hash, flag_changes, signed_content
+from intake.review.decisions import (
+    asked_after_corrections,
+    content_hash,
+    flag_changes,
+    signed_content,
+)
 from intake.review.forms import DRUGS, PROFESSIONAL_BODIES, FlagDecisionForm
 from intake.review.queue import outcome_label
-from intake.rules import PLAN_KINDS, Tier
+from intake.rules import PLAN_KINDS, QuestionSpec, Tier, visible_questions
 
 
 def current_flags(submission: Submission) -> list[Flag]:
@@ -39,16 +46,20 @@ def current_flags(submission: Submission) -> list[Flag]:
     return []
 
 
-def _answer_row(question: str, answer: str, *, flagged: bool) -> SafeString:
+def _answer_row(
+    question: str, answer: str, *, flagged: bool, notes: Iterable[str] = ()
+) -> SafeString:
     text = escape(answer)
     if "\n" in text or "\r" in text:
         text = linebreaksbr(answer, autoescape=True)
+    # What happened to the answer since the patient gave it (a correction, say), each on a line.
+    noted = "".join(f'<br><span class="answer-note">{escape(note)}</span>' for note in notes)
     if flagged:
         cells = (
             f'<td>{escape(question)}</td><td>{text} <strong class="flag-mark">(flagged)</strong>'
         )
-        return mark_safe(f'<tr class="flagged">{cells}</td></tr>')  # noqa: S308
-    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}</td></tr>")  # noqa: S308
+        return mark_safe(f'<tr class="flagged">{cells}{noted}</td></tr>')  # noqa: S308
+    return mark_safe(f"<tr><td>{escape(question)}</td><td>{text}{noted}</td></tr>")  # noqa: S308
 
 
 def _evidence_row(
@@ -75,6 +86,8 @@ def review_context(
     """
     definition = published.questionnaire(submission.version).definition
     today = today or timezone.localdate()
+    changes = list(submission.changes.all())
+    corrected = _Corrected(submission, definition, changes)
     flags = current_flags(submission)
     flagged_keys = {item["question_key"] for flag in flags for item in flag.evidence}
     flag_rows = []
@@ -104,7 +117,7 @@ def review_context(
                 # The plan its version declares, with the answers to check beside it.
                 "plan": flag.plan,
                 "plan_label": PLAN_KINDS.get(flag.plan, ""),
-                "plan_answers": _plan_answers(flag, definition, submission.answers),
+                "plan_answers": _plan_answers(flag, definition, corrected.answers),
                 "evidence": evidence,
                 "decisions": [
                     _decision(decision, submission.treatment_date, today)
@@ -116,20 +129,7 @@ def review_context(
                 "plan_values": _plan_values(flag, refused),
             }
         )
-    sections = []
-    answers = submission.answers
-    for section in definition.sections:
-        rows = [
-            _answer_row(
-                question.text,
-                display_answer(question, answers[question.key]),
-                flagged=question.key in flagged_keys,
-            )
-            for question in section.questions
-            if question.key in answers
-        ]
-        if rows:
-            sections.append({"title": section.title, "rows": rows})
+    sections = _answer_sections(definition, corrected, flagged_keys)
     assessments = sorted(submission.assessments.all(), key=lambda a: (a.created_at, a.pk))
     history = []
     for earlier, later in itertools.pairwise(assessments):
@@ -158,6 +158,11 @@ def review_context(
         "sections": sections,
         "date_of_birth": display_date(submission.date_of_birth.isoformat()),
         "events": submission.review_events.all(),
+        # The submission's history, newest first: health data, shown only with the submission.
+        "changes": [
+            {"change": change, "words": change_in_words(change, definition)} for change in changes
+        ],
+        "missing_answers": [question.text for question in corrected.missing],
         "outcome_label": outcome_label(submission.outcome),
         "drugs": DRUGS,
         "professional_bodies": PROFESSIONAL_BODIES,
@@ -216,6 +221,80 @@ def _signature(submission: Submission, flags: list[Flag]) -> dict[str, Any]:
         "signature": signature,
         "signature_matches": content_hash(content) == signature.content_hash,
     }
+
+
+class _Corrected:
+    """The answers as practitioners' corrections leave them, and what the corrections changed:
+    a note on each corrected answer, which questions are asked now (a correction may reveal a
+    follow-up nobody has answered yet, or hide one whose answer the rules no longer read), and
+    the required ones now missing."""
+
+    def __init__(
+        self, submission: Submission, definition: Any, changes: list[SubmissionChange]
+    ) -> None:
+        corrections = sorted(
+            (c for c in changes if c.kind == ChangeKind.ANSWER), key=lambda c: (c.at, c.pk)
+        )
+        self.answers = submission.corrected_answers(corrections)
+        self.asked: frozenset[str] | None = None
+        self.missing: list[QuestionSpec] = []
+        self.notes: dict[str, list[str]] = {}
+        if not corrections:
+            return
+        self.asked = visible_questions(
+            definition,
+            self.answers,
+            submitted_on=submission.submitted_on,
+            reference_date=submission.treatment_date,
+        )
+        self.missing = asked_after_corrections(definition, submission, self.answers)
+        for change in corrections:
+            words = change_in_words(change, definition)
+            self.notes.setdefault(change.subject, []).append(
+                f"Corrected from {words.old} to {words.new} by {change.by} on "
+                f"{_day(change.at)}: {change.reason}"
+            )
+
+
+_NO_LONGER_ASKED = "No longer asked after a correction: the rules do not read it."
+_ASKED_NOW = "Asked after a correction: please ask the patient and record it."
+
+
+def _answer_sections(
+    definition: Any, corrected: _Corrected, flagged_keys: set[str]
+) -> list[dict[str, Any]]:
+    """Every answer by section, as corrected, each correction noted under its answer."""
+    answers = corrected.answers
+    missing = {question.key for question in corrected.missing}
+    sections = []
+    for section in definition.sections:
+        rows = []
+        for question in section.questions:
+            key = question.key
+            if key in answers:
+                notes = corrected.notes.get(key, [])
+                if corrected.asked is not None and key not in corrected.asked:
+                    notes = [*notes, _NO_LONGER_ASKED]
+                rows.append(
+                    _answer_row(
+                        question.text,
+                        display_answer(question, answers[key]),
+                        flagged=key in flagged_keys,
+                        notes=notes,
+                    )
+                )
+            elif key in missing:
+                rows.append(
+                    _answer_row(question.text, "Not answered", flagged=False, notes=[_ASKED_NOW])
+                )
+        if rows:
+            sections.append({"title": section.title, "rows": rows})
+    return sections
+
+
+def _day(moment: datetime.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b %Y}"
 
 
 def _decides(form: FlagDecisionForm, flag: Flag) -> bool:
