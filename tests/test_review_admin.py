@@ -678,6 +678,8 @@ def test_export_is_csv_safe_against_formulas_and_audited(client, version):
         "outcome",
         "flag_codes",
         "review_status",
+        "reviewer",
+        "decided_at",
     ]
     assert rows[1][4] == "'=HYPERLINK(1)"
     assert rows[1][3] == "not_possible"
