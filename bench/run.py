@@ -810,6 +810,8 @@ def _checks(results: list[Result], timings: dict[str, Any], *, small: int, large
         f"{1 - start.rps / step.rps:.0%} short",
     )
     for name in SCALING:
+        if (name, large) not in by or (name, small) not in by:  # a run from before the scenario
+            continue
         growth = by[(name, large)].p50_ms / by[(name, small)].p50_ms
         line(
             f"{name.replace('_', ' ')}: p50 at {large:,} at most 1.5× p50 at {small:,}",

@@ -92,16 +92,16 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
     # The order with the primary key last: the admin would otherwise add "-pk", which the
     # queue's indexes cannot serve, and sort every matching row before showing the first 50.
     # It depends on the view (get_ordering).
-    ordering = queue.QUEUE_ORDER
+    ordering = tuple(queue.QUEUE_ORDER)
     actions = ["export_csv"]
 
     class Media:
         css = {"all": ["intake/admin.css"]}
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
+    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
         """By treatment date, then severity; in views beyond those waiting for a decision,
         unreviewed first."""
-        return queue.ordering(request.GET)
+        return tuple(queue.ordering(request.GET))
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Submission], search_term: str

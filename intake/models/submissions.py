@@ -71,11 +71,12 @@ class PrefixIndex(models.Index):
     unless the database's collation is C; other databases get a plain index."""
 
     def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
-        index = self
-        if schema_editor.connection.vendor == "postgresql":
-            index = self.clone()
-            index.expressions = tuple(_pattern_ops(expression) for expression in self.expressions)
-        return super(PrefixIndex, index).create_sql(model, schema_editor, using, **kwargs)
+        if schema_editor.connection.vendor != "postgresql":
+            return super().create_sql(model, schema_editor, using, **kwargs)
+        index = models.Index(
+            *(_pattern_ops(expression) for expression in self.expressions), name=self.name
+        )
+        return index.create_sql(model, schema_editor, using, **kwargs)
 
 
 def _pattern_ops(expression: Any) -> models.OrderBy:

@@ -290,6 +290,10 @@ class ViewFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         view = chosen_view(request.GET)
         today = timezone.localdate()
+        if view == NEEDS_REVIEW and "view" not in request.GET and _picked(request):
+            # An action on rows picked one by one acts on those rows, whatever view they were
+            # picked in; "all matching" stays within the view.
+            return queryset
         if view == NEEDS_REVIEW:
             return queryset.filter(waiting_for_decision(), queue_date__gte=today)
         if view == "passed":
@@ -297,6 +301,15 @@ class ViewFilter(admin.SimpleListFilter):
         if view == "decided":
             return queryset.filter(review_order=review_order(ReviewStatus.CLEARED))
         return queryset
+
+
+def _picked(request: HttpRequest) -> bool:
+    """Whether the request runs an action on rows picked one by one (not "all matching")."""
+    return (
+        request.method == "POST"
+        and bool(request.POST.get("action"))
+        and request.POST.get("select_across", "0") == "0"
+    )
 
 
 # The order of the views waiting for a decision (waiting_order_idx), and of every other view
