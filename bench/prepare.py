@@ -100,6 +100,23 @@ def main(output: Path, scenario: str, count: int) -> None:
         query = "?review_status__exact=new&treatment=next_7_days"
         path = "/admin/intake/submission/" + (query if scenario != "queue" else "")
         lines.append(("GET", path, _staff_cookie(), ""))
+    elif scenario in ("queue_search", "queue_search_name"):
+        # Submissions found by a random start of their reference, as a practitioner reads one
+        # out: without its dash and in lower case; or by their patient's first name and the
+        # start of the surname ("priya kh"), which many share.
+        rng = random.Random(count)  # noqa: S311 - test data
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+        cookie = _staff_cookie()
+        for _ in range(count):
+            prefix = "".join(rng.choice(alphabet) for _ in range(3))
+            found = (
+                Submission.objects.filter(reference_key__gte=prefix)
+                .order_by("reference_key")
+                .values_list("reference_key", "patient_name")[:1]
+            )
+            key, name = found[0] if found else ("", "")
+            text = key.lower() if scenario == "queue_search" else name[: name.find(" ") + 3]
+            lines.append(("GET", "/admin/intake/submission/?" + urlencode({"q": text}), cookie, ""))
     elif scenario == "submission_page":
         # The submission with the most flags: the heaviest page to show.
         busiest = (

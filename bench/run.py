@@ -94,9 +94,32 @@ SCENARIOS = [
     Scenario(
         "queue_unreviewed_week", "Review queue, unreviewed, next 7 days", 200, 1, "peer_changelist"
     ),
+    Scenario(
+        "queue_search",
+        "Review queue, search by reference (no dash, lower case)",
+        200,
+        64,
+        "peer_changelist",
+    ),
+    Scenario(
+        "queue_search_name",
+        "Review queue, search by a name's start (first name, surname's first letters)",
+        200,
+        64,
+        "peer_changelist",
+    ),
     Scenario("submission_page", "Submission page (most flags)", 200, 1, "peer_changelist"),
 ]
-LARGE_SCENARIOS = ("peer_changelist", "queue", "queue_unreviewed_week", "submission_page")
+LARGE_SCENARIOS = (
+    "peer_changelist",
+    "queue",
+    "queue_unreviewed_week",
+    "queue_search",
+    "queue_search_name",
+    "submission_page",
+)
+# The review pages whose p50 may grow at most 1.5× from the small size to the large.
+SCALING = ("queue", "queue_unreviewed_week", "queue_search", "queue_search_name")
 BY_NAME = {scenario.name: scenario for scenario in PEERS + SCENARIOS}
 
 
@@ -119,6 +142,12 @@ def main() -> None:
         metavar="SCENARIO,…",
         help="While working on a page: measure only these scenarios (and the peer pages they "
         "are compared with) at the small size, print each one's figures and write no report",
+    )
+    parser.add_argument(
+        "--at-large",
+        action="store_true",
+        help="With --only: then seed up to --large and measure again those of the scenarios "
+        "that the whole run measures at that size",
     )
     parser.add_argument(
         "--checkout",
@@ -148,7 +177,7 @@ def main() -> None:
     bench = Bench(server_url, seconds=args.seconds, checkout=args.checkout.resolve())
     try:
         if only is not None:
-            bench.run_only(args.small, only)
+            bench.run_only(args.small, only, large=args.large if args.at_large else None)
             return
         results, timings = bench.run(args.small, args.large)
     except BaseException:
@@ -282,15 +311,33 @@ class Bench:
         timings["postgres"] = self._sql("SHOW server_version")
         return results, timings
 
-    def run_only(self, small: int, names: set[str]) -> None:
-        """A quick look at a few scenarios while working on them; nothing is written."""
+    def run_only(self, small: int, names: set[str], *, large: int | None = None) -> None:
+        """A quick look at a few scenarios while working on them; nothing is written.
+
+        With `large`, those of them measured at the large size are measured there too."""
         self.set_up()
         self.seed(small)
         self.seed_peer(small)
         self.start_servers()
         results = [self.measure(scenario, small) for scenario in in_order(names)]
+        self.print_only(results, small)
+        if large is not None:
+            self.seed(large - small)
+            self.seed_peer(large - small)
+            self._sql("VACUUM ANALYZE", self.url)
+            self._sql("VACUUM ANALYZE", self.peer_url)
+            at_large = in_order(names & set(LARGE_SCENARIOS))
+            large_results = [self.measure(scenario, large) for scenario in at_large]
+            self.print_only(large_results, large)
+            by_name = {result.name: result for result in results}
+            for result in large_results:
+                if result.name in SCALING and by_name[result.name].p50_ms:
+                    growth = result.p50_ms / by_name[result.name].p50_ms
+                    print(f"  {result.name}: p50 at {large:,} is {growth:.2f}× p50 at {small:,}")
+
+    def print_only(self, results: list[Result], size: int) -> None:
         peers = {result.name: result for result in results}
-        print(f"\nAt {small:,} submissions (requests/s, p50, and requests/s ÷ the peer's):")
+        print(f"\nAt {size:,} submissions (requests/s, p50, and requests/s ÷ the peer's):")
         for result in results:
             peer_name = BY_NAME[result.name].peer
             ratio = ""
@@ -762,7 +809,9 @@ def _checks(results: list[Result], timings: dict[str, Any], *, small: int, large
         start.rps >= step.rps,
         f"{1 - start.rps / step.rps:.0%} short",
     )
-    for name in ("queue", "queue_unreviewed_week"):
+    for name in SCALING:
+        if (name, large) not in by or (name, small) not in by:  # a run from before the scenario
+            continue
         growth = by[(name, large)].p50_ms / by[(name, small)].p50_ms
         line(
             f"{name.replace('_', ' ')}: p50 at {large:,} at most 1.5× p50 at {small:,}",

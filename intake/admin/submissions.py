@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import models
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -82,6 +82,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
     # The columns are defined beside QueueRows, which writes them in one pass.
     list_display = list(queue.COLUMNS)
     list_filter = [
+        queue.ViewFilter,
         queue.OutcomeFilter,
         ("review_status", queue.ReviewStatusFilter),
         queue.DeclaredFlagFilter,
@@ -89,7 +90,11 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         "version__question_set",
         queue.VersionFilter,
     ]
-    search_fields = ["patient_name", "email", "=reference"]
+    # Search is queue.search (prefixes, each read from an index); these name what it compares.
+    search_fields = ["reference", "patient_name", "email"]
+    search_help_text = (
+        "A reference (with or without its dash), or the beginning of a patient's name or email."
+    )
     list_select_related = ["reviewer"]
     # No second count of the whole table beside the filtered one on every page view, and the
     # filtered one stops at CappedCountPaginator.CAP.
@@ -99,18 +104,33 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
     # How the submission page's rows load what they were not fetched with; the tests make it
     # FETCH_RAISE to prove that the page needs nothing beyond its few queries.
     submission_fetch_mode = models.FETCH_ONE
-    # The model's order with the primary key last: the admin would otherwise add "-pk", which
-    # queue_order_idx cannot serve, and sort every matching row before showing the first 50.
-    ordering = [
-        "review_order",
-        F("treatment_date").asc(nulls_last=True),
-        "submitted_at",
-        "id",
-    ]
+    # The order with the primary key last: the admin would otherwise add "-pk", which the
+    # queue's indexes cannot serve, and sort every matching row before showing the first 50.
+    # It depends on the view (get_ordering).
+    ordering = tuple(queue.QUEUE_ORDER)
     actions = ["export_csv"]
 
     class Media:
         css = {"all": ["intake/admin.css"]}
+
+    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
+        """By treatment date, then severity; in views beyond those waiting for a decision,
+        unreviewed first."""
+        return tuple(queue.ordering(request.GET))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Submission], search_term: str
+    ) -> tuple[QuerySet[Submission], bool]:
+        # The whole text as one prefix ("Ann Exa" finds Ann Example), never a scan of the table.
+        return queue.search(queryset, search_term), False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The queue needs the page's whole width: no navigation sidebar beside it (the
+        # breadcrumbs and the header lead everywhere else).
+        context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         # The queue never loads the answers (free-text health data stays off the list), nor any
@@ -123,12 +143,13 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         name = submission.patient_name.strip()
         return format_html("<bdi>{}</bdi>", name) if name else None
 
-    @admin.display(description="Outcome", ordering="outcome")
+    @admin.display(description="Outcome", ordering="severity")
     def outcome_badge(self, submission: Submission) -> str:
         return queue.outcome_badge(submission.outcome)
 
     @admin.display(description="Flags")
     def flags_in_short(self, submission: Submission) -> str:
+        # Each code may wrap after its underscores: the column stays narrow.
         return queue.flags_in_short(submission.flag_codes)
 
     def get_urls(self) -> list[Any]:

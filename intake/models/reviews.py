@@ -34,6 +34,12 @@ def review_order(status: str) -> int:
     return _REVIEW_ORDER.get(ReviewStatus(status), _DECIDED)
 
 
+def waiting_for_decision() -> models.Q:
+    """Submissions still waiting for a decision (new or in review), as the queue's partial index
+    `waiting_order_idx` states it: a query must say it in these words for the index to serve it."""
+    return models.Q(review_order__lt=_DECIDED)
+
+
 def review_order_expression() -> models.Case:
     """`review_order` as the database works it out, for the column generated from the status."""
     return models.Case(

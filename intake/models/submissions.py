@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connections, models, transaction
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
 from clinic.text import isolated, refuse_bidi_controls
@@ -24,8 +25,9 @@ from intake.models.reviews import (
     ReviewStatus,
     SubmissionChange,
     review_order_expression,
+    waiting_for_decision,
 )
-from intake.rules import Evaluation, RaisedFlag
+from intake.rules import Evaluation, RaisedFlag, Tier
 
 
 def new_token() -> str:
@@ -43,6 +45,52 @@ def new_reference() -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     code = "".join(secrets.choice(alphabet) for _ in range(8))
     return f"{code[:4]}-{code[4:]}"
+
+
+# Where a submission without a treatment date sorts among dates: after every booked one.
+NOT_BOOKED = datetime.date.max
+
+
+def severity_expression() -> models.Case:
+    """`Submission.severity` as the database works it out from the outcome: each tier's rank
+    (not possible first), then no flags."""
+    return models.Case(
+        *(models.When(outcome=tier.value, then=models.Value(tier.severity)) for tier in Tier),
+        default=models.Value(len(Tier)),
+    )
+
+
+def reference_key_expression() -> models.Func:
+    """`Submission.reference_key`: the reference without its dash (J8TQ746D for J8TQ-746D)."""
+    return models.Func(
+        models.F("reference"),
+        models.Value("-"),
+        models.Value(""),
+        function="REPLACE",
+        output_field=models.CharField(max_length=9),
+    )
+
+
+class PrefixIndex(models.Index):
+    """An index on expressions that serves prefix matches (`LIKE 'JAN%'`, as Django's
+    `istartswith` compares: upper case). PostgreSQL needs the pattern operator class for that
+    unless the database's collation is C; other databases get a plain index."""
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor != "postgresql":
+            return super().create_sql(model, schema_editor, using, **kwargs)
+        index = models.Index(
+            *(_pattern_ops(expression) for expression in self.expressions), name=self.name
+        )
+        return index.create_sql(model, schema_editor, using, **kwargs)
+
+
+def _pattern_ops(expression: Any) -> models.OrderBy:
+    """An index expression with its operator class, written where an order would be: outside
+    the expression's parentheses, as PostgreSQL wants it (Django keeps an order there)."""
+    ordered = models.OrderBy(expression)
+    ordered.template = "%(expression)s text_pattern_ops"
+    return ordered
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):
@@ -311,6 +359,29 @@ class Submission(models.Model):
         output_field=models.PositiveSmallIntegerField(),
         db_persist=True,
     )
+    # How serious the outcome is, worked out by the database: 0 not possible, 1 need to know,
+    # 2 manageable, 3 no flags; the queue orders by it after the treatment date.
+    severity = models.GeneratedField(
+        expression=severity_expression(),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+    # The date the queue orders and filters by: the treatment date, or NOT_BOOKED (after every
+    # booked date) for a submission not yet booked, so that "today or later, then not booked"
+    # is one range of an index.
+    queue_date = models.GeneratedField(
+        expression=Coalesce(
+            models.F("treatment_date"), models.Value(NOT_BOOKED, models.DateField())
+        ),
+        output_field=models.DateField(),
+        db_persist=True,
+    )
+    # The reference as search compares it (without its dash), with an index for prefixes.
+    reference_key = models.GeneratedField(
+        expression=reference_key_expression(),
+        output_field=models.CharField(max_length=9),
+        db_persist=True,
+    )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -322,25 +393,39 @@ class Submission(models.Model):
     revision = models.PositiveIntegerField(default=0)
 
     class Meta:
-        # Unbooked treatments after booked ones, on SQLite as on PostgreSQL.
-        ordering = [
-            "review_order",
-            models.F("treatment_date").asc(nulls_last=True),
-            "submitted_at",
-        ]
+        # Unbooked treatments after booked ones, the most severe first.
+        ordering = ["review_order", "queue_date", "severity", "submitted_at"]
         permissions = [
             ("review_submission", "Can record reviews and flag decisions"),
             ("override_not_possible", "Can override a not-possible flag (medical lead)"),
             ("export_submission", "Can export submissions"),
         ]
         indexes = [
-            # The review queue's order (SubmissionAdmin.ordering): unreviewed first, then soonest
-            # treatment (nulls last, as a PostgreSQL ascending index keeps them), the id last so
-            # that the order is total and the admin adds no "-pk" the index could not serve.
+            # The review queue's order (SubmissionAdmin.get_ordering) for every view but those
+            # waiting for a decision: unreviewed first, then soonest treatment (not booked last),
+            # the most severe first, the id last so that the order is total and the admin adds
+            # no "-pk" the index could not serve.
             models.Index(
-                fields=["review_order", "treatment_date", "submitted_at", "id"],
+                fields=["review_order", "queue_date", "severity", "submitted_at", "id"],
                 name="queue_order_idx",
             ),
+            # "Needs review" and "Passed": only the submissions waiting for a decision, new and
+            # in review together, by treatment date, then severity.
+            models.Index(
+                fields=["queue_date", "severity", "submitted_at", "id"],
+                condition=waiting_for_decision(),
+                name="waiting_order_idx",
+            ),
+            # Search by prefix (LIKE 'J8TQ7%'): pattern operator classes, so that PostgreSQL
+            # uses them whatever the database's collation; the name and email as Django's
+            # case-insensitive lookups compare them (UPPER).
+            models.Index(
+                fields=["reference_key"],
+                opclasses=["varchar_pattern_ops"],
+                name="reference_key_prefix_idx",
+            ),
+            PrefixIndex(Upper("patient_name"), name="patient_name_prefix_idx"),
+            PrefixIndex(Upper("email"), name="email_prefix_idx"),
         ]
 
     def __str__(self) -> str:

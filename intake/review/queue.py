@@ -25,7 +25,7 @@ from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Page, Paginator
 from django.core.signals import setting_changed
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import reverse
@@ -37,7 +37,7 @@ from django.utils.translation import get_language, gettext
 
 from intake.models import ReviewStatus, Submission
 from intake.models.question_sets import ListedVersion, listed_for
-from intake.models.reviews import review_order
+from intake.models.reviews import review_order, waiting_for_decision
 from intake.models.submissions import filter_keys
 from intake.rules import Tier
 
@@ -45,6 +45,7 @@ from intake.rules import Tier
 # selection box is labelled with); nothing else is loaded for it, the answers least of all.
 QUEUE_FIELDS = [
     "reference",
+    "reference_key",
     "patient_name",
     "submitted_at",
     "treatment_date",
@@ -63,8 +64,14 @@ def outcome_label(outcome: str) -> str:
 
 
 def flags_in_short(flag_codes: str) -> str:
-    """The flag codes the queue shows, separated by commas, or a dash for none."""
-    return ", ".join(flag_codes.split()) or "–"
+    """The flag codes the queue shows, separated by commas, or a dash for none; each code may
+    wrap after its underscores, so that the column stays narrow ("autoimmune_<wbr>connective_…")."""
+    codes = flag_codes.split()
+    if not codes:
+        return "–"
+    return mark_safe(  # noqa: S308 - each code is escaped
+        ", ".join(escape(code).replace("_", "_<wbr>") for code in codes)
+    )
 
 
 def outcome_badge(outcome: str) -> str:
@@ -86,7 +93,9 @@ _BADGES = {outcome: _badge(outcome) for outcome in [*Tier, ""]}
 
 
 class OutcomeFilter(admin.SimpleListFilter):
-    title = "outcome"
+    """Severity: the tier of the most severe flag, or no flags."""
+
+    title = "severity"
     parameter_name = "outcome"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -198,27 +207,148 @@ def declared_filters(versions: list[ListedVersion]) -> list[tuple[str, str]]:
 
 
 class TreatmentDateFilter(admin.SimpleListFilter):
+    """The treatment date, by the clinic's own calendar day (not the server's)."""
+
     title = "treatment date"
     parameter_name = "treatment"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("today", "Today"), ("next_7_days", "Next 7 days"), ("past", "Past")]
+        return [
+            ("today", "Today"),
+            ("tomorrow", "Tomorrow"),
+            ("next_7_days", "Next 7 days"),
+            ("next_30_days", "Next 30 days"),
+            ("passed", "Passed"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # By queue_date, which is the treatment date for every booked submission and lies after
+        # all of them for the rest: the queue's indexes begin with it.
         today = timezone.localdate()
-        if self.value() == "today":
-            return queryset.filter(treatment_date=today)
-        if self.value() == "next_7_days":
-            week = today + datetime.timedelta(days=7)
-            return queryset.filter(treatment_date__gte=today, treatment_date__lte=week)
-        if self.value() == "past":
-            return queryset.filter(treatment_date__lt=today)
+        value = self.value()
+        days = {"today": (0, 0), "tomorrow": (1, 1), "next_7_days": (0, 7), "next_30_days": (0, 30)}
+        if value in days:
+            first, last = days[value]
+            return queryset.filter(
+                queue_date__gte=today + datetime.timedelta(days=first),
+                queue_date__lte=today + datetime.timedelta(days=last),
+            )
+        if value in ("passed", "past"):  # "past": what the filter was called before
+            return queryset.filter(queue_date__lt=today)
         return queryset
+
+
+# The queue's views: what it lists before any other filter. Opened without a choice, it lists
+# those that need review; a choice of review status or treatment date, or a search, stands
+# instead of that default (as if "All" were chosen), and "All" lists everything.
+NEEDS_REVIEW = "needs_review"
+WAITING_VIEWS = (NEEDS_REVIEW, "passed")
+VIEWS = [
+    (NEEDS_REVIEW, "Needs review"),
+    ("passed", "Passed, not reviewed"),
+    ("decided", "Decided"),
+    ("all", "All"),
+]
+# The filters whose own choice replaces the default view.
+_CHOSEN_INSTEAD = ("review_status__exact", "review_status", TreatmentDateFilter.parameter_name)
+
+
+def chosen_view(params: Any) -> str:
+    """The view a request's query (`request.GET`) asks for, the default included."""
+    value = params.get("view")
+    if value in dict(VIEWS):
+        return str(value)
+    if value or any(params.get(name) for name in _CHOSEN_INSTEAD) or params.get("q", "").strip():
+        return "all"
+    return NEEDS_REVIEW
+
+
+class ViewFilter(admin.SimpleListFilter):
+    """ "Needs review" (the default), "Passed, not reviewed", "Decided" or "All".
+
+    "Needs review": still waiting for a decision (new or in review) with a treatment date today
+    or later, then those not booked yet. "Passed": still waiting, with a treatment date gone.
+    Both say "waiting" as `waiting_order_idx` does, so that PostgreSQL reads that index.
+    """
+
+    title = "view"
+    parameter_name = "view"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return VIEWS
+
+    def choices(self, changelist: Any) -> Any:
+        # No "All" of the admin's own (no parameter): that is "Needs review" here.
+        chosen = chosen_view(changelist.params)
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": value == chosen,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        view = chosen_view(request.GET)
+        today = timezone.localdate()
+        if view == NEEDS_REVIEW and "view" not in request.GET and _picked(request):
+            # An action on rows picked one by one acts on those rows, whatever view they were
+            # picked in; "all matching" stays within the view.
+            return queryset
+        if view == NEEDS_REVIEW:
+            return queryset.filter(waiting_for_decision(), queue_date__gte=today)
+        if view == "passed":
+            return queryset.filter(waiting_for_decision(), queue_date__lt=today)
+        if view == "decided":
+            return queryset.filter(review_order=review_order(ReviewStatus.CLEARED))
+        return queryset
+
+
+def _picked(request: HttpRequest) -> bool:
+    """Whether the request runs an action on rows picked one by one (not "all matching")."""
+    return (
+        request.method == "POST"
+        and bool(request.POST.get("action"))
+        and request.POST.get("select_across", "0") == "0"
+    )
+
+
+# The order of the views waiting for a decision (waiting_order_idx), and of every other view
+# (queue_order_idx, unreviewed first); both end with the id, so that the order is total.
+WAITING_ORDER = ["queue_date", "severity", "submitted_at", "id"]
+QUEUE_ORDER = ["review_order", *WAITING_ORDER]
+
+
+def ordering(params: Any) -> list[str]:
+    """The queue's order for a request's query (`request.GET`)."""
+    return WAITING_ORDER if chosen_view(params) in WAITING_VIEWS else QUEUE_ORDER
+
+
+def search(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
+    """Submissions whose reference, patient's name or email begins with `text`.
+
+    A reference matches with or without its dash and in any case ("j8tq746d", "J8TQ-7"); a name
+    or an email by its beginning, in any case. Only prefixes, each of them read from an index
+    (reference_key_prefix_idx, patient_name_prefix_idx, email_prefix_idx): at a million
+    submissions nothing else avoids reading the whole table.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    matches = Q(patient_name__istartswith=text) | Q(email__istartswith=text)
+    key = "".join(text.split()).replace("-", "").upper()
+    if key.isalnum() and key.isascii() and len(key) <= REFERENCE_LENGTH:
+        matches |= Q(reference_key__startswith=key)
+    return queryset.filter(matches)
+
+
+# A reference's letters and digits (K7QM-3XPD without its dash).
+REFERENCE_LENGTH = 8
 
 
 # The queue's columns (SubmissionAdmin.list_display), after the selection box when there is one.
 COLUMNS = (
     "patient",
+    "reference",
     "submitted_at",
     "treatment_date",
     "outcome_badge",
@@ -288,6 +418,7 @@ class QueueRows:
             f"{self.link_before}{pk}{self.link_after}"
             f"{f'<bdi>{escape(name)}</bdi>' if name else empty}</a></th>"
         )
+        cells.append(f'<td class="field-reference">{escape(submission.reference)}</td>')
         cells.append(
             f'<td class="field-submitted_at nowrap">{self.date(submission.submitted_at)}</td>'
         )
