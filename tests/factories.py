@@ -415,3 +415,34 @@ def photograph(page: Any, name: str) -> None:
         no_serious_violations(page)
         page.screenshot(path=SCREENSHOTS / f"staff-{name}-{device}.png", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def fill_antiviral_plan(flag: Any, consultation: datetime.date) -> None:
+    """Fill in a complete antiviral prescription in a flag's open decision form (real browser):
+    valaciclovir 500 mg twice daily from the day before treatment to day 5."""
+    flag.locator('input[name="offered"][value="yes"]').check()
+    flag.locator('input[name="accepted"][value="yes"]').check()
+    flag.get_by_label("Date of the face-to-face consultation").fill(consultation.isoformat())
+    flag.get_by_label("Drug", exact=True).select_option("valaciclovir")
+    for label, value in (
+        ("Strength", "500 mg"),
+        ("Dose", "1 tablet"),
+        ("Route", "oral"),
+        ("Frequency", "twice daily"),
+        ("Quantity", "14 tablets"),
+        ("First day", "-1"),
+        ("Last day", "5"),
+        ("Prescriber's name", "Dr A Prescriber"),
+        ("Registration number", "7654321"),
+        ("Date the prescription was issued", consultation.isoformat()),
+        ("Issued by", "Dr A Prescriber"),
+    ):
+        flag.get_by_label(label, exact=True).fill(value)
+    flag.get_by_label("Professional body").select_option("GMC")
+    for box in (
+        "Kidney function checked",
+        "Antiviral allergies checked",
+        "Interaction check done",
+        "The patient was told how to take it",
+    ):
+        flag.get_by_label(box).check()

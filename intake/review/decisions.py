@@ -565,7 +565,7 @@ def _refuse_if_locked_and_unchanged(submission: Submission, **changes: Any) -> N
 
 
 CARRIED_OVER = (
-    "Carried over from the earlier assessment: running the rules again left this flag as it was."
+    "Carried over from the earlier assessment: checking the rules again left this flag as it was."
 )
 
 

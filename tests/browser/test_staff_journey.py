@@ -8,6 +8,7 @@ reports anything it blocks), and the QR code is drawn.
 """
 
 import base64
+import datetime
 import importlib
 import json
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group, Permission
 from django_otp.oath import totp
+from factories import fill_antiviral_plan
 from playwright.sync_api import expect
 
 from intake.models import User, import_document
@@ -112,10 +114,7 @@ def test_a_practitioner_sets_up_two_step_sign_in_and_reviews(browser, live_serve
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # With the plan complete, the practitioner clears the submission and signs it.
-    flag.get_by_label("Dose").fill("500 mg twice daily")
-    flag.get_by_label("Start").fill("2026-12-10")
-    flag.get_by_label("End").fill("2026-12-14")
-    flag.get_by_label("Prescriber's name").fill("Dr A Prescriber")
+    fill_antiviral_plan(flag, datetime.date.today())
     flag.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved.")).to_be_visible()
     decision = page.get_by_role("region", name="Review decision")
