@@ -372,3 +372,67 @@ def test_a_corrected_text_answer_and_its_reason_are_escaped_wherever_shown(clien
         body = client.get(path).content.decode()
         assert "<script>alert(2)" not in body and "<img src=x" not in body
         assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body
+
+
+def test_a_plan_is_not_carried_over_when_an_answer_it_was_checked_against_is_corrected(version):
+    from factories import ACCEPTED_PLAN
+
+    from intake.review.decisions import decide_flag
+
+    submission = make_submission(version, COLD_SORE | {"kidney_problems": "no"})
+    practitioner = staff("p", "Practitioner")
+    flag = submission.current_flags().get(code="cold_sore_history")
+    decide_flag(
+        flag,
+        kind="acknowledged",
+        note="Cover agreed",
+        by=practitioner,
+        revision=0,
+        antiviral_plan=ACCEPTED_PLAN,
+    )
+
+    correct_answer(
+        submission,
+        question_key="kidney_problems",
+        value="yes",
+        reason="She has chronic kidney disease",
+        by=practitioner,
+        revision=1,
+    )
+
+    now = Submission.objects.get(pk=submission.pk).current_flags().get(code="cold_sore_history")
+    assert now.tier == "need_to_know"
+    assert not now.decisions.exists()  # the kidney check is to be done again
+
+
+def test_a_plan_that_needs_recording_again_stops_clearing(version):
+    from factories import ACCEPTED_PLAN
+
+    from intake.models import FlagDecision
+    from intake.review.decisions import DecisionRefused, decide_flag
+
+    submission = make_submission(version, COLD_SORE)
+    practitioner = staff("p", "Practitioner")
+    flag = submission.current_flags().get(code="cold_sore_history")
+    decide_flag(
+        flag,
+        kind="acknowledged",
+        note="Cover agreed",
+        by=practitioner,
+        revision=0,
+        antiviral_plan=ACCEPTED_PLAN,
+    )
+    # As plans recorded with dates that could not be read were migrated.
+    FlagDecision.objects.filter(flag=flag).update(
+        antiviral_plan={"offered": True, "accepted": True, "needs_reentry": True}
+    )
+
+    with pytest.raises(DecisionRefused, match="not complete"):
+        change_review_status(
+            submission,
+            status="cleared",
+            reason="ok",
+            by=practitioner,
+            revision=1,
+            signature=STAFF_PASSWORD,
+        )

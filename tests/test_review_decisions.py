@@ -310,6 +310,45 @@ def test_a_date_change_refused_as_stale_keeps_the_date_and_reason(client, versio
     assert Submission.objects.get(pk=submission.pk).treatment_date == submission.treatment_date
 
 
+def test_a_decision_typed_while_someone_moved_the_date_comes_back_on_the_flag_as_it_is_now(
+    client, version
+):
+    from intake.review.decisions import change_treatment_date
+
+    submission = make_submission(version, COLD_SORE)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    logged_in(client, staff("p", "Practitioner"))
+    change_treatment_date(
+        submission,
+        treatment_date=submission.treatment_date + datetime.timedelta(days=7),
+        reason="Moved",
+        by=staff("q", "Practitioner"),
+        revision=0,
+    )
+    now = Submission.objects.get(pk=submission.pk).current_flags().get(code="cold_sore_history")
+    assert now.pk != flag.pk
+
+    response = client.post(
+        page(submission),
+        {
+            "flag": flag.pk,
+            "revision": 0,
+            "kind": "acknowledged",
+            "note": "Talked it through",
+            "offered": "yes",
+            "accepted": "no",
+            "risk_discussion": "Will ring at the first tingle",
+        },
+    )
+
+    assert response.status_code == 400
+    page_text = text(response)
+    assert STALE in page_text
+    assert "Talked it through</textarea>" in page_text
+    assert f'name="flag" value="{now.pk}"' in page_text
+    assert not FlagDecision.objects.exists()
+
+
 def test_a_flag_decision_refused_as_stale_keeps_the_note_and_plan(client, version):
     submission = make_submission(version, COLD_SORE)
     flag = submission.current_flags().get(code="cold_sore_history")

@@ -45,6 +45,7 @@ from intake.records import fhir
 from intake.records.exports import write_submissions_csv
 from intake.review import queue
 from intake.review.decisions import (
+    ConcurrentChange,
     DecisionRefused,
     SignatureRefused,
     change_review_status,
@@ -423,9 +424,26 @@ def _decide_flag(request: HttpRequest, submission: Submission) -> forms.Form | N
     form = FlagDecisionForm(request.POST)
     if not form.is_valid():
         return form
-    flag = next((f for f in current_flags(submission) if f.pk == form.cleaned_data["flag"]), None)
+    flags = current_flags(submission)
+    flag = next((f for f in flags if f.pk == form.cleaned_data["flag"]), None)
     if flag is None:
-        return _refuse(form, DecisionRefused("That flag is not one of this submission's flags."))
+        earlier = (
+            Flag.objects.filter(pk=form.cleaned_data["flag"], assessment__submission=submission)
+            .only("code")
+            .first()
+        )
+        if earlier is None:
+            return _refuse(
+                form, DecisionRefused("That flag is not one of this submission's flags.")
+            )
+        # The rules were checked again meanwhile (a new date, a corrected answer): what was
+        # typed goes back on the flag as it stands now, with the reason nothing was saved.
+        now = next((f for f in flags if f.code == earlier.code), None)
+        if now is not None:
+            data = request.POST.copy()
+            data["flag"] = str(now.pk)
+            form.data = data
+        return _refuse(form, ConcurrentChange())
     try:
         decide_flag(
             flag,

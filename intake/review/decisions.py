@@ -245,6 +245,21 @@ def _check_clearable(submission: Submission) -> None:
             + ", ".join(flag.code for flag in missing)
             + " before clearing this submission."
         )
+    # A plan recorded before the prescription had all its fields (or whose dates could not be
+    # read when plans moved to days around the treatment) is recorded again before clearing.
+    for flag in submission.current_flags().filter(declarations__plan=ANTIVIRAL_PLAN):
+        latest = flag.decisions.order_by("-at", "-pk").first()
+        if latest is None or latest.kind != FlagDecision.ACKNOWLEDGED:
+            continue
+        try:
+            if (latest.antiviral_plan or {}).get("needs_reentry"):
+                raise plans.PlanProblems("It needs recording again.", {})
+            plans.check(latest.antiviral_plan)
+        except plans.PlanProblems as incomplete:
+            raise DecisionRefused(
+                f"The antiviral plan on {flag.code} is not complete: {incomplete} Record it "
+                "again before clearing this submission."
+            ) from None
 
 
 def signed_content(
@@ -388,6 +403,14 @@ def _record_reopening(
     return event
 
 
+def _as_prescribed(plan: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A plan without the treatment date it was made for: the same prescription saved again
+    after a date change is no change to the plan."""
+    if plan is None:
+        return None
+    return {key: value for key, value in plan.items() if key != "planned_for"}
+
+
 @transaction.atomic
 def decide_flag(
     flag: Flag,
@@ -444,7 +467,7 @@ def decide_flag(
     if with_plan or (previous is not None and previous.antiviral_plan):
         old_plan = previous.antiviral_plan if previous else None
         new_plan = antiviral_plan if with_plan else None
-        if old_plan != new_plan:
+        if _as_prescribed(old_plan) != _as_prescribed(new_plan):
             record_change(
                 submission,
                 ChangeKind.PLAN,
@@ -509,7 +532,14 @@ _REOPENED = {
 }
 
 
-def _check_again(submission: Submission, *, by: User, reason: str, cause: str) -> Assessment:
+def _check_again(
+    submission: Submission,
+    *,
+    by: User,
+    reason: str,
+    cause: str,
+    changed_answers: frozenset[str] = frozenset(),
+) -> Assessment:
     """Run the rules again on the answers as corrected, against the submission's own version and
     its treatment date, and record the result as the current assessment: the one path every
     re-evaluation takes (a new treatment date, a corrected answer).
@@ -526,7 +556,7 @@ def _check_again(submission: Submission, *, by: User, reason: str, cause: str) -
     )
     notify_if_raised(submission, old_outcome, assessment.outcome)
     after = list(assessment.flags.all())
-    _carry_over(submission, before, after, by=by)
+    _carry_over(submission, before, after, by=by, changed_answers=changed_answers)
     if flag_changes(before, after):
         signed = submission.locked
         reopen_after_reevaluation(
@@ -569,7 +599,14 @@ CARRIED_OVER = (
 )
 
 
-def _carry_over(submission: Submission, before: list[Flag], after: list[Flag], *, by: User) -> None:
+def _carry_over(
+    submission: Submission,
+    before: list[Flag],
+    after: list[Flag],
+    *,
+    by: User,
+    changed_answers: frozenset[str] = frozenset(),
+) -> None:
     """Give each flag a re-evaluation left unchanged the latest decision on its earlier self.
 
     The decision stays its decider's (kind, note and plan, who and when); the history records
@@ -582,6 +619,10 @@ def _carry_over(submission: Submission, before: list[Flag], after: list[Flag], *
             continue
         decision = old.decisions.order_by("-at", "-pk").first()
         if decision is None:
+            continue
+        checked = set(flag.declarations.get("plan_answers", ()))
+        if decision.antiviral_plan and not checked.isdisjoint(changed_answers):
+            # The plan's checks were confirmed against answers that have since been corrected.
             continue
         FlagDecision.objects.create(
             flag=flag,
@@ -703,7 +744,13 @@ def correct_answer(
         reason=reason,
         by=by,
     )
-    assessment = _check_again(submission, by=by, reason=reason, cause=ChangeKind.ANSWER)
+    assessment = _check_again(
+        submission,
+        by=by,
+        reason=reason,
+        cause=ChangeKind.ANSWER,
+        changed_answers=frozenset((question_key,)),
+    )
     # Which change, not which question or answer: those are health data, kept in the history.
     AuditEntry.record(by, AuditAction.ANSWER_CORRECTION, submission, change_id=change.pk)
     return assessment
