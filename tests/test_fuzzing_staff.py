@@ -12,6 +12,7 @@ The draft's page is the largest form (hundreds of fields) and the dearest to ren
 fewer examples.
 """
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +20,16 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 from django.urls import reverse
-from factories import STAFF_PASSWORD, change_form_data, logged_in, make_submission, staff
+from factories import (
+    ACCEPTED_PLAN_FORM,
+    CLINIC_TODAY,
+    COLD_SORE,
+    STAFF_PASSWORD,
+    change_form_data,
+    logged_in,
+    make_submission,
+    staff,
+)
 from fuzz_bodies import Body, bodies
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -156,6 +166,8 @@ FORMS = [
     "submission review",
     "submission clearing",
     "signed submission",
+    "antiviral plan",
+    "treatment date",
 ]
 
 
@@ -199,6 +211,26 @@ def admin_form(request, version, clinic_admin) -> tuple[str, dict[str, list[str]
         path = admin_url("submission_change", submission.pk)
         valid = {"reopen_reason": ["Wrong patient"], "revision": ["1"]}
         return path, valid, ["reopen_reason", "revision", "status", "flag", "date_reason"]
+    if form == "antiviral plan":
+        submission = make_submission(version, COLD_SORE)
+        flag = submission.current_flags().get(code="cold_sore_history")
+        path = admin_url("submission_change", submission.pk)
+        valid = {
+            "flag": [str(flag.pk)],
+            "kind": ["acknowledged"],
+            "note": ["Cover agreed"],
+            "revision": ["0"],
+            **{name: [value] for name, value in ACCEPTED_PLAN_FORM.items()},
+        }
+        return path, valid, sorted(valid)
+    if form == "treatment date":
+        path = admin_url("submission_change", make_submission(version, COLD_SORE).pk)
+        valid = {
+            "treatment_date": [(CLINIC_TODAY + datetime.timedelta(days=30)).isoformat()],
+            "date_reason": ["Moved by phone"],
+            "revision": ["0"],
+        }
+        return path, valid, ["treatment_date", "date_reason", "revision", "flag", "status"]
     path = {
         "invitation add": admin_url("invitation_add"),
         "question set change": admin_url("questionset_change", version.question_set_id),
