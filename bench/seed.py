@@ -96,6 +96,7 @@ SUBMISSION_COLUMNS = (
     "reviewer_id",
     "rebook_after",
     "revision",
+    "locked",
 )
 ASSESSMENT_COLUMNS = (
     "id",
@@ -105,6 +106,7 @@ ASSESSMENT_COLUMNS = (
     "is_current",
     "created_at",
     "reason",
+    "cause",
 )
 FLAG_COLUMNS = (
     "assessment_id",
@@ -363,6 +365,7 @@ class _Patient:
             None if self.status == ReviewStatus.NEW else reviewer_id,
             self.rebook_after,
             0,
+            False,
         )
 
     def submission_csv(self, version_id: int, reviewer_id: int) -> str:
@@ -375,7 +378,7 @@ class _Patient:
     def assessment_row(self, assessment_id: int | None) -> tuple[Any, ...]:
         reference_date = self.treatment_date or self.submitted_at.date()
         outcome = self.assessed.outcome
-        return (assessment_id, self.id, reference_date, outcome, True, self.submitted_at, "")
+        return (assessment_id, self.id, reference_date, outcome, True, self.submitted_at, "", "")
 
 
 def _reference(number: int) -> str:
