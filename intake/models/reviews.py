@@ -63,7 +63,8 @@ class ReviewEvent(models.Model):
     status = models.CharField(max_length=30, choices=ReviewStatus.choices)
     reason = models.TextField()
     rebook_after = models.DateField(null=True, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    # None when the patient's re-check reopened the review (nobody on the staff did it).
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

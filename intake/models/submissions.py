@@ -22,6 +22,7 @@ from clinic.text import isolated, refuse_bidi_controls
 from intake.models.question_sets import TIER_CHOICES, QuestionSet, QuestionSetVersion
 from intake.models.reviews import (
     ChangeKind,
+    FlagDecision,
     ReviewStatus,
     SubmissionChange,
     review_order_expression,
@@ -459,6 +460,24 @@ class Submission(models.Model):
                 answers[change.subject] = change.new
         return answers
 
+    def accepted_antiviral_plan(self) -> dict[str, Any] | None:
+        """The antiviral plan recorded on a current flag, if the patient accepted it (the latest
+        decision's); None otherwise. The re-checks before treatment then ask whether the tablets
+        are started."""
+        decision = (
+            FlagDecision.objects.filter(
+                flag__assessment__submission=self,
+                flag__assessment__is_current=True,
+                antiviral_plan__isnull=False,
+            )
+            .order_by("-at", "-pk")
+            .first()
+        )
+        plan = decision.antiviral_plan if decision else None
+        if not plan or plan.get("accepted") is not True:
+            return None
+        return dict(plan)
+
     def record_assessment(
         self,
         evaluation: Evaluation,
@@ -645,6 +664,14 @@ class ReCheck(models.Model):
     # ("inspected_at").
     extra = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    # Keys of `extra`: whether the patient has started the antiviral tablets ("yes"/"no"),
+    # asked only where an accepted antiviral plan is recorded; on the day, the time of the first
+    # dose, and who inspected the lips and face, and when.
+    ANTIVIRAL_STARTED = "antiviral_started"
+    FIRST_DOSE_AT = "first_dose_at"
+    INSPECTED_BY = "inspected_by"
+    INSPECTED_AT = "inspected_at"
 
     objects = ReCheckQuerySet.as_manager()
 

@@ -31,6 +31,7 @@ from intake.models import (
     ChangeKind,
     Flag,
     FlagDecision,
+    ReCheck,
     ReviewEvent,
     ReviewStatus,
     Signature,
@@ -327,7 +328,7 @@ def reopen(submission: Submission, *, reason: str, by: User, revision: int) -> R
     return event
 
 
-def reopen_after_reevaluation(submission: Submission, *, reason: str, by: User) -> bool:
+def reopen_after_reevaluation(submission: Submission, *, reason: str, by: User | None) -> bool:
     """Reopen a decided review because a re-evaluation changed its flags: the one way a
     re-evaluation (a date change, an answer corrected, a re-check) reopens one.
 
@@ -357,7 +358,7 @@ def _record_reopening(
     *,
     before: str,
     reason: str,
-    by: User,
+    by: User | None,
     unlocked: bool,
     automatic: bool = False,
 ) -> ReviewEvent:
@@ -492,7 +493,7 @@ def change_treatment_date(
         reason=reason,
         by=by,
     )
-    assessment = _check_again(submission, by=by, reason=reason, cause=ChangeKind.TREATMENT_DATE)
+    assessment = check_again(submission, by=by, reason=reason, cause=ChangeKind.TREATMENT_DATE)
     AuditEntry.record(
         by,
         AuditAction.DATE_CHANGE,
@@ -506,13 +507,16 @@ def change_treatment_date(
 _REOPENED = {
     ChangeKind.TREATMENT_DATE: "Reopened: the flags changed when the treatment date changed.",
     ChangeKind.ANSWER: "Reopened: the flags changed when an answer was corrected.",
+    ChangeKind.RECHECK: "Reopened: the flags changed when the patient answered the re-check.",
+    ChangeKind.ON_THE_DAY: "Reopened: the flags changed at the on-the-day check.",
 }
 
 
-def _check_again(submission: Submission, *, by: User, reason: str, cause: str) -> Assessment:
-    """Run the rules again on the answers as corrected, against the submission's own version and
-    its treatment date, and record the result as the current assessment: the one path every
-    re-evaluation takes (a new treatment date, a corrected answer).
+def check_again(submission: Submission, *, by: User | None, reason: str, cause: str) -> Assessment:
+    """Run the rules again on the answers as they stand (`answers_now`), against the submission's
+    own version and its treatment date, and record the result as the current assessment: the one
+    path every re-evaluation takes (a new treatment date, a corrected answer, a re-check; `by` is
+    None for the patient's re-check).
 
     The previous assessment and its decisions stay as history. A decision on a flag left as it
     was carries over; a raised outcome notifies again; and when the flags changed, the review
@@ -539,13 +543,39 @@ def _check_again(submission: Submission, *, by: User, reason: str, cause: str) -
 
 
 def _evaluate_again(submission: Submission) -> Evaluation:
-    """The rules on the answers as corrected, for the submission's version and treatment date."""
+    """The rules on the answers as they stand, for the submission's version and treatment date."""
+    definition = published.questionnaire(submission.version).definition
+    answers, submitted_on = answers_now(submission, definition)
     return evaluate(
-        published.questionnaire(submission.version).definition,
-        submission.corrected_answers(),
-        submitted_on=submission.submitted_on,
+        definition,
+        answers,
+        submitted_on=submitted_on,
         reference_date=submission.treatment_date,
     )
+
+
+def answers_now(
+    submission: Submission, definition: Definition
+) -> tuple[dict[str, Any], datetime.date]:
+    """The answers the rules run on, and the day that counts as their submission date.
+
+    The answers as corrected (`Submission.corrected_answers`); where a re-check has been answered
+    (the patient's before treatment, or the on-the-day check), the latest one's answers replace
+    those of the questions asked again and their follow-ups, and its day is the submission date
+    (it decides what counts as past). Every other answer stays as first given.
+    """
+    answers = submission.corrected_answers()
+    recheck = (
+        ReCheck.objects.filter(submission=submission, answered_at__isnull=False)
+        .order_by("-answered_at", "-pk")
+        .first()
+    )
+    if recheck is None or recheck.answered_at is None:
+        return answers, submission.submitted_on
+    replaced = set(definition.asked_again)
+    kept = {key: value for key, value in answers.items() if key not in replaced}
+    fresh = {key: value for key, value in recheck.answers.items() if key in replaced}
+    return kept | fresh, timezone.localdate(recheck.answered_at)
 
 
 def _refuse_if_locked_and_unchanged(submission: Submission, **changes: Any) -> None:
@@ -564,12 +594,20 @@ def _refuse_if_locked_and_unchanged(submission: Submission, **changes: Any) -> N
         ensure_unlocked(submission)
 
 
+def flags_would_change(submission: Submission) -> bool:
+    """Whether running the rules again now would change the current flags (codes and tiers)."""
+    current = {flag.code: flag.tier for flag in submission.current_flags()}
+    return current != {flag.code: flag.tier.value for flag in _evaluate_again(submission).flags}
+
+
 CARRIED_OVER = (
     "Carried over from the earlier assessment: checking the rules again left this flag as it was."
 )
 
 
-def _carry_over(submission: Submission, before: list[Flag], after: list[Flag], *, by: User) -> None:
+def _carry_over(
+    submission: Submission, before: list[Flag], after: list[Flag], *, by: User | None
+) -> None:
     """Give each flag a re-evaluation left unchanged the latest decision on its earlier self.
 
     The decision stays its decider's (kind, note and plan, who and when); the history records
@@ -703,7 +741,7 @@ def correct_answer(
         reason=reason,
         by=by,
     )
-    assessment = _check_again(submission, by=by, reason=reason, cause=ChangeKind.ANSWER)
+    assessment = check_again(submission, by=by, reason=reason, cause=ChangeKind.ANSWER)
     # Which change, not which question or answer: those are health data, kept in the history.
     AuditEntry.record(by, AuditAction.ANSWER_CORRECTION, submission, change_id=change.pk)
     return assessment

@@ -183,7 +183,8 @@ class Declarations:
     # rules that read only dates of birth (see `birth_date_keys`), such as a minimum age.
     eligibility: tuple[str, ...] = ()
     # The questions asked again before treatment (the re-check a couple of days before, and the
-    # on-the-day check), as declared; their follow-ups are asked with them (`Definition.asked_again`).
+    # on-the-day check), as declared; their follow-ups are asked with them
+    # (`Definition.asked_again`).
     asked_again: tuple[str, ...] = ()
     # Whether "treated" needs a completed on-the-day check (on unless the version switches it off).
     treated_needs_check: bool = True
