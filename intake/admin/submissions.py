@@ -87,6 +87,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         ("review_status", queue.ReviewStatusFilter),
         queue.DeclaredFlagFilter,
         queue.TreatmentDateFilter,
+        queue.ReCheckFilter,
         "version__question_set",
         queue.VersionFilter,
     ]
