@@ -162,7 +162,10 @@ def change_review_status(
     Clearing (`CLEARING`) is signed: `signature` is the practitioner's password or a fresh code
     from their authenticator app. It records a `Signature` and locks the submission.
     """
+    if status == ReviewStatus.TREATED:
+        return mark_treated(submission, reason=reason, by=by, revision=revision)
     ensure_unlocked(submission)
+    _refuse_if_treated(submission)
     if status not in ReviewStatus.values:
         raise DecisionRefused("Choose a review status from the list.")
     if not reason.strip():
@@ -206,6 +209,54 @@ def change_review_status(
         AuditEntry.record(by, AuditAction.REVIEW, submission, status=status)
         if method:
             _sign(submission, status=status, method=method, reason=reason, by=by)
+    return event
+
+
+def _refuse_if_treated(submission: Submission) -> None:
+    if Submission.objects.filter(pk=submission.pk, review_status=ReviewStatus.TREATED).exists():
+        raise DecisionRefused("This patient has been treated: that is the review's final status.")
+
+
+def on_the_day_check_done(submission: Submission) -> bool:
+    """Whether an on-the-day check is recorded for the current treatment date."""
+    return ReCheck.objects.filter(
+        submission=submission,
+        kind="on_the_day",
+        treatment_date=submission.treatment_date,
+        answered_at__isnull=False,
+    ).exists()
+
+
+def mark_treated(submission: Submission, *, reason: str, by: User, revision: int) -> ReviewEvent:
+    """Record that the patient was treated: the review's final status, from a clearing decision.
+
+    It needs the on-the-day check recorded for the treatment date, unless the submission's
+    version switches that off. A signed submission stays signed: treating it changes no decision.
+    """
+    if not reason.strip():
+        raise DecisionRefused("Please give a reason for the change.")
+    _refuse_if_treated(submission)
+    submission.refresh_from_db(fields=["review_status", "treatment_date"])
+    if submission.review_status not in CLEARING:
+        raise DecisionRefused("Only a cleared submission can be marked as treated.")
+    definition = published.questionnaire(submission.version).definition
+    if definition.declarations.treated_needs_check and not on_the_day_check_done(submission):
+        raise DecisionRefused("Record the on-the-day check before marking the patient as treated.")
+    with transaction.atomic():
+        before = submission.review_status
+        _claim(submission, revision, review_status=ReviewStatus.TREATED)
+        record_change(
+            submission,
+            ChangeKind.STATUS,
+            old=before,
+            new=ReviewStatus.TREATED,
+            reason=reason,
+            by=by,
+        )
+        event = ReviewEvent.objects.create(
+            submission=submission, status=ReviewStatus.TREATED, reason=reason, by=by
+        )
+        AuditEntry.record(by, AuditAction.REVIEW, submission, status=ReviewStatus.TREATED)
     return event
 
 
@@ -317,6 +368,7 @@ def reopen(submission: Submission, *, reason: str, by: User, revision: int) -> R
     it again needs a new signature."""
     if not reason.strip():
         raise DecisionRefused("Please give the reason for reopening this submission.")
+    _refuse_if_treated(submission)
     if not submission.locked:
         raise DecisionRefused(
             "This submission is not signed and locked: there is nothing to reopen."

@@ -36,8 +36,9 @@ from intake.models import (
     Submission,
     User,
 )
+from intake.questionnaire import display_answer
 from intake.review import decisions
-from intake.rules import ANTIVIRAL_PLAN, Tier
+from intake.rules import Tier
 
 logger = logging.getLogger(__name__)
 
@@ -177,11 +178,6 @@ def _email(submission: Submission, treatment_date: datetime.date, token: str) ->
     )
 
 
-def has_plan_kind(submission: Submission) -> bool:
-    """Whether any current flag asks for an antiviral plan (for the on-the-day page's fields)."""
-    return submission.current_flags().filter(declarations__plan=ANTIVIRAL_PLAN).exists()
-
-
 def record(
     submission: Submission,
     *,
@@ -244,26 +240,65 @@ def record(
     return recheck, raised
 
 
-def latest_answered(submission: Submission) -> ReCheck | None:
-    """The latest re-check with answers (either kind), whose answers the rules now use."""
-    return (
-        submission.rechecks.filter(answered_at__isnull=False)
-        .order_by("-answered_at", "-pk")
-        .first()
-    )
+@dataclass
+class CheckShown:
+    """One answered re-check as the submission page and the print view show it."""
+
+    kind: str
+    at: datetime.datetime
+    by: str
+    treatment_date: datetime.date | None
+    answers: list[tuple[str, str]]
+    recorded: list[tuple[str, str]]
 
 
-def open_link(token: str) -> ReCheck | None:
-    """The re-check a patient's link opens (used, expired or not), or None for no such link."""
-    return ReCheck.objects.by_token(token)
+_RECORDED_LABELS = {
+    ReCheck.ANTIVIRAL_STARTED: "Antiviral tablets started",
+    ReCheck.FIRST_DOSE_AT: "First antiviral dose taken",
+    ReCheck.INSPECTED_BY: "Lips and face inspected by",
+    ReCheck.INSPECTED_AT: "Lips and face inspected at",
+}
 
 
-def unanswered_before(submission: Submission) -> bool:
-    """Whether the treatment is within 24 hours (from midnight before its day, less a day) and
-    the patient's re-check for its date was sent but not answered."""
-    return submission.rechecks.filter(
-        kind=ReCheckKind.BEFORE,
-        treatment_date=submission.treatment_date,
-        sent_at__isnull=False,
-        answered_at__isnull=True,
-    ).exists()
+def checks_shown(submission: Submission) -> list[CheckShown]:
+    """The submission's answered re-checks, newest first, with their answers in words."""
+    definition = published.questionnaire(submission.version).definition
+    shown = []
+    for recheck in submission.rechecks.filter(answered_at__isnull=False).select_related(
+        "recorded_by"
+    ):
+        assert recheck.answered_at is not None  # noqa: S101 - filtered above
+        answers = [
+            (definition.questions[key].text, display_answer(definition.questions[key], value))
+            for key in definition.asked_again
+            if key in recheck.answers and key in definition.questions
+            for value in [recheck.answers[key]]
+        ]
+        recorded = [
+            (label, _recorded_value(key, str(recheck.extra[key])))
+            for key, label in _RECORDED_LABELS.items()
+            if key in recheck.extra
+        ]
+        shown.append(
+            CheckShown(
+                kind=recheck.get_kind_display(),
+                at=recheck.answered_at,
+                by=recheck.recorded_by.get_username() if recheck.recorded_by else "the patient",
+                treatment_date=recheck.treatment_date,
+                answers=answers,
+                recorded=recorded,
+            )
+        )
+    return shown
+
+
+def _recorded_value(key: str, value: str) -> str:
+    if key == ReCheck.ANTIVIRAL_STARTED:
+        return {"yes": "Yes", "no": "No"}.get(value, value)
+    if key in (ReCheck.FIRST_DOSE_AT, ReCheck.INSPECTED_AT):
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return f"{moment.day} {moment:%b %Y %H:%M}"
+    return value
