@@ -111,6 +111,7 @@ def test_an_active_cold_sore_on_the_day_reopens_the_signed_review(practitioner, 
     assert not submission.locked
     assert "cold_sore_active" in submission.flag_codes
     assert submission.assessments.get(is_current=True).cause == "on_the_day"
+    assert "pat recorded the on-the-day check" in practitioner.get(urls(submission)[0]).text
 
 
 def test_with_an_antiviral_plan_the_first_dose_time_is_recorded(practitioner, version):
