@@ -142,6 +142,12 @@ DRAFT_DAYS = env_int("DRAFT_DAYS", 14)
 # flags, this many years after its treatment date (or submission date when none was booked).
 EXPIRED_INVITATION_DAYS = env_int("EXPIRED_INVITATION_DAYS", 30)
 SUBMISSION_RETENTION_YEARS = env_int("SUBMISSION_RETENTION_YEARS", 8)
+# The re-check before treatment (`manage.py send_rechecks`): due at this hour (clinic time) this
+# many days before the treatment date; a treatment booked later than that gets it at once.
+RECHECK_DAYS_BEFORE = env_int("RECHECK_DAYS_BEFORE", 2)
+RECHECK_HOUR = env_int("RECHECK_HOUR", 9)
+if not 0 <= RECHECK_HOUR <= 23 or RECHECK_DAYS_BEFORE < 0:
+    raise ImproperlyConfigured("RECHECK_HOUR must be 0 to 23, and RECHECK_DAYS_BEFORE 0 or more.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

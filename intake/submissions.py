@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -14,12 +15,15 @@ from django.utils import timezone
 from intake import published
 from intake.models import (
     Draft,
+    Flag,
     IneligibleAttempt,
     Invitation,
     QuestionSetVersion,
+    ReCheck,
     Submission,
 )
 from intake.questionnaire import PatientDetails, Step
+from intake.review.rechecks import record as record_recheck
 from intake.rules import DATE_OF_BIRTH, RaisedFlag, check_answers, evaluate
 from intake.tasks import NOTIFY_TIERS, queue_notice
 
@@ -186,3 +190,31 @@ def _submit(draft: Draft, *, consent_name: str, now: datetime.datetime, locked: 
     if submission.outcome in NOTIFY_TIERS:
         queue_notice(str(submission.pk))
     return submission
+
+
+class ReCheckAlreadyAnswered(Exception):
+    """The re-check's link has been used: it works once."""
+
+
+def answer_recheck(
+    recheck: ReCheck, *, answers: dict[str, Any], extra: dict[str, Any]
+) -> list[Flag]:
+    """Store the patient's answers to their re-check before treatment, once, and run the rules
+    again with them; returns the not-possible flags they newly raised.
+
+    The link works once: the re-check's row is locked and checked unanswered in the same
+    transaction, so that two tabs posting at once store one set of answers.
+    """
+    with transaction.atomic():
+        locked = ReCheck.objects.select_for_update().filter(pk=recheck.pk).first()
+        if locked is None or locked.answered_at is not None:
+            raise ReCheckAlreadyAnswered
+        _, raised = record_recheck(
+            locked.submission,
+            kind=locked.kind,
+            answers=answers,
+            extra=extra,
+            by=None,
+            recheck=locked,
+        )
+    return raised

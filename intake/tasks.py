@@ -19,6 +19,7 @@ from django_tasks_db import DatabaseBackend
 
 from intake.records.retention import purge_expired
 from intake.review.notifications import NOTIFY_TIERS, notify_practitioners_of
+from intake.review.rechecks import send_due
 
 __all__ = [
     "NOTIFY_TIERS",
@@ -27,6 +28,7 @@ __all__ = [
     "purge_expired_records",
     "queue_notice",
     "record_heartbeat",
+    "send_rechecks",
     "worker_health",
 ]
 
@@ -65,6 +67,13 @@ def queue_notice(submission_id: str, *, again: bool = False) -> None:
 def queue_raised_notice(submission_id: str, **kwargs: Any) -> None:
     """intake.review.notifications.outcome_raised: the rules ran again and raised the outcome."""
     queue_notice(submission_id, again=True)
+
+
+@task()
+def send_rechecks() -> dict[str, int]:
+    """Make and email the re-checks that are due (the same as `manage.py send_rechecks`)."""
+    report = send_due()
+    return {"made": report.made, "sent": report.sent, "failed": report.failed}
 
 
 @task()

@@ -45,7 +45,11 @@ MAY_IMPORT = {
     "entry points": set(PARTS),
 }
 # The one crossing between sides: "Preview as patient" takes steps as the patient's pages do.
-CROSSINGS = {("intake.authoring.preview", "intake.patient.steps")}
+# And the patient's re-check runs the rules again by the review's one re-evaluation path.
+CROSSINGS = {
+    ("intake.authoring.preview", "intake.patient.steps"),
+    ("intake.submissions", "intake.review.rechecks"),
+}
 FORMS = ("django.forms", "crispy_forms")
 
 

@@ -73,7 +73,7 @@ def compose() -> dict:
 def test_compose_runs_postgres_the_web_app_and_the_worker():
     services = compose()["services"]
 
-    assert set(services) == {"db", "migrate", "web", "worker", "purge", "proxy"}
+    assert set(services) == {"db", "migrate", "web", "worker", "purge", "rechecks", "proxy"}
     version = int(re.search(r"postgres:(\d+)", services["db"]["image"]).group(1))
     assert version >= 16
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
@@ -81,12 +81,13 @@ def test_compose_runs_postgres_the_web_app_and_the_worker():
     assert "db-data" in compose()["volumes"]
     for name in ("migrate", "web", "worker"):
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
-    for name in ("migrate", "web", "worker", "purge"):
+    for name in ("migrate", "web", "worker", "purge", "rechecks"):
         assert services[name]["env_file"] == ".env"
         assert services[name]["build"] == "."
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
     assert services["worker"]["command"][-1] == "task_worker"  # db_worker with a heartbeat
     assert "purge_expired" in " ".join(services["purge"]["command"])
+    assert "send_rechecks" in " ".join(services["rechecks"]["command"])
 
 
 def test_migrations_run_once_before_any_web_container_starts():
@@ -94,7 +95,7 @@ def test_migrations_run_once_before_any_web_container_starts():
 
     assert "migrate --noinput" in " ".join(services["migrate"]["command"])
     assert "createcachetable" in " ".join(services["migrate"]["command"])
-    for name in ("web", "worker", "purge"):
+    for name in ("web", "worker", "purge", "rechecks"):
         condition = services[name]["depends_on"]["migrate"]["condition"]
         assert condition == "service_completed_successfully"
     assert "migrate" not in " ".join(services["web"]["command"])

@@ -28,6 +28,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from clinic.logs import security_event
 from clinic.text import isolated
+from intake.admin import on_the_day
 from intake.models import (
     Assessment,
     AuditAction,
@@ -40,10 +41,11 @@ from intake.models import (
     SubmissionChange,
     User,
 )
+from intake.models.reviews import CLEARING
 from intake.questionnaire import display_answer
 from intake.records import fhir
 from intake.records.exports import write_submissions_csv
-from intake.review import queue
+from intake.review import queue, rechecks
 from intake.review.decisions import (
     ConcurrentChange,
     DecisionRefused,
@@ -53,6 +55,7 @@ from intake.review.decisions import (
     correct_answer,
     correctable_questions,
     decide_flag,
+    mark_treated,
     reopen,
 )
 from intake.review.forms import (
@@ -60,6 +63,7 @@ from intake.review.forms import (
     FlagDecisionForm,
     ReopenForm,
     ReviewStatusForm,
+    TreatedForm,
     TreatmentDateForm,
 )
 from intake.review.pages import current_flags, date_changes, review_context
@@ -88,6 +92,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         ("review_status", queue.ReviewStatusFilter),
         queue.DeclaredFlagFilter,
         queue.TreatmentDateFilter,
+        queue.ReCheckFilter,
         "version__question_set",
         queue.VersionFilter,
     ]
@@ -158,6 +163,11 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         return [
             path("<str:object_id>/print/", view(self.print_view), name="intake_submission_print"),
             path("<str:object_id>/fhir.json", view(self.fhir_view), name="intake_submission_fhir"),
+            path(
+                "<str:object_id>/on-the-day/",
+                view(self.on_the_day_view),
+                name="intake_submission_on_the_day",
+            ),
             *super().get_urls(),
         ]
 
@@ -270,6 +280,10 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             # A signed submission takes no decision until it is reopened.
             "can_decide": can_review and not submission.locked,
             "can_override": request.user.has_perm("intake.override_not_possible"),
+            "checks": rechecks.checks_shown(submission),
+            "recheck_state": queue.recheck_state(submission),
+            "can_mark_treated": can_review and submission.review_status in CLEARING,
+            "treated_form": refused if isinstance(refused, TreatedForm) else TreatedForm(),
             **correction,
         }
         return TemplateResponse(
@@ -309,6 +323,13 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
             "chooser_error": chooser_error,
         }
 
+    def on_the_day_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The on-the-day check, for a tablet beside the patient (intake.admin.on_the_day)."""
+        submission = self._submission(request, object_id)
+        return on_the_day.on_the_day_view(
+            request, submission, each_context=self.admin_site.each_context(request)
+        )
+
     def print_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The whole submission on paper, for the patient's file."""
         submission = self._submission(request, object_id)
@@ -317,6 +338,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
         context = {
             **review_context(submission),
             "date_changes": date_changes(submission),
+            "checks": rechecks.checks_shown(submission),
             "printed_at": timezone.now(),
             "isolated_name": isolated(submission.patient_name),
         }
@@ -366,6 +388,8 @@ def _handler(posted: Any) -> Handler:
         return _change_treatment_date
     if "reopen_reason" in posted:
         return _reopen
+    if "treated_reason" in posted:
+        return _mark_treated
     if "flag" in posted:
         return _decide_flag
     return _change_review_status
@@ -412,6 +436,22 @@ def _reopen(request: HttpRequest, submission: Submission) -> forms.Form | None:
         reopen(
             submission,
             reason=form.cleaned_data["reopen_reason"],
+            by=_staff(request),
+            revision=form.cleaned_data["revision"],
+        )
+    except DecisionRefused as refused:
+        return _refuse(form, refused)
+    return None
+
+
+def _mark_treated(request: HttpRequest, submission: Submission) -> forms.Form | None:
+    form = TreatedForm(request.POST)
+    if not form.is_valid():
+        return form
+    try:
+        mark_treated(
+            submission,
+            reason=form.cleaned_data["treated_reason"],
             by=_staff(request),
             revision=form.cleaned_data["revision"],
         )

@@ -21,6 +21,9 @@ class ReviewStatus(models.TextChoices):
     CLEARED_WITH_CONDITIONS = "cleared_with_conditions", "Cleared with conditions"
     DEFERRED = "deferred", "Deferred"
     NOT_SUITABLE = "not_suitable", "Not suitable"
+    # Final: the treatment was given. It needs a recorded on-the-day check unless the version
+    # switches that off (`declarations.asked_again.treated_needs_on_the_day_check`).
+    TREATED = "treated", "Treated"
 
 
 # The queue lists unreviewed submissions first: new, then in review, then decided.
@@ -60,7 +63,8 @@ class ReviewEvent(models.Model):
     status = models.CharField(max_length=30, choices=ReviewStatus.choices)
     reason = models.TextField()
     rebook_after = models.DateField(null=True, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    # None when the patient's re-check reopened the review (nobody on the staff did it).
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -115,6 +119,10 @@ class ChangeKind(models.TextChoices):
     # key. The answers stay as the patient gave them: corrections apply on top (see
     # `Submission.corrected_answers`).
     ANSWER = "answer", "Answer"
+    # The patient's re-check before treatment, and the practitioner's on-the-day check: new
+    # answers to the questions asked again (kept on the `ReCheck`, never over the first ones).
+    RECHECK = "recheck", "Re-check before treatment"
+    ON_THE_DAY = "on_the_day", "On-the-day check"
 
 
 class SubmissionChange(models.Model):
@@ -213,6 +221,9 @@ class AuditAction(models.TextChoices):
     SIGN_REFUSED = "sign_refused", "Signature refused"
     REOPEN = "reopen", "Reopened a signed submission"
     ANSWER_CORRECTION = "answer_correction", "Corrected an answer"
+    RECHECK_SENT = "recheck_sent", "Sent the re-check before treatment"
+    RECHECK_ANSWERED = "recheck_answered", "Patient answered the re-check"
+    ON_THE_DAY_CHECK = "on_the_day_check", "Recorded the on-the-day check"
     RETENTION_DELETE = "retention_delete", "Deleted at the end of its retention period"
     ACCESS_EXPORT = "access_export", "Exported a patient's data (subject access)"
     DATA_REQUEST = "data_request", "Recorded a patient's data request"

@@ -22,6 +22,7 @@ from clinic.text import isolated, refuse_bidi_controls
 from intake.models.question_sets import TIER_CHOICES, QuestionSet, QuestionSetVersion
 from intake.models.reviews import (
     ChangeKind,
+    FlagDecision,
     ReviewStatus,
     SubmissionChange,
     review_order_expression,
@@ -459,6 +460,24 @@ class Submission(models.Model):
                 answers[change.subject] = change.new
         return answers
 
+    def accepted_antiviral_plan(self) -> dict[str, Any] | None:
+        """The antiviral plan recorded on a current flag, if the patient accepted it (the latest
+        decision's); None otherwise. The re-checks before treatment then ask whether the tablets
+        are started."""
+        decision = (
+            FlagDecision.objects.filter(
+                flag__assessment__submission=self,
+                flag__assessment__is_current=True,
+                antiviral_plan__isnull=False,
+            )
+            .order_by("-at", "-pk")
+            .first()
+        )
+        plan = decision.antiviral_plan if decision else None
+        if not plan or plan.get("accepted") is not True:
+            return None
+        return dict(plan)
+
     def record_assessment(
         self,
         evaluation: Evaluation,
@@ -602,3 +621,85 @@ class Flag(models.Model):
     def plan(self) -> str:
         """The kind of plan to record before the submission is cleared ("" for none)."""
         return str(self.declarations.get("plan", ""))
+
+
+class ReCheckKind(models.TextChoices):
+    BEFORE = "before", "Re-check before treatment"
+    ON_THE_DAY = "on_the_day", "On-the-day check"
+
+
+class ReCheckQuerySet(models.QuerySet["ReCheck"]):
+    def by_token(self, token: str) -> ReCheck | None:
+        return self.filter(link_digest=token_digest(token)).select_related("submission").first()
+
+
+class ReCheck(models.Model):
+    """The questions asked again shortly before treatment: by the patient, from a link sent
+    `RECHECK_DAYS_BEFORE` days before (kind "before"), or by a practitioner with the patient
+    present (kind "on_the_day"). Its answers are kept here, never over the first ones; the rules
+    run again with them in place of the re-asked questions' answers.
+
+    The link works like the continue-later link: single use, expiring, only its digest stored.
+    A "before" re-check is made once per treatment date (the constraint keeps a second run of
+    the sender from making another); a new date gets a new one.
+    """
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="rechecks")
+    kind = models.CharField(max_length=20, choices=ReCheckKind.choices)
+    # The treatment date it was made for.
+    treatment_date = models.DateField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    link_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # In the engine's answer format, the re-asked questions' (and their follow-ups') answers,
+    # and `ANTIVIRAL_STARTED` where the submission has an antiviral plan.
+    answers = models.JSONField(default=dict, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What the on-the-day check records beside the answers: the time of the first antiviral dose
+    # ("first_dose_at"), who inspected the lips and face ("inspected_by") and when
+    # ("inspected_at").
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    # Keys of `extra`: whether the patient has started the antiviral tablets ("yes"/"no"),
+    # asked only where an accepted antiviral plan is recorded; on the day, the time of the first
+    # dose, and who inspected the lips and face, and when.
+    ANTIVIRAL_STARTED = "antiviral_started"
+    FIRST_DOSE_AT = "first_dose_at"
+    INSPECTED_BY = "inspected_by"
+    INSPECTED_AT = "inspected_at"
+
+    objects = ReCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "treatment_date"],
+                condition=models.Q(kind="before"),
+                name="one_recheck_per_treatment_date",
+            ),
+        ]
+        indexes = [
+            # The sender's look for re-checks made but not yet sent.
+            models.Index(
+                fields=["due_at"], condition=models.Q(sent_at__isnull=True), name="recheck_due_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.submission}"
+
+    def issue_token(self, now: datetime.datetime, expires_at: datetime.datetime) -> str:
+        """A new link token for the patient (only its digest is kept); returns it."""
+        token = new_token()
+        self.link_digest = token_digest(token)
+        self.expires_at = expires_at
+        return token
+
+    def is_expired(self, now: datetime.datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at

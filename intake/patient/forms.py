@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from clinic.text import UNUSUAL_CHARACTERS, refuse_bidi_controls
+from intake.models import ReCheck
 from intake.questionnaire import PatientDetails, Questionnaire
 from intake.rules import (
     CHOICE_TYPES,
@@ -475,22 +476,29 @@ class StepForm(forms.Form):
     def __init__(
         self,
         questionnaire: Questionnaire,
-        section_key: str,
+        section_key: str | None,
         *,
         submitted_on: datetime.date,
         reference_date: datetime.date | None = None,
         answers: Mapping[str, Any] = _NO_ANSWERS,
         data: Mapping[str, Any] | None = None,
         exclude: Collection[str] = (),
+        only: Collection[str] | None = None,
     ) -> None:
         definition = questionnaire.definition
         self.definition = definition
-        self.section = definition.section(section_key)
+        # No section: `only` names the page's questions, from any section (the re-check).
+        self.section = definition.section(section_key) if section_key else None
+        every = (
+            self.section.questions
+            if self.section
+            else tuple(q for section in definition.sections for q in section.questions)
+        )
         # `exclude`: questions asked on another page (the date of birth, with the details).
         self.questions = {
             question.key: question
-            for question in self.section.questions
-            if question.key not in exclude
+            for question in every
+            if question.key not in exclude and (only is None or question.key in only)
         }
         initial = {
             key: answers[key] for key in self.questions if not is_unanswered(answers.get(key))
@@ -870,3 +878,54 @@ class ConsentForm(forms.Form):
 def _name_key(name: str) -> str:
     """A name compared without case or extra spaces."""
     return " ".join(name.split()).casefold()
+
+
+class ReCheckForm(StepForm):
+    """The questions asked again before treatment, on one page: each as on its step (the same
+    fields, follow-ups and errors), blank, so that the patient answers afresh; and, where the
+    patient accepted an antiviral plan, whether they have started the tablets."""
+
+    def __init__(
+        self,
+        questionnaire: Questionnaire,
+        *,
+        keys: Collection[str],
+        answers: Mapping[str, Any],
+        submitted_on: datetime.date,
+        reference_date: datetime.date | None,
+        ask_antiviral: bool,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        # The other answers decide which follow-ups a re-asked answer can reveal.
+        others = {key: value for key, value in answers.items() if key not in keys}
+        super().__init__(
+            questionnaire,
+            None,
+            submitted_on=submitted_on,
+            reference_date=reference_date,
+            answers=others,
+            data=data,
+            only=keys,
+        )
+        self.ask_antiviral = ask_antiviral
+        if ask_antiviral:
+            self.fields[ReCheck.ANTIVIRAL_STARTED] = forms.ChoiceField(
+                label="Have you started the antiviral tablets?",
+                choices=IMPLICIT_CHOICES["yes_no"],
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": "Select whether you have started the antiviral tablets",
+                    "invalid_choice": "Select whether you have started the antiviral tablets",
+                },
+            )
+
+    def antiviral_html(self) -> SafeString:
+        if not self.ask_antiviral:
+            return mark_safe("")
+        return _question_html(self[ReCheck.ANTIVIRAL_STARTED], live=False, hidden=False)
+
+    def extra(self) -> dict[str, str]:
+        """What the page records beside the answers: whether the tablets are started."""
+        if not self.ask_antiviral:
+            return {}
+        return {ReCheck.ANTIVIRAL_STARTED: self.cleaned_data[ReCheck.ANTIVIRAL_STARTED]}

@@ -34,10 +34,12 @@ from intake.models import (
     Flag,
     Invitation,
     QuestionSetVersion,
+    ReCheck,
+    ReCheckKind,
     Submission,
     token_digest,
 )
-from intake.patient.forms import ConsentForm, StartForm
+from intake.patient.forms import ConsentForm, ReCheckForm, StartForm
 from intake.patient.pages import blank_step_key, can_share, shared_page
 from intake.patient.rate_limits import over_draft_limit, over_limit
 from intake.patient.steps import Progress, StepTaken, step_form, take_step
@@ -53,6 +55,8 @@ from intake.rules import DATE_OF_BIRTH, Tier
 from intake.submissions import (
     IncompleteQuestionnaire,
     InvitationAlreadyUsed,
+    ReCheckAlreadyAnswered,
+    answer_recheck,
     start_draft,
     stop_ineligible,
     submit_questionnaire,
@@ -624,3 +628,64 @@ def leave(request: HttpRequest) -> HttpResponseRedirect:
     """Forget the questionnaire in this browser (for a shared device)."""
     request.session.flush()
     return redirect("intake:home")
+
+
+@login_not_required
+@never_cache
+@sensitive_post_parameters()
+@require_http_methods(["GET", "HEAD", "POST"])
+def recheck(request: HttpRequest, token: str) -> HttpResponse:
+    """The re-check before treatment: the questions the version asks again, on one page, from
+    the link emailed a couple of days before. The link works once, until the end of the
+    treatment day; one that matches nothing counts as a guess, as a continue-later link does."""
+    found = ReCheck.objects.by_token(token)
+    if found is None or found.kind != ReCheckKind.BEFORE:
+        return _link_missed(request, "No such re-check.")
+    submission = found.submission
+    if found.answered_at is not None:
+        return _problem(
+            request,
+            "You've already answered these questions",
+            "Thank you — we have your answers. Each link works once. If something has changed "
+            "since, please contact us before your appointment.",
+            status=410,
+        )
+    if found.is_expired() or submission.treatment_date != found.treatment_date:
+        return _problem(
+            request,
+            "This link has expired",
+            "This link was for an appointment that has passed or has been moved. If your "
+            "appointment is still to come, we'll send you a new link a couple of days before "
+            "it; if anything has changed in the meantime, please contact us.",
+            status=410,
+        )
+    questionnaire = published.questionnaire(submission.version)
+    form = ReCheckForm(
+        questionnaire,
+        keys=questionnaire.definition.asked_again,
+        answers=submission.corrected_answers(),
+        submitted_on=timezone.localdate(),
+        reference_date=submission.treatment_date,
+        ask_antiviral=submission.accepted_antiviral_plan() is not None,
+        data=request.POST if request.method == "POST" else None,
+    )
+    context: dict[str, Any] = {
+        "form": form,
+        "submission": submission,
+        "treatment": questionnaire.definition.treatment,
+    }
+    if request.method != "POST":
+        return render(request, "intake/recheck.html", context)
+    if not form.is_valid():
+        return render(request, "intake/recheck.html", context, status=400)
+    try:
+        raised = answer_recheck(found, answers=form.answers(), extra=form.extra())
+    except ReCheckAlreadyAnswered:
+        return _problem(
+            request,
+            "You've already answered these questions",
+            "Thank you — we have your answers. Each link works once.",
+            status=410,
+        )
+    context["guidance"] = [flag.patient_guidance for flag in raised if flag.patient_guidance]
+    return render(request, "intake/recheck_done.html", context)

@@ -85,7 +85,7 @@ def _submission(submission: Submission) -> dict[str, Any]:
                 {
                     "status": event.get_status_display(),
                     "reason": event.reason,
-                    "by": str(event.by),
+                    "by": str(event.by) if event.by else "the clinic's system",
                     "at": _when(event.at),
                 }
                 for event in submission.review_events.all()

@@ -31,6 +31,7 @@ from intake.models import (
     ChangeKind,
     Flag,
     FlagDecision,
+    ReCheck,
     ReviewEvent,
     ReviewStatus,
     Signature,
@@ -161,7 +162,10 @@ def change_review_status(
     Clearing (`CLEARING`) is signed: `signature` is the practitioner's password or a fresh code
     from their authenticator app. It records a `Signature` and locks the submission.
     """
+    if status == ReviewStatus.TREATED:
+        return mark_treated(submission, reason=reason, by=by, revision=revision)
     ensure_unlocked(submission)
+    _refuse_if_treated(submission)
     if status not in ReviewStatus.values:
         raise DecisionRefused("Choose a review status from the list.")
     if not reason.strip():
@@ -205,6 +209,54 @@ def change_review_status(
         AuditEntry.record(by, AuditAction.REVIEW, submission, status=status)
         if method:
             _sign(submission, status=status, method=method, reason=reason, by=by)
+    return event
+
+
+def _refuse_if_treated(submission: Submission) -> None:
+    if Submission.objects.filter(pk=submission.pk, review_status=ReviewStatus.TREATED).exists():
+        raise DecisionRefused("This patient has been treated: that is the review's final status.")
+
+
+def on_the_day_check_done(submission: Submission) -> bool:
+    """Whether an on-the-day check is recorded for the current treatment date."""
+    return ReCheck.objects.filter(
+        submission=submission,
+        kind="on_the_day",
+        treatment_date=submission.treatment_date,
+        answered_at__isnull=False,
+    ).exists()
+
+
+def mark_treated(submission: Submission, *, reason: str, by: User, revision: int) -> ReviewEvent:
+    """Record that the patient was treated: the review's final status, from a clearing decision.
+
+    It needs the on-the-day check recorded for the treatment date, unless the submission's
+    version switches that off. A signed submission stays signed: treating it changes no decision.
+    """
+    if not reason.strip():
+        raise DecisionRefused("Please give a reason for the change.")
+    _refuse_if_treated(submission)
+    submission.refresh_from_db(fields=["review_status", "treatment_date"])
+    if submission.review_status not in CLEARING:
+        raise DecisionRefused("Only a cleared submission can be marked as treated.")
+    definition = published.questionnaire(submission.version).definition
+    if definition.declarations.treated_needs_check and not on_the_day_check_done(submission):
+        raise DecisionRefused("Record the on-the-day check before marking the patient as treated.")
+    with transaction.atomic():
+        before = submission.review_status
+        _claim(submission, revision, review_status=ReviewStatus.TREATED)
+        record_change(
+            submission,
+            ChangeKind.STATUS,
+            old=before,
+            new=ReviewStatus.TREATED,
+            reason=reason,
+            by=by,
+        )
+        event = ReviewEvent.objects.create(
+            submission=submission, status=ReviewStatus.TREATED, reason=reason, by=by
+        )
+        AuditEntry.record(by, AuditAction.REVIEW, submission, status=ReviewStatus.TREATED)
     return event
 
 
@@ -331,6 +383,7 @@ def reopen(submission: Submission, *, reason: str, by: User, revision: int) -> R
     it again needs a new signature."""
     if not reason.strip():
         raise DecisionRefused("Please give the reason for reopening this submission.")
+    _refuse_if_treated(submission)
     if not submission.locked:
         raise DecisionRefused(
             "This submission is not signed and locked: there is nothing to reopen."
@@ -342,7 +395,7 @@ def reopen(submission: Submission, *, reason: str, by: User, revision: int) -> R
     return event
 
 
-def reopen_after_reevaluation(submission: Submission, *, reason: str, by: User) -> bool:
+def reopen_after_reevaluation(submission: Submission, *, reason: str, by: User | None) -> bool:
     """Reopen a decided review because a re-evaluation changed its flags: the one way a
     re-evaluation (a date change, an answer corrected, a re-check) reopens one.
 
@@ -372,7 +425,7 @@ def _record_reopening(
     *,
     before: str,
     reason: str,
-    by: User,
+    by: User | None,
     unlocked: bool,
     automatic: bool = False,
 ) -> ReviewEvent:
@@ -515,7 +568,7 @@ def change_treatment_date(
         reason=reason,
         by=by,
     )
-    assessment = _check_again(submission, by=by, reason=reason, cause=ChangeKind.TREATMENT_DATE)
+    assessment = check_again(submission, by=by, reason=reason, cause=ChangeKind.TREATMENT_DATE)
     AuditEntry.record(
         by,
         AuditAction.DATE_CHANGE,
@@ -529,20 +582,24 @@ def change_treatment_date(
 _REOPENED = {
     ChangeKind.TREATMENT_DATE: "Reopened: the flags changed when the treatment date changed.",
     ChangeKind.ANSWER: "Reopened: the flags changed when an answer was corrected.",
+    ChangeKind.RECHECK: "Reopened: the flags changed when the patient answered the re-check.",
+    ChangeKind.ON_THE_DAY: "Reopened: the flags changed at the on-the-day check.",
 }
 
 
-def _check_again(
+def check_again(
     submission: Submission,
     *,
-    by: User,
+    by: User | None,
     reason: str,
     cause: str,
     changed_answers: frozenset[str] = frozenset(),
 ) -> Assessment:
-    """Run the rules again on the answers as corrected, against the submission's own version and
-    its treatment date, and record the result as the current assessment: the one path every
-    re-evaluation takes (a new treatment date, a corrected answer).
+    """Run the rules again on the answers as they stand (`answers_now`), against the submission's
+    own version and its treatment date, and record the result as the current assessment: the one
+    path every re-evaluation takes (a new treatment date, a corrected answer, a re-check; `by` is
+    None for the patient's re-check). `changed_answers`: the questions whose answers this change
+    altered, so that a plan checked against them is not carried over.
 
     The previous assessment and its decisions stay as history. A decision on a flag left as it
     was carries over; a raised outcome notifies again; and when the flags changed, the review
@@ -569,13 +626,39 @@ def _check_again(
 
 
 def _evaluate_again(submission: Submission) -> Evaluation:
-    """The rules on the answers as corrected, for the submission's version and treatment date."""
+    """The rules on the answers as they stand, for the submission's version and treatment date."""
+    definition = published.questionnaire(submission.version).definition
+    answers, submitted_on = answers_now(submission, definition)
     return evaluate(
-        published.questionnaire(submission.version).definition,
-        submission.corrected_answers(),
-        submitted_on=submission.submitted_on,
+        definition,
+        answers,
+        submitted_on=submitted_on,
         reference_date=submission.treatment_date,
     )
+
+
+def answers_now(
+    submission: Submission, definition: Definition
+) -> tuple[dict[str, Any], datetime.date]:
+    """The answers the rules run on, and the day that counts as their submission date.
+
+    The answers as corrected (`Submission.corrected_answers`); where a re-check has been answered
+    (the patient's before treatment, or the on-the-day check), the latest one's answers replace
+    those of the questions asked again and their follow-ups, and its day is the submission date
+    (it decides what counts as past). Every other answer stays as first given.
+    """
+    answers = submission.corrected_answers()
+    recheck = (
+        ReCheck.objects.filter(submission=submission, answered_at__isnull=False)
+        .order_by("-answered_at", "-pk")
+        .first()
+    )
+    if recheck is None or recheck.answered_at is None:
+        return answers, submission.submitted_on
+    replaced = set(definition.asked_again)
+    kept = {key: value for key, value in answers.items() if key not in replaced}
+    fresh = {key: value for key, value in recheck.answers.items() if key in replaced}
+    return kept | fresh, timezone.localdate(recheck.answered_at)
 
 
 def _refuse_if_locked_and_unchanged(submission: Submission, **changes: Any) -> None:
@@ -594,6 +677,12 @@ def _refuse_if_locked_and_unchanged(submission: Submission, **changes: Any) -> N
         ensure_unlocked(submission)
 
 
+def flags_would_change(submission: Submission) -> bool:
+    """Whether running the rules again now would change the current flags (codes and tiers)."""
+    current = {flag.code: flag.tier for flag in submission.current_flags()}
+    return current != {flag.code: flag.tier.value for flag in _evaluate_again(submission).flags}
+
+
 CARRIED_OVER = (
     "Carried over from the earlier assessment: checking the rules again left this flag as it was."
 )
@@ -604,7 +693,7 @@ def _carry_over(
     before: list[Flag],
     after: list[Flag],
     *,
-    by: User,
+    by: User | None,
     changed_answers: frozenset[str] = frozenset(),
 ) -> None:
     """Give each flag a re-evaluation left unchanged the latest decision on its earlier self.
@@ -744,7 +833,7 @@ def correct_answer(
         reason=reason,
         by=by,
     )
-    assessment = _check_again(
+    assessment = check_again(
         submission,
         by=by,
         reason=reason,

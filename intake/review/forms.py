@@ -349,3 +349,15 @@ class AnswerCorrectionForm(forms.Form):
 
     def value(self) -> Any:
         return self.cleaned_data.get("value")
+
+
+class TreatedForm(forms.Form):
+    """Mark a cleared patient as treated: the review's final status."""
+
+    treated_reason = forms.CharField(
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        error_messages={"required": "Please give a note on the treatment."},
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

@@ -25,7 +25,7 @@ from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Page, Paginator
 from django.core.signals import setting_changed
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import reverse
@@ -35,7 +35,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
-from intake.models import ReviewStatus, Submission
+from intake.models import QuestionSetVersion, ReCheck, ReCheckKind, ReviewStatus, Submission
 from intake.models.question_sets import ListedVersion, listed_for
 from intake.models.reviews import review_order, waiting_for_decision
 from intake.models.submissions import filter_keys
@@ -238,6 +238,70 @@ class TreatmentDateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReCheckFilter(admin.SimpleListFilter):
+    """The re-check before treatment: "Not answered" lists, from 24 hours before the treatment
+    day begins (the day before it, clinic time), the patients whose re-check for that date was
+    sent and not answered; "No automatic re-check", those whose version asks nothing again."""
+
+    title = "re-check before treatment"
+    parameter_name = "recheck"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("not_answered", "Re-check not answered"),
+            ("none", "No automatic re-check"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "not_answered":
+            today = timezone.localdate()
+            unanswered = ReCheck.objects.filter(
+                submission=OuterRef("pk"),
+                kind=ReCheckKind.BEFORE,
+                treatment_date=OuterRef("treatment_date"),
+                sent_at__isnull=False,
+                answered_at__isnull=True,
+            )
+            return (
+                queryset.filter(
+                    queue_date__gte=today, queue_date__lte=today + datetime.timedelta(days=1)
+                )
+                .exclude(review_status__in=(ReviewStatus.NOT_SUITABLE, ReviewStatus.TREATED))
+                .filter(Exists(unanswered))
+            )
+        if value == "none":
+            return queryset.exclude(version__in=rechecking_versions())
+        return queryset
+
+
+def rechecking_versions() -> list[int]:
+    """The ids of the versions that ask questions again before treatment."""
+    declared = QuestionSetVersion.objects.filter(declarations__has_key="asked_again")
+    return [
+        version.pk
+        for version in declared.only("pk", "declarations")
+        if isinstance(version.declarations.get("asked_again"), dict)
+        and version.declarations["asked_again"].get("questions")
+    ]
+
+
+def recheck_state(submission: Submission) -> str:
+    """What the submission page says of the re-check before treatment, in a few words."""
+    if submission.version_id not in rechecking_versions():
+        return "No automatic re-check: this question-set version asks nothing again."
+    latest = submission.rechecks.filter(
+        kind=ReCheckKind.BEFORE, treatment_date=submission.treatment_date
+    ).first()
+    if latest is None:
+        return "Re-check not sent yet."
+    if latest.answered_at is not None:
+        return f"Re-check answered on {timezone.localtime(latest.answered_at):%-d %B %Y at %H:%M}."
+    if latest.sent_at is not None:
+        return f"Re-check not answered (sent {timezone.localtime(latest.sent_at):%-d %B %Y})."
+    return "Re-check not sent yet."
+
+
 # The queue's views: what it lists before any other filter. Opened without a choice, it lists
 # those that need review; a choice of review status or treatment date, or a search, stands
 # instead of that default (as if "All" were chosen), and "All" lists everything.
@@ -250,7 +314,12 @@ VIEWS = [
     ("all", "All"),
 ]
 # The filters whose own choice replaces the default view.
-_CHOSEN_INSTEAD = ("review_status__exact", "review_status", TreatmentDateFilter.parameter_name)
+_CHOSEN_INSTEAD = (
+    "review_status__exact",
+    "review_status",
+    TreatmentDateFilter.parameter_name,
+    ReCheckFilter.parameter_name,
+)
 
 
 def chosen_view(params: Any) -> str:

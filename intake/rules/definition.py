@@ -182,6 +182,12 @@ class Declarations:
     # The ids of the rules checked at the details step, before any health question: not-possible
     # rules that read only dates of birth (see `birth_date_keys`), such as a minimum age.
     eligibility: tuple[str, ...] = ()
+    # The questions asked again before treatment (the re-check a couple of days before, and the
+    # on-the-day check), as declared; their follow-ups are asked with them
+    # (`Definition.asked_again`).
+    asked_again: tuple[str, ...] = ()
+    # Whether "treated" needs a completed on-the-day check (on unless the version switches it off).
+    treated_needs_check: bool = True
 
     def for_flag(self, code: str) -> dict[str, Any]:
         """What is stored with a raised flag of this code, so that it keeps its version's
@@ -256,6 +262,23 @@ class Definition:
         """The rules checked before any health question (declared under `eligibility`)."""
         declared = set(self.declarations.eligibility)
         return tuple(rule for rule in self.rules if rule.id in declared)
+
+    @cached_property
+    def asked_again(self) -> tuple[str, ...]:
+        """The questions asked again before treatment, in the order the patient first saw them:
+        those declared, and the follow-ups of any of them (which a re-asked answer may reveal)."""
+        keys = set(self.declarations.asked_again)
+        ordered = [q for section in self.sections for q in section.questions]
+        grown = True
+        while grown:
+            grown = False
+            for question in ordered:
+                if question.key in keys or question.show_if is None:
+                    continue
+                if question.show_if.question_keys() & keys:
+                    keys.add(question.key)
+                    grown = True
+        return tuple(q.key for q in ordered if q.key in keys)
 
     def is_past_event(self, key: str) -> bool:
         """A date question about something that has happened (not a date of birth)."""

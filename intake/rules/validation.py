@@ -61,7 +61,10 @@ _DOCUMENT_FIELDS = frozenset(
         "declarations",
     )
 )
-_DECLARATION_FIELDS = frozenset(("treatment", "plans", "filters", "flags", "eligibility"))
+_DECLARATION_FIELDS = frozenset(
+    ("treatment", "plans", "filters", "flags", "eligibility", "asked_again")
+)
+_ASKED_AGAIN_FIELDS = frozenset(("questions", "treated_needs_on_the_day_check"))
 _DECLARATIONS: _At = ("declarations", "")
 _SECTION_FIELDS = frozenset(("key", "title", "intro", "questions"))
 _QUESTION_FIELDS = frozenset(
@@ -671,13 +674,79 @@ class _Reader:
         filters = self._declared_filters(data.get("filters"))
         flags = self._declared_flags(data.get("flags"), {rule.flag for rule in rules}, filters)
         eligibility = self._declared_eligibility(data.get("eligibility"), rules, sections)
+        asked_again, treated_needs_check = self._declared_asked_again(
+            data.get("asked_again"), sections
+        )
         return Declarations(
             treatment=treatment,
             plans=plans,
             filters=filters,
             flags=flags,
             eligibility=eligibility,
+            asked_again=asked_again,
+            treated_needs_check=treated_needs_check,
         )
+
+    def _declared_asked_again(
+        self, data: Any, sections: tuple[SectionSpec, ...]
+    ) -> tuple[tuple[str, ...], bool]:
+        """The questions asked again before treatment, and whether "treated" needs the on-the-day
+        check. A follow-up may be named only with a question that reveals it: asked alone, it
+        would be asked of patients it does not concern."""
+        where: _At = ("declarations", "asked_again")
+        spec = self._object(
+            data, "asked_again", 'an object with "questions" and "treated_needs_on_the_day_check"'
+        )
+        self._unknown_fields(spec, _ASKED_AGAIN_FIELDS, where, '"declarations.asked_again"')
+        needs_check = spec.get("treated_needs_on_the_day_check", True)
+        if not isinstance(needs_check, bool):
+            self.add(
+                "invalid_field",
+                where,
+                '"declarations.asked_again" must have "treated_needs_on_the_day_check" as true '
+                "or false.",
+            )
+            needs_check = True
+        named = spec.get("questions", [])
+        if not isinstance(named, list) or not all(isinstance(n, str) for n in named):
+            self.add(
+                "invalid_field",
+                where,
+                '"declarations.asked_again" must have "questions" as a list of question keys.',
+            )
+            return (), needs_check
+        questions = {q.key: q for section in sections for q in section.questions}
+        for key in named:
+            label = f'The questions asked again name "{key}"'
+            question = questions.get(key)
+            if question is None:
+                self.add(
+                    "unknown_question", where, f"{label}, which the question set does not have."
+                )
+                continue
+            if key == DATE_OF_BIRTH:
+                self.add(
+                    "invalid_field",
+                    where,
+                    f"{label}: the date of birth does not change, so it is not asked again.",
+                )
+            if question.show_if is not None:
+                missing = sorted(question.show_if.question_keys() - set(named))
+                if missing:
+                    self.add(
+                        "invalid_field",
+                        where,
+                        f"{label}, a follow-up; the question that reveals it "
+                        f"({', '.join(repr(m) for m in missing)}) must be asked again too "
+                        "(a re-asked question's follow-ups are asked with it).",
+                    )
+        if len(set(named)) != len(named):
+            self.add(
+                "invalid_field",
+                where,
+                '"declarations.asked_again" names a question more than once.',
+            )
+        return tuple(dict.fromkeys(k for k in named if k in questions)), needs_check
 
     def _declared_eligibility(
         self, data: Any, rules: tuple[RuleSpec, ...], sections: tuple[SectionSpec, ...]

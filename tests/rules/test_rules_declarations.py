@@ -296,3 +296,69 @@ def test_an_eligibility_rule_may_read_only_the_date_of_birth_asked_with_the_deta
     (problem,) = validate(document)
 
     assert 'which reads question "birthday"' in problem.message
+
+
+# Questions asked again before treatment
+
+ASKED_AGAIN_QUESTIONS = [
+    question("cold_sores"),
+    question("sore_where", "short_text", show_if={"q": "cold_sores", "is": "yes"}),
+    question("sore_healed", show_if={"q": "sore_where", "answered": True}),
+    question("kidneys"),
+    question("allergy"),
+]
+
+
+def asked_again(declaration):
+    document_ = document(
+        questions=ASKED_AGAIN_QUESTIONS, rules=RULES, declarations={"asked_again": declaration}
+    )
+    return document_
+
+
+def test_a_question_asked_again_brings_its_follow_ups_in_the_order_first_asked():
+    definition = load_definition(asked_again({"questions": ["allergy", "cold_sores"]}))
+
+    assert definition.declarations.asked_again == ("allergy", "cold_sores")
+    assert definition.asked_again == ("cold_sores", "sore_where", "sore_healed", "allergy")
+    assert definition.declarations.treated_needs_check is True
+
+
+def test_a_version_may_let_treated_go_without_the_on_the_day_check():
+    definition = load_definition(
+        asked_again({"questions": ["kidneys"], "treated_needs_on_the_day_check": False})
+    )
+
+    assert definition.declarations.treated_needs_check is False
+
+
+def test_a_version_without_the_declaration_asks_nothing_again():
+    assert load_definition(declared(DECLARED)).asked_again == ()
+
+
+@pytest.mark.parametrize(
+    ("declaration", "fragment"),
+    [
+        ({"questions": ["smoking"]}, '"smoking", which the question set does not have'),
+        ({"questions": ["sore_where"]}, "the question that reveals it ('cold_sores')"),
+        ({"questions": ["kidneys", "kidneys"]}, "names a question more than once"),
+        ({"questions": "kidneys"}, '"questions" as a list of question keys'),
+        ({"questions": [], "treated_needs_on_the_day_check": "no"}, "as true or false"),
+        ({"questions": [], "when": "before"}, "when"),
+        (["kidneys"], '"declarations.asked_again" must be an object'),
+    ],
+)
+def test_publishing_refuses_a_question_asked_again_that_cannot_be(declaration, fragment):
+    found = [p.message for p in validate(asked_again(declaration))]
+
+    assert any(fragment in message for message in found), found
+
+
+def test_publishing_refuses_asking_the_date_of_birth_again():
+    document_ = document(
+        questions=[question("date_of_birth", "date", date_range="past"), question("kidneys")],
+        rules=RULES[1:],
+        declarations={"asked_again": {"questions": ["date_of_birth"]}},
+    )
+
+    assert any("date of birth does not change" in p.message for p in validate(document_))
