@@ -341,6 +341,7 @@ PUBLIC = {
     "intake:invitation",
     "intake:resume",
     "intake:step",
+    "intake:recheck",
     "intake:done",
     "intake:leave",
 }
