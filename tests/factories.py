@@ -408,6 +408,14 @@ def no_serious_violations(page: Any) -> None:
     assert serious == [], page.url
 
 
+def no_axe_violations(page: Any) -> None:
+    """axe-core finds nothing at all on the page, of any impact (the patient's pages)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    assert [(v["id"], v["impact"]) for v in violations] == [], page.url
+
+
 def photograph(page: Any, name: str) -> None:
     """Check with axe and photograph at desktop and phone widths."""
     for width, height, device in ((1280, 900, "desktop"), (390, 844, "phone")):

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from factories import SCREENSHOTS, no_serious_violations
+from factories import SCREENSHOTS, no_axe_violations
 from playwright.sync_api import Page, expect
 
 from intake.models import Draft, IneligibleAttempt, import_document
@@ -26,7 +26,7 @@ def check(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width, height, device in ((390, 844, "phone"), (1280, 900, "desktop")):
         page.set_viewport_size({"width": width, "height": height})
-        no_serious_violations(page)
+        no_axe_violations(page)
         page.screenshot(path=SCREENSHOTS / f"stop-{name}-{device}.png", full_page=True)
 
 
