@@ -1,6 +1,8 @@
 import copy
+import datetime
 import os
-from collections.abc import Callable
+import zoneinfo
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -125,6 +127,30 @@ def _plain_http_test_client() -> None:
     # (tests/test_staff_access.py checks the configured hashers themselves.)
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     override_settings(STORAGES=storages, PASSWORD_HASHERS=fast).enable()
+
+
+@pytest.fixture(autouse=True)
+def _one_clinic_day(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Hold the clock at midday, clinic time, on the date the tests were collected (ticking on).
+
+    Test modules compute their dates when they are imported (tests/factories.py TODAY); a run that
+    went on past midnight would otherwise meet a server that had moved to the next day, and the
+    queue's "today" would no longer be the tests' today. Midday keeps this machine's calendar
+    (UTC) and the clinic's on the same date. The browser tests keep the real clock: Chromium,
+    which cannot be moved, reads it too; their dates are computed as each test runs.
+    """
+    if request.node.get_closest_marker("browser"):
+        yield
+        return
+    import time_machine
+    from django.conf import settings
+    from factories import TODAY
+
+    midday = datetime.datetime.combine(
+        TODAY, datetime.time(12), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    )
+    with time_machine.travel(midday, tick=True):
+        yield
 
 
 @pytest.fixture

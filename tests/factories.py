@@ -16,10 +16,10 @@ from intake.models import Draft, Invitation, QuestionSetVersion, Submission, Use
 from intake.rules import evaluate, visible_questions
 
 SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
-# section_post dates answers by this machine's calendar, as the patient-side tests do;
-# make_submission by the clinic's time zone, as the review-side tests do.
-TODAY = datetime.date.today()
-CLINIC_TODAY = timezone.localdate()
+# The clinic's date when the tests were collected. Every test module takes "today" from here, and
+# tests/conftest.py holds each test's clock at midday on this date, so a run that goes on past
+# midnight still sees one date on both sides of a request.
+TODAY = timezone.localdate()
 APPOINTMENT = TODAY + datetime.timedelta(days=30)
 
 # --- The patient's side: form posts, as a browser without JavaScript sends them ----------------
@@ -166,7 +166,7 @@ ACCEPTED_PLAN = {
     "offered": True,
     "accepted": True,
     "risk_discussion": "",
-    "consultation_date": (CLINIC_TODAY - datetime.timedelta(days=1)).isoformat(),
+    "consultation_date": (TODAY - datetime.timedelta(days=1)).isoformat(),
     "drug": "valaciclovir",
     "drug_other": "",
     "strength": "500 mg",
@@ -182,7 +182,7 @@ ACCEPTED_PLAN = {
     "prescriber": "Dr A Prescriber",
     "prescriber_body": "GMC",
     "prescriber_registration": "7654321",
-    "issued_on": (CLINIC_TODAY - datetime.timedelta(days=1)).isoformat(),
+    "issued_on": (TODAY - datetime.timedelta(days=1)).isoformat(),
     "issued_by": "Dr A Prescriber",
     "patient_told": True,
 }
@@ -196,11 +196,11 @@ ACCEPTED_PLAN_FORM = {
 def make_submission(version, answers: dict[str, Any] | None = None, **fields: Any) -> Submission:
     """A stored submission with the flags the real rules engine raises for its answers."""
     answers = {"date_of_birth": "1990-04-03"} | (answers or {})
-    treatment = fields.pop("treatment_date", CLINIC_TODAY + datetime.timedelta(days=10))
+    treatment = fields.pop("treatment_date", TODAY + datetime.timedelta(days=10))
     evaluation = evaluate(
         published.questionnaire(version).definition,
         answers,
-        submitted_on=CLINIC_TODAY,
+        submitted_on=TODAY,
         reference_date=treatment,
     )
     submission = Submission(
@@ -216,7 +216,7 @@ def make_submission(version, answers: dict[str, Any] | None = None, **fields: An
         **fields,
     )
     # Stored with its first assessment, which sets the outcome and flag codes the queue shows.
-    submission.record_assessment(evaluation, reference_date=treatment or CLINIC_TODAY)
+    submission.record_assessment(evaluation, reference_date=treatment or TODAY)
     return submission
 
 

@@ -9,9 +9,9 @@ import json
 
 import pytest
 from factories import (
-    CLINIC_TODAY,
     COLD_SORE,
     STAFF_PASSWORD,
+    TODAY,
     logged_in,
     make_submission,
     page,
@@ -39,9 +39,9 @@ pytestmark = pytest.mark.django_db
 
 # The patient typed a last dose after the day they sent the questionnaire: the rules read it as
 # still ongoing (not possible) and ask the practitioner to check the date.
-LAST_DOSE_LATER = (CLINIC_TODAY + datetime.timedelta(days=20)).isoformat()
+LAST_DOSE_LATER = (TODAY + datetime.timedelta(days=20)).isoformat()
 # What she confirms at consultation: about eight months before, inside the review band.
-EIGHT_MONTHS_AGO = (CLINIC_TODAY - datetime.timedelta(days=240)).isoformat()
+EIGHT_MONTHS_AGO = (TODAY - datetime.timedelta(days=240)).isoformat()
 ISOTRETINOIN = {
     "isotretinoin_last_12_months": "yes",
     "isotretinoin_taking_now": "no",
@@ -120,7 +120,7 @@ def test_the_page_shows_the_answer_as_corrected_and_the_change_in_the_history(cl
     written_after = f"{typed.day} {typed:%B %Y}"
     corrected = (
         f"Corrected from {written_before} to {written_after} by p on "
-        f"{CLINIC_TODAY.day} {CLINIC_TODAY:%b %Y}: Confirmed at consultation"
+        f"{TODAY.day} {TODAY:%b %Y}: Confirmed at consultation"
     )
     for seen in (shown, printed):
         assert corrected in seen
@@ -187,7 +187,7 @@ def test_a_follow_up_the_correction_now_asks_is_listed_as_missing_until_answered
     submission = make_submission(version, COLD_SORE)
     practitioner = staff("p", "Practitioner")
     logged_in(client, practitioner)
-    recent = (CLINIC_TODAY - datetime.timedelta(days=3)).isoformat()
+    recent = (TODAY - datetime.timedelta(days=3)).isoformat()
 
     correct_answer(
         submission,
@@ -274,7 +274,7 @@ def test_a_later_date_change_keeps_the_correction(version):
 
     change_treatment_date(
         submission,
-        treatment_date=CLINIC_TODAY + datetime.timedelta(days=200),
+        treatment_date=TODAY + datetime.timedelta(days=200),
         reason="Moved to the summer",
         by=practitioner,
         revision=1,

@@ -5,7 +5,7 @@ import datetime
 import re
 
 import pytest
-from factories import ACCEPTED_PLAN, CLINIC_TODAY, COLD_SORE, PREGNANT, make_submission, staff
+from factories import ACCEPTED_PLAN, COLD_SORE, PREGNANT, TODAY, make_submission, staff
 
 from intake.models import AuditEntry, AuditLogIsAppendOnly, Submission, SubmissionChange
 from intake.review.decisions import change_review_status, change_treatment_date, decide_flag
@@ -34,7 +34,7 @@ def test_a_status_change_keeps_the_old_status_the_new_and_why(version):
 def test_a_date_change_keeps_both_dates_and_the_reason(version):
     submission = make_submission(version)
     before = submission.treatment_date
-    later = CLINIC_TODAY + datetime.timedelta(days=40)
+    later = TODAY + datetime.timedelta(days=40)
     practitioner = staff("p", "Practitioner")
 
     change_treatment_date(
@@ -173,7 +173,7 @@ def test_the_page_and_the_print_view_show_each_change_in_words(client, version):
     submission = make_submission(version, COLD_SORE)
     practitioner = staff("p", "Practitioner")
     before = submission.treatment_date
-    later = CLINIC_TODAY + datetime.timedelta(days=40)
+    later = TODAY + datetime.timedelta(days=40)
     flag = submission.current_flags().get(code="cold_sore_history")
     change_review_status(
         submission, status="in_review", reason="Calling her", by=practitioner, revision=0
@@ -235,7 +235,7 @@ def test_the_audit_log_says_what_was_done_without_the_values(version):
 
     submission = make_submission(version, COLD_SORE)
     practitioner = staff("p", "Practitioner")
-    later = CLINIC_TODAY + datetime.timedelta(days=40)
+    later = TODAY + datetime.timedelta(days=40)
     change_review_status(
         submission, status="in_review", reason="Calling her", by=practitioner, revision=0
     )
@@ -336,7 +336,7 @@ def test_retention_deletes_the_history_with_the_submission(version):
     from intake.records.retention import purge_expired, years_before
 
     due = make_submission(
-        version, treatment_date=years_before(CLINIC_TODAY, 8) - datetime.timedelta(days=1)
+        version, treatment_date=years_before(TODAY, 8) - datetime.timedelta(days=1)
     )
     kept = make_submission(version)
     practitioner = staff("p", "Practitioner")

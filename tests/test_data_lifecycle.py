@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils import timezone
-from factories import COLD_SORE, logged_in, make_submission, staff
+from factories import COLD_SORE, TODAY, logged_in, make_submission, staff
 
 from intake.models import (
     AuditAction,
@@ -29,8 +29,6 @@ from intake.tasks import purge_expired_records
 
 pytestmark = pytest.mark.django_db
 
-NOW = timezone.now()
-TODAY = timezone.localdate()
 SECRET_ANSWER = "takes a very particular supplement"
 
 
@@ -40,7 +38,7 @@ def make_draft(version, *, email: str = "ann@example.com", **fields: Any) -> Dra
         resume_digest=token_digest(new_token()),
         details=fields.pop("details", {"full_name": "Ann Example", "email": email}),
         answers={"pregnant_or_breastfeeding": "no"},
-        expires_at=fields.pop("expires_at", NOW + datetime.timedelta(days=14)),
+        expires_at=fields.pop("expires_at", timezone.now() + datetime.timedelta(days=14)),
         **fields,
     )
 
@@ -88,9 +86,10 @@ def test_submissions_are_kept_8_years_after_the_treatment_then_deleted_with_an_a
 
 
 def test_a_submission_without_a_treatment_date_counts_from_the_day_it_was_sent(version):
+    now = timezone.now()
     old = make_submission(version)
     Submission.objects.filter(pk=old.pk).update(
-        treatment_date=None, submitted_at=NOW - datetime.timedelta(days=8 * 366 + 2)
+        treatment_date=None, submitted_at=now - datetime.timedelta(days=8 * 366 + 2)
     )
     recent = make_submission(version)
     Submission.objects.filter(pk=recent.pk).update(treatment_date=None)
@@ -110,15 +109,16 @@ def test_the_retention_period_is_the_clinics_setting(version, settings):
 
 
 def test_unused_invitations_go_some_days_after_expiry_and_used_ones_stay(version, settings):
+    now = timezone.now()
     settings.EXPIRED_INVITATION_DAYS = 30
-    with time_machine.travel(NOW - datetime.timedelta(days=100)):
+    with time_machine.travel(now - datetime.timedelta(days=100)):
         unused = make_invitation(version)
         used = make_invitation(version)
         make_submission(version, invitation=used)
-    with time_machine.travel(NOW - datetime.timedelta(days=45)):
+    with time_machine.travel(now - datetime.timedelta(days=45)):
         recently_expired = make_invitation(version)
 
-    with time_machine.travel(NOW):
+    with time_machine.travel(now):
         report = purge_expired()
 
     assert report.invitations == 1
@@ -127,12 +127,13 @@ def test_unused_invitations_go_some_days_after_expiry_and_used_ones_stay(version
 
 
 def test_an_expired_draft_goes_with_the_digests_of_its_replaced_links(version):
-    expired = make_draft(version, expires_at=NOW + datetime.timedelta(days=1))
-    kept = make_draft(version, expires_at=NOW + datetime.timedelta(days=14))
+    now = timezone.now()
+    expired = make_draft(version, expires_at=now + datetime.timedelta(days=1))
+    kept = make_draft(version, expires_at=now + datetime.timedelta(days=14))
     for draft in (expired, kept, expired):
         draft.replace_resume_link()
 
-    with time_machine.travel(NOW + datetime.timedelta(days=2)):
+    with time_machine.travel(now + datetime.timedelta(days=2)):
         report = purge_expired()
 
     assert report.drafts == 1  # the draft, not its links as well
@@ -141,7 +142,8 @@ def test_an_expired_draft_goes_with_the_digests_of_its_replaced_links(version):
 
 
 def test_a_dry_run_counts_and_deletes_nothing(version):
-    make_draft(version, expires_at=NOW - datetime.timedelta(minutes=1))
+    now = timezone.now()
+    make_draft(version, expires_at=now - datetime.timedelta(minutes=1))
     make_draft(version)
     make_submission(version, treatment_date=years_before(TODAY, 9))
     out = StringIO()
@@ -156,12 +158,13 @@ def test_a_dry_run_counts_and_deletes_nothing(version):
 
 
 def test_the_command_and_the_task_purge_the_same_records_as_the_clock_moves_on(version):
-    with time_machine.travel(NOW):
+    now = timezone.now()
+    with time_machine.travel(now):
         make_draft(version)
         make_submission(version, treatment_date=TODAY)
-    with time_machine.travel(NOW + datetime.timedelta(days=15)):
+    with time_machine.travel(now + datetime.timedelta(days=15)):
         assert purge_expired_records.call() == {"drafts": 1, "invitations": 0, "submissions": 0}
-    with time_machine.travel(NOW + datetime.timedelta(days=8 * 366)):
+    with time_machine.travel(now + datetime.timedelta(days=8 * 366)):
         out = StringIO()
         call_command("purge_expired", stdout=out)
 

@@ -36,6 +36,7 @@ from factories import (
     COLD_SORE,
     PREGNANT,
     SKINPEN,
+    TODAY,
     appointment_post,
     complete_until_check,
     make_submission,
@@ -73,7 +74,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
 STEPS = steps_for(load_definition(json.loads(SKINPEN.read_text(encoding="utf-8"))))
 FORM_STEPS = [step for step in STEPS if step.kind != CHECK]
-TODAY = datetime.date.today()
 
 # An example here is a whole request and its database work, hundreds of times dearer than an
 # example of a rules-engine property, so in the `ci` profile (500 examples a property) each form

@@ -22,9 +22,9 @@ from django.test import Client
 from django.urls import reverse
 from factories import (
     ACCEPTED_PLAN_FORM,
-    CLINIC_TODAY,
     COLD_SORE,
     STAFF_PASSWORD,
+    TODAY,
     change_form_data,
     logged_in,
     make_submission,
@@ -226,7 +226,7 @@ def admin_form(request, version, clinic_admin) -> tuple[str, dict[str, list[str]
     if form == "treatment date":
         path = admin_url("submission_change", make_submission(version, COLD_SORE).pk)
         valid = {
-            "treatment_date": [(CLINIC_TODAY + datetime.timedelta(days=30)).isoformat()],
+            "treatment_date": [(TODAY + datetime.timedelta(days=30)).isoformat()],
             "date_reason": ["Moved by phone"],
             "revision": ["0"],
         }

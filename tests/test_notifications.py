@@ -3,16 +3,14 @@
 import datetime
 
 import pytest
-from django.utils import dateformat, timezone
-from factories import PREGNANT, logged_in, make_submission, staff
+from django.utils import dateformat
+from factories import PREGNANT, TODAY, logged_in, make_submission, staff
 
 from intake.models import Submission, User
 from intake.review.decisions import change_treatment_date
 from intake.review.notifications import notify_practitioners_of
 
 pytestmark = pytest.mark.django_db
-
-TODAY = timezone.localdate()
 
 
 def member(name: str, *roles: str, **fields) -> User:

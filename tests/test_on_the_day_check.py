@@ -6,7 +6,7 @@ import html
 
 import pytest
 from django.utils import timezone
-from factories import ACCEPTED_PLAN, CLINIC_TODAY, STAFF_PASSWORD, logged_in, make_submission, staff
+from factories import ACCEPTED_PLAN, STAFF_PASSWORD, TODAY, logged_in, make_submission, staff
 
 from intake.models import AuditAction, AuditEntry, ReCheck, ReviewStatus, Submission
 from intake.review import decisions
@@ -40,9 +40,7 @@ def urls(submission):
 
 
 def cleared(version, answers=None):
-    submission = make_submission(
-        version, dict(UNCHANGED) | (answers or {}), treatment_date=CLINIC_TODAY
-    )
+    submission = make_submission(version, dict(UNCHANGED) | (answers or {}), treatment_date=TODAY)
     Submission.objects.filter(pk=submission.pk).update(
         review_status=ReviewStatus.CLEARED, locked=True
     )
@@ -116,7 +114,7 @@ def test_an_active_cold_sore_on_the_day_reopens_the_signed_review(practitioner, 
 
 def test_with_an_antiviral_plan_the_first_dose_time_is_recorded(practitioner, version):
     submission = make_submission(
-        version, dict(UNCHANGED) | {"cold_sore_ever": "yes"}, treatment_date=CLINIC_TODAY
+        version, dict(UNCHANGED) | {"cold_sore_ever": "yes"}, treatment_date=TODAY
     )
     decisions.decide_flag(
         submission.current_flags().get(code="cold_sore_history"),
@@ -127,7 +125,7 @@ def test_with_an_antiviral_plan_the_first_dose_time_is_recorded(practitioner, ve
         antiviral_plan=ACCEPTED_PLAN,
     )
     _, check = urls(submission)
-    yesterday = CLINIC_TODAY - datetime.timedelta(days=1)
+    yesterday = TODAY - datetime.timedelta(days=1)
 
     missing = practitioner.post(check, UNCHANGED | DAY | {"antiviral_started": "yes"})
     assert "Enter when the first antiviral dose was taken" in missing.text

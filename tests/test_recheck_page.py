@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 from django.utils import timezone
-from factories import ACCEPTED_PLAN, CLINIC_TODAY, make_submission, staff
+from factories import ACCEPTED_PLAN, TODAY, make_submission, staff
 
 from intake.models import (
     AuditAction,
@@ -22,7 +22,7 @@ from intake.review.rechecks import link_expires_at
 
 pytestmark = pytest.mark.django_db
 
-TREATMENT = CLINIC_TODAY + datetime.timedelta(days=2)
+TREATMENT = TODAY + datetime.timedelta(days=2)
 # Nothing has changed: "no" to each question asked again (and its follow-ups).
 UNCHANGED = {
     "cold_sore_now": "no",

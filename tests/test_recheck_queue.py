@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from factories import logged_in, make_submission, publish_approved, staff
+from factories import TODAY, logged_in, make_submission, publish_approved, staff
 
 from intake.models import ReCheck, Submission, import_document
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 QUEUE = "/admin/intake/submission/"
 FILLER = Path(__file__).parent / "question_sets" / "dermal_filler.json"
 

@@ -18,6 +18,7 @@ from factories import (
     COLD_SORE,
     PREGNANT,
     STAFF_PASSWORD,
+    TODAY,
     complete_until_check,
     logged_in,
     make_submission,
@@ -47,7 +48,6 @@ from intake.review.decisions import (
 pytestmark = pytest.mark.django_db
 
 SKINPEN = Path(__file__).resolve().parent.parent / "intake" / "question_sets" / "skinpen.json"
-TODAY = timezone.localdate()
 NOTE = "free text health answer: daily fish oil"
 
 

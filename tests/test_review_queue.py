@@ -8,13 +8,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from factories import logged_in, make_submission, staff
+from factories import TODAY, logged_in, make_submission, staff
 
 from intake.models import Submission
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 QUEUE = "/admin/intake/submission/"
 
 

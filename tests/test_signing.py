@@ -15,6 +15,7 @@ from factories import (
     ACCEPTED_PLAN,
     COLD_SORE,
     STAFF_PASSWORD,
+    TODAY,
     logged_in,
     make_submission,
     page,
@@ -41,7 +42,6 @@ from intake.review.signing import ATTEMPTS, WINDOW
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 WRONG = "not-the-password-at-all"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from intake.models import Submission, import_document
@@ -95,7 +96,7 @@ def test_a_patient_completes_the_skinpen_questionnaire(browser, live_server, ski
     desktop = browser.new_page(viewport={"width": 1280, "height": 900})
     journey = Journey(phone, desktop, live_server.url)
     page = phone
-    appointment = datetime.date.today() + datetime.timedelta(days=21)
+    appointment = timezone.localdate() + datetime.timedelta(days=21)
 
     page.goto(live_server.url + "/")
     journey.check_page("00-start")
@@ -145,7 +146,7 @@ def test_a_patient_completes_the_skinpen_questionnaire(browser, live_server, ski
             journey.choose("isotretinoin_taking_now", "no")
             last_dose = page.locator('[data-question="isotretinoin_last_dose"]')
             last_dose.get_by_label("Month").fill("1")
-            last_dose.get_by_label("Year").fill(str(datetime.date.today().year - 1))
+            last_dose.get_by_label("Year").fill(str(timezone.localdate().year - 1))
         if number == 7:
             journey.choose("cold_sore_now", "no")
             journey.choose("cold_sore_ever", "yes")

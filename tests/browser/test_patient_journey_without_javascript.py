@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from factories import SCREENSHOTS, no_axe_violations
 from playwright.sync_api import Page, expect
 
@@ -72,7 +73,7 @@ def test_a_patient_without_javascript_completes_the_questionnaire(browser, live_
     phone = without_scripts(browser, "phone")
     desktop = without_scripts(browser, "desktop")
     page = phone
-    appointment = datetime.date.today() + datetime.timedelta(days=21)
+    appointment = timezone.localdate() + datetime.timedelta(days=21)
     continue_button = page.get_by_role("button", name="Continue", exact=True)
 
     page.goto(live_server.url + "/")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from factories import SCREENSHOTS, no_axe_violations
 from playwright.sync_api import Page, expect
 
@@ -42,7 +43,7 @@ def details(page: Page, born: datetime.date) -> None:
 
 def test_an_under_18_checks_their_date_of_birth_and_is_told_kindly(browser, live_server, skinpen):
     page = browser.new_page()
-    today = datetime.date.today()
+    today = timezone.localdate()
     page.goto(live_server.url + "/")
     page.get_by_role("button", name="Start the questionnaire").click()
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from factories import (
     COLD_SORE,
     PREGNANT,
@@ -30,7 +31,7 @@ SKINPEN = Path(__file__).resolve().parents[2] / "intake" / "question_sets" / "sk
 def test_a_practitioners_morning(browser, live_server):
     version = import_document(json.loads(SKINPEN.read_text(encoding="utf-8")))
     version.install()
-    today = datetime.date.today()
+    today = timezone.localdate()
     urgent = make_submission(
         version,
         COLD_SORE | {"acne_now": "a_few"},

@@ -8,7 +8,6 @@ reports anything it blocks), and the QR code is drawn.
 """
 
 import base64
-import datetime
 import importlib
 import json
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
 from django_otp.oath import totp
 from factories import fill_antiviral_plan
 from playwright.sync_api import expect
@@ -114,7 +114,7 @@ def test_a_practitioner_sets_up_two_step_sign_in_and_reviews(browser, live_serve
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # With the plan complete, the practitioner clears the submission and signs it.
-    fill_antiviral_plan(flag, datetime.date.today())
+    fill_antiviral_plan(flag, timezone.localdate())
     flag.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved.")).to_be_visible()
     decision = page.get_by_role("region", name="Review decision")
