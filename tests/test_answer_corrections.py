@@ -8,6 +8,8 @@ import html
 import json
 
 import pytest
+import time_machine
+from django.utils import timezone
 from factories import (
     COLD_SORE,
     STAFF_PASSWORD,
@@ -26,6 +28,7 @@ from intake.models import (
     Submission,
     SubmissionChange,
 )
+from intake.review import rechecks
 from intake.review.decisions import (
     ConcurrentChange,
     DecisionRefused,
@@ -436,3 +439,73 @@ def test_a_plan_that_needs_recording_again_stops_clearing(version):
             revision=1,
             signature=STAFF_PASSWORD,
         )
+
+
+# The re-check's questions, each answered "no": nothing has changed since the questionnaire.
+NOTHING_NEW = {
+    "cold_sore_now": "no",
+    "broken_or_irritated_skin": "no",
+    "skin_infection": "no",
+    "acne_now": "none",
+    "pregnant_or_breastfeeding": "no",
+    "could_be_pregnant": "no",
+    "isotretinoin_last_12_months": "no",
+    "blood_thinner": "no",
+}
+
+
+def test_a_correction_after_a_re_check_stands_over_the_re_checks_answer(version):
+    """The patient ticked "pregnant" on the re-check by mistake and says so on the phone: the
+    correction, the later of the two, is what the rules read."""
+    now = timezone.now()
+    submission = make_submission(
+        version, dict(NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
+    )
+    with time_machine.travel(now + datetime.timedelta(minutes=1)):
+        rechecks.record(
+            submission,
+            kind="before",
+            answers=NOTHING_NEW | {"pregnant_or_breastfeeding": "yes"},
+            extra={},
+            by=None,
+        )
+    assert tiers(submission) == {"pregnancy_breastfeeding": ("not_possible", False)}
+    revision = Submission.objects.get(pk=submission.pk).revision
+
+    with time_machine.travel(now + datetime.timedelta(minutes=2)):
+        correct_answer(
+            submission,
+            question_key="pregnant_or_breastfeeding",
+            value="no",
+            reason="Ticked by mistake on the re-check, she confirmed by phone",
+            by=staff("p", "Practitioner"),
+            revision=revision,
+        )
+
+    assert tiers(submission) == {}
+    change = SubmissionChange.objects.get(submission=submission, kind=ChangeKind.ANSWER)
+    # What was corrected is the re-check's answer, not the "no" first given.
+    assert (change.old, change.new) == ("yes", "no")
+
+
+def test_a_re_check_after_a_correction_replaces_the_corrected_answer(version):
+    now = timezone.now()
+    submission = make_submission(
+        version, dict(NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
+    )
+    with time_machine.travel(now + datetime.timedelta(minutes=1)):
+        correct_answer(
+            submission,
+            question_key="acne_now",
+            value="lots_inflamed",
+            reason="A flare she mentioned at consultation",
+            by=staff("p", "Practitioner"),
+            revision=0,
+        )
+    assert tiers(submission) == {"active_acne": ("not_possible", False)}
+
+    with time_machine.travel(now + datetime.timedelta(minutes=2)):
+        rechecks.record(submission, kind="before", answers=NOTHING_NEW, extra={}, by=None)
+
+    # The flare has settled by the re-check, two days before the treatment.
+    assert tiers(submission) == {}

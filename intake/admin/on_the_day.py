@@ -21,6 +21,7 @@ from intake.models import ReCheck, ReCheckKind, Submission, User
 from intake.patient.forms import ReCheckForm
 from intake.questionnaire import Questionnaire
 from intake.review import rechecks
+from intake.review.decisions import answers_now
 
 
 class OnTheDayForm(ReCheckForm):
@@ -112,7 +113,7 @@ def on_the_day_view(
     form = OnTheDayForm(
         questionnaire,
         keys=keys,
-        answers=submission.corrected_answers(),
+        answers=answers_now(submission, questionnaire.definition)[0],
         reference_date=submission.treatment_date,
         ask_antiviral=submission.accepted_antiviral_plan() is not None,
         inspector=user.get_full_name() or user.get_username(),

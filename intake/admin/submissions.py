@@ -28,6 +28,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from clinic.logs import security_event
 from clinic.text import isolated
+from intake import published
 from intake.admin import on_the_day
 from intake.models import (
     Assessment,
@@ -50,6 +51,7 @@ from intake.review.decisions import (
     ConcurrentChange,
     DecisionRefused,
     SignatureRefused,
+    answers_now,
     change_review_status,
     change_treatment_date,
     correct_answer,
@@ -309,7 +311,7 @@ class SubmissionAdmin(RecordOnly, admin.ModelAdmin[Submission]):
                 if form.question is None:
                     form = None
                     chooser_error = "Choose one of the questions this patient was asked."
-        answers = submission.corrected_answers(submission.changes.all())
+        answers = answers_now(submission, published.questionnaire(submission.version).definition)[0]
         question = form.question if form is not None else None
         current = ""
         if question is not None:

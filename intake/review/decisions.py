@@ -263,10 +263,9 @@ def mark_treated(submission: Submission, *, reason: str, by: User, revision: int
 def _check_clearable(submission: Submission) -> None:
     """What clearing needs: every answer a correction made necessary recorded, no standing
     not-possible flag, and every declared plan recorded."""
+    definition = published.questionnaire(submission.version).definition
     unanswered = asked_after_corrections(
-        published.questionnaire(submission.version).definition,
-        submission,
-        submission.corrected_answers(),
+        definition, submission, answers_now(submission, definition)[0]
     )
     if unanswered:
         raise DecisionRefused(
@@ -642,23 +641,34 @@ def answers_now(
 ) -> tuple[dict[str, Any], datetime.date]:
     """The answers the rules run on, and the day that counts as their submission date.
 
-    The answers as corrected (`Submission.corrected_answers`); where a re-check has been answered
-    (the patient's before treatment, or the on-the-day check), the latest one's answers replace
-    those of the questions asked again and their follow-ups, and its day is the submission date
-    (it decides what counts as past). Every other answer stays as first given.
+    The answers as the patient first gave them, then, in the order they happened, each
+    practitioner's correction (`Submission.corrected_answers`) and each answered re-check (the
+    patient's before treatment, or the on-the-day check). A re-check replaces the answers of the
+    questions asked again and their follow-ups, and its day becomes the submission date (it
+    decides what counts as past); a correction replaces the one answer it corrects, so one made
+    after a re-check stands over the re-check's answer. Every other answer stays as first given.
     """
-    answers = submission.corrected_answers()
-    recheck = (
-        ReCheck.objects.filter(submission=submission, answered_at__isnull=False)
-        .order_by("-answered_at", "-pk")
-        .first()
-    )
-    if recheck is None or recheck.answered_at is None:
-        return answers, submission.submitted_on
+    corrections = [
+        (change.at, change.pk, change.subject, change.new)
+        for change in submission.changes.filter(kind=ChangeKind.ANSWER)
+    ]
+    rechecks = ReCheck.objects.filter(submission=submission, answered_at__isnull=False)
+    events: list[tuple[datetime.datetime, int, Any]] = [
+        (at, pk, (subject, value)) for at, pk, subject, value in corrections
+    ] + [(recheck.answered_at, recheck.pk, recheck) for recheck in rechecks if recheck.answered_at]
+    answers = dict(submission.answers)
+    submitted_on = submission.submitted_on
     replaced = set(definition.asked_again)
-    kept = {key: value for key, value in answers.items() if key not in replaced}
-    fresh = {key: value for key, value in recheck.answers.items() if key in replaced}
-    return kept | fresh, timezone.localdate(recheck.answered_at)
+    for at, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+        if isinstance(event, ReCheck):
+            kept = {key: value for key, value in answers.items() if key not in replaced}
+            fresh = {key: value for key, value in event.answers.items() if key in replaced}
+            answers = kept | fresh
+            submitted_on = timezone.localdate(at)
+        else:
+            subject, value = event
+            answers[subject] = value
+    return answers, submitted_on
 
 
 def _refuse_if_locked_and_unchanged(submission: Submission, **changes: Any) -> None:
@@ -742,8 +752,8 @@ def asked_after_corrections(
     submission: Submission,
     answers: dict[str, Any],
 ) -> list[QuestionSpec]:
-    """Required questions that corrections (`answers`: as corrected) made the patient's
-    questionnaire ask, still without an answer, in the order the patient would see them.
+    """Required questions that corrections (`answers`: as they stand, `answers_now`) made the
+    patient's questionnaire ask, still without an answer, in the order the patient would see them.
 
     The rules read a missing answer as no answer, so the flags that depend on these cannot be
     known until a practitioner records them (as corrections too).
@@ -775,11 +785,9 @@ def correctable_questions(submission: Submission) -> list[QuestionSpec]:
     those the patient is asked given the answers as corrected so far (a follow-up a correction
     reveals included), their personal details apart."""
     definition = published.questionnaire(submission.version).definition
+    answers, submitted_on = answers_now(submission, definition)
     shown = visible_questions(
-        definition,
-        submission.corrected_answers(),
-        submitted_on=submission.submitted_on,
-        reference_date=submission.treatment_date,
+        definition, answers, submitted_on=submitted_on, reference_date=submission.treatment_date
     )
     return [
         question
@@ -820,7 +828,7 @@ def correct_answer(
     )
     if problems:
         raise DecisionRefused(_problem_in_words(problems[0].code, question, submission))
-    old = submission.corrected_answers().get(question_key)
+    old = answers_now(submission, definition)[0].get(question_key)
     if old == value:
         raise DecisionRefused("That is already the answer.")
     _claim(submission, revision)

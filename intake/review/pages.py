@@ -28,6 +28,7 @@ from intake.models import ChangeKind, Flag, FlagDecision, Submission, Submission
 from intake.questionnaire import change_in_words, display_answer, display_date
 from intake.review import plans
 from intake.review.decisions import (
+    answers_now,
     asked_after_corrections,
     content_hash,
     flag_changes,
@@ -247,7 +248,9 @@ class _Corrected:
             submitted_on=submission.submitted_on,
             reference_date=submission.treatment_date,
         )
-        self.missing = asked_after_corrections(definition, submission, self.answers)
+        self.missing = asked_after_corrections(
+            definition, submission, answers_now(submission, definition)[0]
+        )
         for change in corrections:
             words = change_in_words(change, definition)
             self.notes.setdefault(change.subject, []).append(
