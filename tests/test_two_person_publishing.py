@@ -288,6 +288,15 @@ def test_make_run_on_a_fresh_database_installs_skinpen_awaiting_approval(lead_cl
     assert version.approval_state == ApprovalState.INSTALLED
     banner = "is installed, awaiting medical-lead approval"
     assert banner in text(lead_client.get(reverse("admin:index")))
+    assert "Read and approve it" in text(lead_client.get(reverse("admin:index")))
+    # A practitioner, or a superuser without the role, is told, but not led to an approval page
+    # that would refuse them.
+    for name, superuser in (("pat", False), ("root", True)):
+        user = staff(name, "Practitioner", superuser=superuser)
+        page = text(logged_in(Client(), user).get(reverse("admin:index")))
+        assert banner in page
+        assert "A medical lead needs to read and approve it." in page
+        assert "Read and approve it" not in page
 
     # The go-live sign-off: a medical lead approves it as it was installed.
     assert (
