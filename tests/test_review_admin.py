@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import html
 import io
 import json
 import re
@@ -15,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from factories import (
     ACCEPTED_PLAN,
+    ACCEPTED_PLAN_FORM,
     COLD_SORE,
     PREGNANT,
     STAFF_PASSWORD,
@@ -632,6 +634,28 @@ def test_a_cold_sore_flag_is_acknowledged_with_the_plan_recorded(client, version
     decision = flag.decisions.get()
     assert decision.antiviral_plan["accepted"] is False
     assert "Understands the risk" in client.get(page(submission)).content.decode()
+
+
+def test_the_plan_form_gives_the_courses_dates_for_the_days_typed(client, version):
+    treatment = TODAY + datetime.timedelta(days=10)
+    submission = make_submission(version, COLD_SORE, treatment_date=treatment)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    logged_in(client, staff("p", "Practitioner"))
+    # Refused (no prescriber): the form comes back with the days typed and their dates.
+    typed = ACCEPTED_PLAN_FORM | {"start_day": "-2", "end_day": "4", "prescriber": ""}
+
+    refused = client.post(
+        page(submission),
+        {"flag": flag.pk, "revision": 0, "kind": "acknowledged", "note": "Discussed"} | typed,
+    )
+
+    first, last = treatment - datetime.timedelta(days=2), treatment + datetime.timedelta(days=4)
+    assert refused.status_code == 400
+    assert (
+        f"Course: from {first.day} {first:%b %Y} (day −2) for 7 days, "
+        f"to {last.day} {last:%b %Y} (day +4)."
+    ) in html.unescape(refused.content.decode())
+    assert not flag.decisions.exists()
 
 
 def test_a_second_practitioner_with_a_stale_page_is_refused(client, version):

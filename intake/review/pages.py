@@ -109,6 +109,7 @@ def review_context(
                     check_date=item.get("check_date", False),
                 )
             )
+        values = _plan_values(flag, refused)
         flag_rows.append(
             {
                 "flag": flag,
@@ -127,7 +128,11 @@ def review_context(
                 # What was typed in this flag's refused decision, to show it again.
                 "refused": refused,
                 # What the plan's fields hold: as typed if refused, else the plan as it stands.
-                "plan_values": _plan_values(flag, refused),
+                "plan_values": values,
+                # The course those days give, in words (the form's script keeps it up to date).
+                "plan_course": plans.typed_course(
+                    values.get("start_day"), values.get("end_day"), submission.treatment_date
+                ),
             }
         )
     sections = _answer_sections(definition, corrected, flagged_keys)

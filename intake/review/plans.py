@@ -168,18 +168,11 @@ def view(
                 "treatment day: please record it again."
             )
         return shown
-    days = end - start + 1
-    length = f"{days} day{'s' if days != 1 else ''}"
+    shown.course = course(start, end, treatment_date)
     if treatment_date is None:
-        shown.course = f"from {day_label(start)} for {length}, to {day_label(end)}"
         shown.warnings.append("No treatment date is booked: the course's dates follow once it is.")
         return shown
     first = treatment_date + datetime.timedelta(days=start)
-    last = treatment_date + datetime.timedelta(days=end)
-    shown.course = (
-        f"from {short_date(first)} ({day_label(start)}) for {length}, "
-        f"to {short_date(last)} ({day_label(end)})"
-    )
     planned_for = _parse(plan.get("planned_for"))
     if planned_for is not None and planned_for != treatment_date:
         shown.moved = (
@@ -199,6 +192,32 @@ def view(
             "the patient and the prescriber."
         )
     return shown
+
+
+def course(start: int, end: int, treatment_date: datetime.date | None) -> str:
+    """The course in words, its dates worked out from the treatment date where one is booked:
+    "from 17 Dec 2026 (day −1) for 5 days, to 21 Dec 2026 (day +3)". The plan form's script
+    (static/intake/plan-course.js) writes the same words as the days are typed."""
+    days = end - start + 1
+    length = f"{days} day{'s' if days != 1 else ''}"
+    if treatment_date is None:
+        return f"from {day_label(start)} for {length}, to {day_label(end)}"
+    first = treatment_date + datetime.timedelta(days=start)
+    last = treatment_date + datetime.timedelta(days=end)
+    return (
+        f"from {short_date(first)} ({day_label(start)}) for {length}, "
+        f"to {short_date(last)} ({day_label(end)})"
+    )
+
+
+def typed_course(start: Any, end: Any, treatment_date: datetime.date | None) -> str:
+    """The course for the plan form, from the days as typed: empty until both are whole numbers
+    with the last not before the first."""
+    try:
+        first, last = int(str(start)), int(str(end))
+    except ValueError:
+        return ""
+    return course(first, last, treatment_date) if first <= last else ""
 
 
 def short_date(day: datetime.date) -> str:

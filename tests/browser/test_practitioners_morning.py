@@ -92,6 +92,18 @@ def test_a_practitioners_morning(browser, live_server):
     cold_sore.locator("summary").click()
     cold_sore.get_by_label("Note (for an override, the reason)").fill("Cold sores most winters")
     fill_antiviral_plan(cold_sore, today)
+    # The course's dates, from the treatment in two days, as the days are typed.
+    first, last = today + datetime.timedelta(days=1), today + datetime.timedelta(days=7)
+    expect(cold_sore.locator(".plan-course")).to_have_text(
+        f"Course: from {first.day} {first:%b %Y} (day −1) for 7 days, "
+        f"to {last.day} {last:%b %Y} (day +5)."
+    )
+    photograph(page, "morning-plan")
+    cold_sore.get_by_label("Last day", exact=True).fill("-3")
+    expect(cold_sore.locator(".plan-course")).to_have_text(
+        "The last day cannot be before the first."
+    )
+    cold_sore.get_by_label("Last day", exact=True).fill("5")
     cold_sore.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved.")).to_be_visible()
     photograph(page, "morning-decided")
