@@ -63,6 +63,8 @@ def test_the_page_asks_only_the_questions_asked_again(client, submission):
     assert "antiviral tablets" not in page
     # Asked afresh: nothing ticked from the first answers.
     assert "checked" not in page
+    # The questionnaire's promise to ask again is not repeated when asking again.
+    assert "ask you again" not in page
 
 
 def test_a_page_sent_with_answers_missing_says_what_to_fix_and_stores_nothing(client, submission):
