@@ -136,10 +136,11 @@ def _one_clinic_day(request: pytest.FixtureRequest) -> Iterator[None]:
     Test modules compute their dates when they are imported (tests/factories.py TODAY); a run that
     went on past midnight would otherwise meet a server that had moved to the next day, and the
     queue's "today" would no longer be the tests' today. Midday keeps this machine's calendar
-    (UTC) and the clinic's on the same date. The browser tests keep the real clock: Chromium,
-    which cannot be moved, reads it too; their dates are computed as each test runs.
+    (UTC) and the clinic's on the same date. Tests that share the clock with another process
+    keep the real one: the browser tests (Chromium reads it too) and those marked `real_clock`
+    (servers they start); they compute their dates as each test runs.
     """
-    if request.node.get_closest_marker("browser"):
+    if request.node.get_closest_marker("browser") or request.node.get_closest_marker("real_clock"):
         yield
         return
     import time_machine

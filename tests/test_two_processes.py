@@ -33,7 +33,8 @@ from intake.models import Submission
 ROOT = Path(__file__).resolve().parent.parent
 STARTS_PER_HOUR = 3
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The servers read this machine's clock (the authenticator codes too), so the tests keep it.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 
 def free_port() -> int:
