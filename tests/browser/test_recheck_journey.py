@@ -78,8 +78,12 @@ def test_a_patients_re_check_then_the_practitioners_on_the_day_check(browser, li
     expect(staff.get_by_text("Re-check answered on")).to_be_visible()
     staff.get_by_role("link", name="On-the-day check").click()
     expect(staff.get_by_role("heading", name="Ask again")).to_be_visible()
+    # Follow-ups appear once an answer calls for them, as on the patient's pages.
+    could_be = staff.get_by_text("Could you be pregnant, or are you trying for a baby?")
+    expect(could_be).to_be_hidden()
     photographed(staff, "staff-on-the-day")
     answer(staff, NOTHING_NEW)
+    expect(could_be).to_be_visible()
     staff.get_by_label("Who inspected the lips and face?").fill("Pat Practitioner")
     staff.get_by_label("At what time (today)?").fill("09:40")
     staff.get_by_role("button", name="Record the on-the-day check").click()
