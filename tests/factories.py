@@ -193,6 +193,22 @@ ACCEPTED_PLAN_FORM = {
 }
 
 
+def record_plan(flag: Any, by: User, *, note: str = "Plan agreed", **plan: Any) -> Any:
+    """Acknowledge a flag with ACCEPTED_PLAN recorded (its fields as `plan` changes them), at its
+    submission's current revision, as the decision form does; returns the decision."""
+    from intake.review.decisions import decide_flag
+
+    revision = Submission.objects.get(pk=flag.assessment.submission_id).revision
+    return decide_flag(
+        flag,
+        kind="acknowledged",
+        note=note,
+        by=by,
+        revision=revision,
+        antiviral_plan=ACCEPTED_PLAN | plan,
+    )
+
+
 def make_submission(version, answers: dict[str, Any] | None = None, **fields: Any) -> Submission:
     """A stored submission with the flags the real rules engine raises for its answers."""
     answers = {"date_of_birth": "1990-04-03"} | (answers or {})

@@ -17,6 +17,7 @@ from factories import (
     logged_in,
     make_submission,
     page,
+    record_plan,
     staff,
 )
 
@@ -378,21 +379,11 @@ def test_a_corrected_text_answer_and_its_reason_are_escaped_wherever_shown(clien
 
 
 def test_a_plan_is_not_carried_over_when_an_answer_it_was_checked_against_is_corrected(version):
-    from factories import ACCEPTED_PLAN
-
-    from intake.review.decisions import decide_flag
 
     submission = make_submission(version, COLD_SORE | {"kidney_problems": "no"})
     practitioner = staff("p", "Practitioner")
     flag = submission.current_flags().get(code="cold_sore_history")
-    decide_flag(
-        flag,
-        kind="acknowledged",
-        note="Cover agreed",
-        by=practitioner,
-        revision=0,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(flag, practitioner, note="Cover agreed")
 
     correct_answer(
         submission,
@@ -409,22 +400,14 @@ def test_a_plan_is_not_carried_over_when_an_answer_it_was_checked_against_is_cor
 
 
 def test_a_plan_that_needs_recording_again_stops_clearing(version):
-    from factories import ACCEPTED_PLAN
 
     from intake.models import FlagDecision
-    from intake.review.decisions import DecisionRefused, decide_flag
+    from intake.review.decisions import DecisionRefused
 
     submission = make_submission(version, COLD_SORE)
     practitioner = staff("p", "Practitioner")
     flag = submission.current_flags().get(code="cold_sore_history")
-    decide_flag(
-        flag,
-        kind="acknowledged",
-        note="Cover agreed",
-        by=practitioner,
-        revision=0,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(flag, practitioner, note="Cover agreed")
     # As plans recorded with dates that could not be read were migrated.
     FlagDecision.objects.filter(flag=flag).update(
         antiviral_plan={"offered": True, "accepted": True, "needs_reentry": True}

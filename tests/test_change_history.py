@@ -5,7 +5,7 @@ import datetime
 import re
 
 import pytest
-from factories import ACCEPTED_PLAN, COLD_SORE, PREGNANT, TODAY, make_submission, staff
+from factories import ACCEPTED_PLAN, COLD_SORE, PREGNANT, TODAY, make_submission, record_plan, staff
 
 from intake.models import AuditEntry, AuditLogIsAppendOnly, Submission, SubmissionChange
 from intake.review.decisions import change_review_status, change_treatment_date, decide_flag
@@ -65,14 +65,7 @@ def test_a_decision_an_override_and_a_plan_are_each_kept(version):
     lead = staff("lead", "Medical lead")
     flag = cold_sore.current_flags().get(code="cold_sore_history")
 
-    decide_flag(
-        flag,
-        kind="acknowledged",
-        note="Discussed",
-        by=practitioner,
-        revision=0,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(flag, practitioner, note="Discussed")
     decide_flag(
         pregnant.current_flags().get(),
         kind="overridden",
@@ -101,14 +94,7 @@ def test_a_changed_plan_keeps_the_one_before(version):
     submission = make_submission(version, COLD_SORE)
     practitioner = staff("p", "Practitioner")
     flag = submission.current_flags().get(code="cold_sore_history")
-    decide_flag(
-        flag,
-        kind="acknowledged",
-        note="First",
-        by=practitioner,
-        revision=0,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(flag, practitioner, note="First")
     declined = {"offered": True, "accepted": False, "risk_discussion": "Will call if tingling"}
 
     decide_flag(
@@ -178,14 +164,7 @@ def test_the_page_and_the_print_view_show_each_change_in_words(client, version):
     change_review_status(
         submission, status="in_review", reason="Calling her", by=practitioner, revision=0
     )
-    decide_flag(
-        flag,
-        kind="acknowledged",
-        note="Discussed",
-        by=practitioner,
-        revision=1,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(flag, practitioner, note="Discussed")
     change_treatment_date(
         submission, treatment_date=later, reason="Moved by phone", by=practitioner, revision=2
     )
@@ -239,13 +218,10 @@ def test_the_audit_log_says_what_was_done_without_the_values(version):
     change_review_status(
         submission, status="in_review", reason="Calling her", by=practitioner, revision=0
     )
-    decide_flag(
+    record_plan(
         submission.current_flags().get(code="cold_sore_history"),
-        kind="acknowledged",
+        practitioner,
         note="Discussed at length",
-        by=practitioner,
-        revision=1,
-        antiviral_plan=ACCEPTED_PLAN,
     )
     change_treatment_date(
         submission, treatment_date=later, reason="Moved by phone", by=practitioner, revision=2

@@ -6,7 +6,14 @@ import html
 
 import pytest
 from django.utils import timezone
-from factories import ACCEPTED_PLAN, STAFF_PASSWORD, TODAY, logged_in, make_submission, staff
+from factories import (
+    STAFF_PASSWORD,
+    TODAY,
+    logged_in,
+    make_submission,
+    record_plan,
+    staff,
+)
 
 from intake.models import AuditAction, AuditEntry, ReCheck, ReviewStatus, Submission
 from intake.review import decisions
@@ -116,14 +123,7 @@ def test_with_an_antiviral_plan_the_first_dose_time_is_recorded(practitioner, ve
     submission = make_submission(
         version, dict(UNCHANGED) | {"cold_sore_ever": "yes"}, treatment_date=TODAY
     )
-    decisions.decide_flag(
-        submission.current_flags().get(code="cold_sore_history"),
-        kind="acknowledged",
-        note="Plan agreed",
-        by=practitioner.user,
-        revision=submission.revision,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(submission.current_flags().get(code="cold_sore_history"), practitioner.user)
     _, check = urls(submission)
     yesterday = TODAY - datetime.timedelta(days=1)
 

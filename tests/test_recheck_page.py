@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 from django.utils import timezone
-from factories import ACCEPTED_PLAN, TODAY, make_submission, staff
+from factories import TODAY, make_submission, record_plan, staff
 
 from intake.models import (
     AuditAction,
@@ -182,14 +182,7 @@ def test_with_an_accepted_antiviral_plan_the_page_asks_whether_the_tablets_are_s
         version, dict(UNCHANGED) | {"cold_sore_ever": "yes"}, treatment_date=TREATMENT
     )
     flag = submission.current_flags().get(code="cold_sore_history")
-    decisions.decide_flag(
-        flag,
-        kind="acknowledged",
-        note="Plan agreed",
-        by=staff("pat", "Practitioner"),
-        revision=submission.revision,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(flag, staff("pat", "Practitioner"))
     recheck, link = sent_recheck(submission)
 
     assert "Have you started the antiviral tablets?" in client.get(link).content.decode()

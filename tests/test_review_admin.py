@@ -26,6 +26,7 @@ from factories import (
     make_submission,
     page,
     publish_approved,
+    record_plan,
     staff,
     start,
     submit,
@@ -979,9 +980,7 @@ def test_a_submission_with_a_cold_sore_history_needs_the_plan_before_clearing(ve
     with pytest.raises(DecisionRefused, match="antiviral plan"):
         change_review_status(submission, status="cleared", reason="ok", by=user, revision=0)
     flag = submission.current_flags().get(code="cold_sore_history")
-    decide_flag(
-        flag, kind="acknowledged", note="ok", by=user, revision=0, antiviral_plan=ACCEPTED_PLAN
-    )
+    record_plan(flag, user, note="ok")
     change_review_status(
         submission, status="cleared", reason="ok", by=user, revision=1, signature=STAFF_PASSWORD
     )
@@ -1063,14 +1062,7 @@ def test_decisions_on_flags_superseded_by_a_date_change_stay_on_the_page(client,
     submission = make_submission(version, COLD_SORE)
     user = staff("p", "Practitioner")
     flag = submission.current_flags().get(code="cold_sore_history")
-    decide_flag(
-        flag,
-        kind="acknowledged",
-        note="Plan agreed",
-        by=user,
-        revision=0,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(flag, user)
     change_treatment_date(
         submission,
         treatment_date=TODAY + datetime.timedelta(days=20),
@@ -1148,14 +1140,7 @@ def test_decisions_on_flags_a_date_change_leaves_as_they_were_carry_over(client,
         by=lead,
         revision=0,
     )
-    decide_flag(
-        flags["cold_sore_history"],
-        kind="acknowledged",
-        note="Plan agreed",
-        by=practitioner,
-        revision=1,
-        antiviral_plan=ACCEPTED_PLAN,
-    )
+    record_plan(flags["cold_sore_history"], practitioner)
 
     change_treatment_date(
         submission,
@@ -1234,13 +1219,11 @@ def test_the_plan_moves_with_the_treatment_date_and_says_when_it_no_longer_fits(
         version, COLD_SORE, treatment_date=TODAY + datetime.timedelta(days=10)
     )
     user = staff("p", "Practitioner")
-    decide_flag(
+    record_plan(
         submission.current_flags().get(code="cold_sore_history"),
-        kind="acknowledged",
-        note="Plan agreed",
-        by=user,
-        revision=0,
-        antiviral_plan=ACCEPTED_PLAN | {"start_day": -2, "end_day": 4},
+        user,
+        start_day=-2,
+        end_day=4,
     )
     logged_in(client, user)
 
@@ -1274,14 +1257,7 @@ def test_the_print_view_shows_the_current_plan_and_the_date_changes(client, vers
 
     submission = make_submission(version, COLD_SORE, treatment_date=datetime.date(2026, 12, 18))
     user = staff("p", "Practitioner")
-    decide_flag(
-        submission.current_flags().get(code="cold_sore_history"),
-        kind="acknowledged",
-        note="Plan agreed",
-        by=user,
-        revision=0,
-        antiviral_plan=ACCEPTED_PLAN | {"end_day": 3},
-    )
+    record_plan(submission.current_flags().get(code="cold_sore_history"), user, end_day=3)
     change_treatment_date(
         submission,
         treatment_date=datetime.date(2027, 1, 8),

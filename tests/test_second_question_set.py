@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from django.test import Client, override_settings
 from factories import (
-    ACCEPTED_PLAN,
     STAFF_PASSWORD,
     complete_until_check,
     logged_in,
     page,
     publish_approved,
+    record_plan,
     staff,
     start,
     submit,
@@ -80,9 +80,7 @@ def test_a_dermal_filler_patient_is_asked_flagged_and_reviewed_by_its_own_declar
         change_review_status(submission, status="cleared", reason="ok", by=nurse, revision=0)
     with pytest.raises(DecisionRefused, match="antiviral plan"):
         decide_flag(flag, kind="acknowledged", note="ok", by=nurse, revision=0)
-    decide_flag(
-        flag, kind="acknowledged", note="ok", by=nurse, revision=0, antiviral_plan=ACCEPTED_PLAN
-    )
+    record_plan(flag, nurse, note="ok")
     change_review_status(
         submission, status="cleared", reason="ok", by=nurse, revision=1, signature=STAFF_PASSWORD
     )
