@@ -15,8 +15,15 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from intake import rules
-from intake.models import AuditAction, AuditEntry, QuestionSetVersion, import_document
+from intake.models import (
+    AuditAction,
+    AuditEntry,
+    ChangeKind,
+    QuestionSetVersion,
+    import_document,
+)
 from intake.records import fhir
+from intake.review.decisions import record_change
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +266,30 @@ def test_a_submission_exports_as_a_valid_questionnaire_response_to_its_version(m
     assert group["item"][1]["extension"][0]["valueCode"] == "asked-unknown"
     assert "answer" not in group["item"][1]
     assert other["item"][0]["item"][1]["answer"] == [{"valueDate": "2025-11"}]
+
+
+def test_a_corrected_answer_is_exported_as_corrected_and_the_response_as_amended(make_document):
+    version = import_document(make_document())
+    publish_approved(version)
+    submission = submission_for(version, {"isotretinoin": "yes", "last_dose": "not_sure"})
+    assert fhir.questionnaire_response(submission)["status"] == "completed"
+
+    record_change(
+        submission,
+        ChangeKind.ANSWER,
+        subject="last_dose",
+        old="not_sure",
+        new="2025-11",
+        reason="She found the date on her prescription",
+        by=staff("p", "Practitioner"),
+    )
+    resource = fhir.questionnaire_response(submission)
+
+    QuestionnaireResponse.model_validate(resource)
+    assert resource["status"] == "amended"
+    last_dose = resource["item"][0]["item"][1]
+    assert last_dose["answer"] == [{"valueDate": "2025-11"}]
+    assert "extension" not in last_dose
 
 
 def test_every_skinpen_case_exports_as_a_valid_questionnaire_response():

@@ -167,21 +167,27 @@ def _answers(question: Mapping[str, Any], value: Any) -> list[dict[str, Any]]:
 
 
 def questionnaire_response(submission: Submission) -> dict[str, Any]:
-    """A submission as a FHIR R4 QuestionnaireResponse to its own version's Questionnaire."""
+    """A submission as a FHIR R4 QuestionnaireResponse to its own version's Questionnaire.
+
+    The answers are as practitioners' corrections leave them (`Submission.corrected_answers`);
+    a response with a correction is "amended", FHIR's status for answers changed after the
+    response was completed. The re-checks before treatment are answers of their own, not here.
+    """
     version = submission.version
     document = worded(version.to_document())  # texts as people read them
+    answers = submission.corrected_answers()
     groups = []
     for section in document["sections"]:
         items = []
         for question in section["questions"]:
             key = question["key"]
-            if key not in submission.answers:
+            if key not in answers:
                 continue
             item: dict[str, Any] = {"linkId": key, "text": question["text"]}
-            if question["type"] == "date" and submission.answers[key] == "not_sure":
+            if question["type"] == "date" and answers[key] == "not_sure":
                 item["extension"] = [_NOT_SURE]
             else:
-                item["answer"] = _answers(question, submission.answers[key])
+                item["answer"] = _answers(question, answers[key])
             items.append(item)
         if items:
             groups.append({"linkId": section["key"], "text": section["title"], "item": items})
@@ -190,7 +196,7 @@ def questionnaire_response(submission: Submission) -> dict[str, Any]:
         "id": str(submission.id),
         "identifier": {"value": submission.reference},
         "questionnaire": f"{canonical_url(version)}|{version.number}",
-        "status": "completed",
+        "status": "amended" if answers != submission.answers else "completed",
         "authored": submission.submitted_at.isoformat(),
         "item": groups,
     }
