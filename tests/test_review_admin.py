@@ -659,6 +659,24 @@ def test_the_plan_form_gives_the_courses_dates_for_the_days_typed(client, versio
     assert not flag.decisions.exists()
 
 
+@pytest.mark.parametrize("end_day", ["9999999999999999999999", "61", "-3", "five"])
+def test_days_the_form_refuses_give_no_course_and_no_error(client, version, end_day):
+    submission = make_submission(version, COLD_SORE)
+    flag = submission.current_flags().get(code="cold_sore_history")
+    logged_in(client, staff("p", "Practitioner"))
+
+    refused = client.post(
+        page(submission),
+        {"flag": flag.pk, "revision": 0, "kind": "acknowledged", "note": "Discussed"}
+        | ACCEPTED_PLAN_FORM
+        | {"end_day": end_day},
+    )
+
+    assert refused.status_code == 400
+    assert "Course:" not in refused.content.decode()
+    assert not flag.decisions.exists()
+
+
 def test_a_second_practitioner_with_a_stale_page_is_refused(client, version):
     submission = make_submission(version)
     first, second = staff("a", "Practitioner"), staff("b", "Practitioner")

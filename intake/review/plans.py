@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from intake.review.forms import DRUGS, OTHER_DRUG, PROFESSIONAL_BODIES
+from intake.review.forms import COURSE_DAYS, DRUGS, OTHER_DRUG, PROFESSIONAL_BODIES
 
 # What an accepted plan needs, as stored → as the practitioner reads it.
 REQUIRED = {
@@ -212,12 +212,14 @@ def course(start: int, end: int, treatment_date: datetime.date | None) -> str:
 
 def typed_course(start: Any, end: Any, treatment_date: datetime.date | None) -> str:
     """The course for the plan form, from the days as typed: empty until both are whole numbers
-    with the last not before the first."""
+    the form accepts, with the last not before the first."""
     try:
         first, last = int(str(start)), int(str(end))
     except ValueError:
         return ""
-    return course(first, last, treatment_date) if first <= last else ""
+    if not -COURSE_DAYS <= first <= last <= COURSE_DAYS:
+        return ""
+    return course(first, last, treatment_date)
 
 
 def short_date(day: datetime.date) -> str:
