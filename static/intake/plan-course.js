@@ -20,9 +20,14 @@
     return day.getUTCDate() + " " + MONTHS[day.getUTCMonth()] + " " + day.getUTCFullYear();
   }
 
-  function whole(text) {
-    var value = text.trim().replace(MINUS, "-");
-    return /^[-+]?\d+$/.test(value) ? parseInt(value, 10) : null;
+  // The day typed in a box, or null unless it is a whole number within the box's range.
+  function day(input) {
+    var value = input.value.trim().replace(MINUS, "-");
+    if (!/^[-+]?\d+$/.test(value)) {
+      return null;
+    }
+    var number = parseInt(value, 10);
+    return number >= Number(input.min) && number <= Number(input.max) ? number : null;
   }
 
   function words(first, last, treatment) {
@@ -45,8 +50,8 @@
       return;
     }
     function update() {
-      var first = whole(start.value);
-      var last = whole(end.value);
+      var first = day(start);
+      var last = day(end);
       if (first === null || last === null) {
         output.textContent = "";
       } else if (last < first) {

@@ -103,6 +103,8 @@ def test_a_practitioners_morning(browser, live_server):
     expect(cold_sore.locator(".plan-course")).to_have_text(
         "The last day cannot be before the first."
     )
+    cold_sore.get_by_label("Last day", exact=True).fill("99")  # beyond the form's 60 days
+    expect(cold_sore.locator(".plan-course")).to_have_text("")
     cold_sore.get_by_label("Last day", exact=True).fill("5")
     cold_sore.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved.")).to_be_visible()
