@@ -23,6 +23,7 @@ from factories import (
 )
 
 from intake.models import (
+    AuditAction,
     AuditEntry,
     FlagDecision,
     ReviewEvent,
@@ -205,6 +206,47 @@ def test_after_a_few_wrong_passwords_even_the_right_one_waits(version):
         )
     sign(STAFF_PASSWORD)
     assert Submission.objects.get(pk=submission.pk).locked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wrong_passwords_sent_at_the_same_moment_are_counted_one_after_another(version):
+    import threading
+
+    from django.db import connections
+
+    from intake.review.signing import SigningRefused, confirm_signer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("Row locks are PostgreSQL's; SQLite runs one writer at a time.")
+    practitioner = staff("p", "Practitioner")
+    submission = make_submission(version)
+    for _ in range(ATTEMPTS - 1):
+        with pytest.raises(SigningRefused, match="password is not right"):
+            confirm_signer(practitioner, WRONG, submission)
+    together = 6
+    start = threading.Barrier(together)
+    refusals: list[str] = []
+
+    def guess() -> None:
+        start.wait()
+        try:
+            confirm_signer(practitioner, WRONG, submission)
+        except SigningRefused as refused:
+            refusals.append(str(refused))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess) for _ in range(together)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Only the last of the allowed tries was checked; the others waited for the window.
+    assert sum("password is not right" in refusal for refusal in refusals) == 1
+    assert sum("Too many wrong signatures" in refusal for refusal in refusals) == together - 1
+    wrong = AuditEntry.objects.filter(action=AuditAction.SIGN_REFUSED, detail__reason="wrong")
+    assert wrong.count() == ATTEMPTS
 
 
 def test_a_signed_submission_refuses_every_kind_of_change(version):

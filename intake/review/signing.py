@@ -33,7 +33,9 @@ def confirm_signer(user: User, secret: str, submission: Submission) -> str:
     """How `user` signed (a `SignatureMethod`), once `secret` proves it is them.
 
     Raises SigningRefused otherwise. Runs outside the decision's transaction, so that a refusal
-    is counted and audited even though the decision is not saved.
+    is counted and audited even though the decision is not saved. One attempt per practitioner
+    is checked at a time (their row is locked while it is), so that wrong passwords sent at the
+    same moment are counted one after another and no more than `ATTEMPTS` are ever tried.
     """
     secret = secret.strip()
     code = "".join(secret.split())
@@ -42,42 +44,26 @@ def confirm_signer(user: User, secret: str, submission: Submission) -> str:
         raise SigningRefused(
             "Clearing is signed: enter your password or a new code from your authenticator app."
         )
-    if _recent_failures(user) >= ATTEMPTS:
-        _refused(user, submission, method, "too_many")
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if _recent_failures(user) >= ATTEMPTS:
+            refusal: str | None = "too_many"
+        elif method == SignatureMethod.AUTHENTICATOR:
+            refusal = _check_code(user, code)
+        else:
+            refusal = None if user.check_password(secret) else "wrong"
+        if refusal is not None:
+            _refused(user, submission, method, refusal)
+    if refusal is None:
+        return method
+    if refusal == "too_many":
         minutes = int(WINDOW.total_seconds() // 60)
         raise SigningRefused(
             f"Too many wrong signatures. Nothing was saved: please wait {minutes} minutes "
             "and try again."
         )
-    if method == SignatureMethod.AUTHENTICATOR:
-        _check_code(user, code, submission)
-        return method
-    if not user.check_password(secret):
-        _refused(user, submission, method, "wrong")
+    if method == SignatureMethod.PASSWORD:
         raise SigningRefused("That password is not right. Nothing was saved: please try again.")
-    return method
-
-
-def _check_code(user: User, code: str, submission: Submission) -> None:
-    """Accept a code from the user's confirmed authenticator that has not been used before."""
-    method = SignatureMethod.AUTHENTICATOR
-    with transaction.atomic():
-        # Locked, so that two requests with the same code cannot both be accepted.
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True)
-            .order_by("pk")
-            .first()
-        )
-        if device is None:
-            refusal = "no_device"
-        elif not device.verify_is_allowed()[0]:
-            refusal = "device_paused"
-        elif not device.verify_token(code):
-            refusal = "wrong"
-        else:
-            return
-    _refused(user, submission, method, refusal)
     raise SigningRefused(
         {
             "no_device": "You have no authenticator app set up: sign with your password.",
@@ -87,6 +73,25 @@ def _check_code(user: User, code: str, submission: Submission) -> None:
             "from your authenticator app, or sign with your password.",
         }[refusal]
     )
+
+
+def _check_code(user: User, code: str) -> str | None:
+    """None if `code` is a code from the user's confirmed authenticator not used before;
+    otherwise why it is refused."""
+    # Locked, so that two requests with the same code cannot both be accepted.
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, confirmed=True)
+        .order_by("pk")
+        .first()
+    )
+    if device is None:
+        return "no_device"
+    if not device.verify_is_allowed()[0]:
+        return "device_paused"
+    if not device.verify_token(code):
+        return "wrong"
+    return None
 
 
 def _recent_failures(user: User) -> int:
