@@ -362,3 +362,26 @@ def test_a_short_name_is_kept_through_import_and_export(make_document):
     assert rules.load_definition(document).questions[first["key"]].missing_answer_message == (
         "Select whether you have taken isotretinoin in the last 6 months"
     )
+
+
+def test_new_patients_are_offered_the_latest_published_version_of_their_question_set(
+    make_document,
+):
+    first = published(make_document())
+    second = first.new_draft()
+    publish_approved(second)
+    second.new_draft()  # a draft is never offered
+    other = make_document()
+    other["question_set"] = other["question_set"] | {"slug": "other", "title": "Another set"}
+    published(other)
+
+    offered = QuestionSetVersion.objects.offered("peel")
+
+    assert offered is not None
+    assert (offered.pk, offered.number) == (second.pk, 2)
+    assert offered.content_hash == QuestionSetVersion.objects.get(pk=second.pk).content_hash
+    # Only those few columns come with it; the rest loads when read.
+    assert offered.question_set.title == "Chemical peel"
+    second.retire()
+    assert QuestionSetVersion.objects.offered("peel").pk == first.pk
+    assert QuestionSetVersion.objects.offered("missing") is None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.utils import timezone
 
 from intake.models.accounts import User
@@ -169,17 +169,43 @@ class QuestionSetVersionQuerySet(models.QuerySet["QuestionSetVersion"]):
         return [ListedVersion(*row) for row in rows]
 
     def offered(self, slug: str) -> QuestionSetVersion | None:
-        """The version new patients of a question set start on, with its set's title, and
-        without the large JSON of its definition (the patient's pages read that once per
-        process, from intake.published)."""
-        return (
-            self.published()
-            .filter(question_set__slug=slug)
-            .select_related("question_set")
-            .defer("definition", "test_cases", "advice", "sources")
-            .order_by("-number")
-            .first()
+        """The version new patients of a question set start on: the latest published one, with
+        its id, number and content hash only. The patient's pages read its questionnaire once
+        per process, from intake.published; any other field loads when it is first read.
+
+        Every start page asks for it. Written out, the query costs a fraction of the ORM's
+        composing it afresh on each request (bench/notes.md).
+        """
+        connection = connections[self.db]
+        quote = connection.ops.quote_name
+        version, question_set = QuestionSetVersion._meta, QuestionSet._meta
+
+        def column(meta: Any, name: str) -> str:
+            return str(quote(meta.get_field(name).column))
+
+        fields = ["id", "question_set", "number", "content_hash"]
+        columns = ", ".join(f"v.{column(version, name)}" for name in fields)
+        sql = (
+            f"SELECT {columns} FROM {quote(version.db_table)} v "  # noqa: S608 - the models' names
+            f"JOIN {quote(question_set.db_table)} s "
+            f"ON s.{column(question_set, 'id')} = v.{column(version, 'question_set')} "
+            f"WHERE v.{column(version, 'status')} = %s AND s.{column(question_set, 'slug')} = %s "
+            f"ORDER BY v.{column(version, 'number')} DESC LIMIT 1"
         )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [VersionStatus.PUBLISHED.value, slug])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        # from_db takes the values in the model's own order of fields.
+        by_name = dict(zip(fields, row, strict=True))
+        values = {
+            field.attname: by_name[field.name]
+            for field in version.concrete_fields
+            if field.name in by_name
+        }
+        loaded = list(values)
+        return QuestionSetVersion.from_db(self.db, loaded, [values[name] for name in loaded])
 
     def with_submission_counts(self) -> QuestionSetVersionQuerySet:
         return self.annotate(submission_count=models.Count("submissions"))
