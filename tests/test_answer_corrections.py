@@ -492,3 +492,47 @@ def test_a_re_check_after_a_correction_replaces_the_corrected_answer(version):
 
     # The flare has settled by the re-check, two days before the treatment.
     assert tiers(submission) == {}
+
+
+def test_a_date_corrected_after_a_re_check_is_checked_against_the_re_checks_day(version):
+    """Answers given at the re-check are about the days up to it: a last dose the patient
+    remembers as five days ago is accepted, though it is after the questionnaire was sent."""
+    now = timezone.now()
+    submission = make_submission(
+        version, dict(NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
+    )
+    Submission.objects.filter(pk=submission.pk).update(
+        submitted_at=now - datetime.timedelta(days=10)
+    )
+    submission.refresh_from_db()
+    started = NOTHING_NEW | {
+        "isotretinoin_last_12_months": "yes",
+        "isotretinoin_taking_now": "no",
+        "isotretinoin_last_dose": (TODAY - datetime.timedelta(days=200)).isoformat(),
+    }
+    rechecks.record(submission, kind="before", answers=started, extra={}, by=None)
+    five_days_ago = (TODAY - datetime.timedelta(days=5)).isoformat()
+    practitioner = staff("p", "Practitioner")
+
+    correct_answer(
+        submission,
+        question_key="isotretinoin_last_dose",
+        value=five_days_ago,
+        reason="She found the date on the box",
+        by=practitioner,
+        revision=Submission.objects.get(pk=submission.pk).revision,
+    )
+
+    change = SubmissionChange.objects.get(submission=submission, kind=ChangeKind.ANSWER)
+    assert (change.old, change.new) == (started["isotretinoin_last_dose"], five_days_ago)
+    # A date after the re-check's day is still refused, naming that day.
+    tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()
+    with pytest.raises(DecisionRefused, match="the day of the patient's latest re-check"):
+        correct_answer(
+            submission,
+            question_key="isotretinoin_last_dose",
+            value=tomorrow,
+            reason="Typed the wrong year",
+            by=practitioner,
+            revision=Submission.objects.get(pk=submission.pk).revision,
+        )

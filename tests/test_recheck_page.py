@@ -17,7 +17,7 @@ from intake.models import (
     ReCheck,
     ReviewStatus,
 )
-from intake.review import decisions
+from intake.review import decisions, rechecks
 from intake.review.rechecks import link_expires_at
 
 pytestmark = pytest.mark.django_db
@@ -127,9 +127,15 @@ def test_an_active_cold_sore_reopens_the_review_notifies_and_tells_the_patient_i
 def test_the_answers_replace_the_re_asked_ones_and_leave_the_others_as_given(submission):
     # A later re-evaluation (a new date) still reads the re-check's answers.
     recheck, _ = sent_recheck(submission)
-    recheck.answers = UNCHANGED | {"skin_infection": "yes"}
-    recheck.answered_at = timezone.now()
-    recheck.save()
+    rechecks.record(
+        submission,
+        kind="before",
+        answers=UNCHANGED | {"skin_infection": "yes"},
+        extra={},
+        by=None,
+        recheck=recheck,
+    )
+    submission.refresh_from_db()
     decisions.change_treatment_date(
         submission,
         treatment_date=TREATMENT + datetime.timedelta(days=1),

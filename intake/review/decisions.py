@@ -265,7 +265,7 @@ def _check_clearable(submission: Submission) -> None:
     not-possible flag, and every declared plan recorded."""
     definition = published.questionnaire(submission.version).definition
     unanswered = asked_after_corrections(
-        definition, submission, answers_now(submission, definition)[0]
+        definition, submission, *answers_now(submission, definition)
     )
     if unanswered:
         raise DecisionRefused(
@@ -637,38 +637,41 @@ def _evaluate_again(submission: Submission) -> Evaluation:
 
 
 def answers_now(
-    submission: Submission, definition: Definition
+    submission: Submission,
+    definition: Definition,
+    changes: Iterable[SubmissionChange] | None = None,
 ) -> tuple[dict[str, Any], datetime.date]:
     """The answers the rules run on, and the day that counts as their submission date.
 
     The answers as the patient first gave them, then, in the order they happened, each
-    practitioner's correction (`Submission.corrected_answers`) and each answered re-check (the
-    patient's before treatment, or the on-the-day check). A re-check replaces the answers of the
-    questions asked again and their follow-ups, and its day becomes the submission date (it
-    decides what counts as past); a correction replaces the one answer it corrects, so one made
-    after a re-check stands over the re-check's answer. Every other answer stays as first given.
+    practitioner's correction and each answered re-check (the patient's before treatment, or
+    the on-the-day check), as the submission's history records them. A re-check replaces the
+    answers of the questions asked again and their follow-ups, and its day becomes the
+    submission date (it decides what counts as past); a correction replaces the one answer it
+    corrects, so one made after a re-check stands over the re-check's answer. Every other answer
+    stays as first given. `changes`: the submission's history if already loaded (any order, any
+    kinds); otherwise it is read here.
     """
-    corrections = [
-        (change.at, change.pk, change.subject, change.new)
-        for change in submission.changes.filter(kind=ChangeKind.ANSWER)
-    ]
-    rechecks = ReCheck.objects.filter(submission=submission, answered_at__isnull=False)
-    events: list[tuple[datetime.datetime, int, Any]] = [
-        (at, pk, (subject, value)) for at, pk, subject, value in corrections
-    ] + [(recheck.answered_at, recheck.pk, recheck) for recheck in rechecks if recheck.answered_at]
+    if changes is None:
+        changes = submission.changes.filter(kind__in=_ANSWERING)
     answers = dict(submission.answers)
     submitted_on = submission.submitted_on
     replaced = set(definition.asked_again)
-    for at, _, event in sorted(events, key=lambda e: (e[0], e[1])):
-        if isinstance(event, ReCheck):
+    for change in sorted(changes, key=lambda c: (c.at, c.pk)):
+        if change.kind == ChangeKind.ANSWER:
+            answers[change.subject] = change.new
+        elif change.kind in _RECHECKS:
+            given = (change.new or {}).get("answers", {})
             kept = {key: value for key, value in answers.items() if key not in replaced}
-            fresh = {key: value for key, value in event.answers.items() if key in replaced}
+            fresh = {key: value for key, value in given.items() if key in replaced}
             answers = kept | fresh
-            submitted_on = timezone.localdate(at)
-        else:
-            subject, value = event
-            answers[subject] = value
+            submitted_on = timezone.localdate(change.at)
     return answers, submitted_on
+
+
+# The history's entries that change what the rules read: corrections and answered re-checks.
+_RECHECKS = frozenset((ChangeKind.RECHECK, ChangeKind.ON_THE_DAY))
+_ANSWERING = (ChangeKind.ANSWER, *_RECHECKS)
 
 
 def _refuse_if_locked_and_unchanged(submission: Submission, **changes: Any) -> None:
@@ -751,23 +754,22 @@ def asked_after_corrections(
     definition: Definition,
     submission: Submission,
     answers: dict[str, Any],
+    submitted_on: datetime.date,
 ) -> list[QuestionSpec]:
-    """Required questions that corrections (`answers`: as they stand, `answers_now`) made the
-    patient's questionnaire ask, still without an answer, in the order the patient would see them.
+    """Required questions that the answers as they stand (`answers` and `submitted_on`, as
+    `answers_now` gives them: corrections and re-checks applied) made the patient's questionnaire
+    ask, still without an answer, in the order the patient would see them.
 
     The rules read a missing answer as no answer, so the flags that depend on these cannot be
-    known until a practitioner records them (as corrections too).
+    known until a practitioner records them (as corrections).
     """
     if answers == submission.answers:
         return []
     asked_now, asked_before = (
         visible_questions(
-            definition,
-            given,
-            submitted_on=submission.submitted_on,
-            reference_date=submission.treatment_date,
+            definition, given, submitted_on=day, reference_date=submission.treatment_date
         )
-        for given in (answers, submission.answers)
+        for given, day in ((answers, submitted_on), (submission.answers, submission.submitted_on))
     )
     return [
         question
@@ -782,8 +784,8 @@ def asked_after_corrections(
 
 def correctable_questions(submission: Submission) -> list[QuestionSpec]:
     """The questions whose answers a practitioner may correct, in the order the patient saw them:
-    those the patient is asked given the answers as corrected so far (a follow-up a correction
-    reveals included), their personal details apart."""
+    those the patient is asked given the answers as they stand (`answers_now`: a follow-up a
+    correction or a re-check reveals included), their personal details apart."""
     definition = published.questionnaire(submission.version).definition
     answers, submitted_on = answers_now(submission, definition)
     shown = visible_questions(
@@ -823,12 +825,13 @@ def correct_answer(
     if is_unanswered(value):
         raise DecisionRefused("Enter the corrected answer.")
     definition = published.questionnaire(submission.version).definition
-    problems = check_answers(
-        definition, {question_key: value}, submitted_on=submission.submitted_on
-    )
+    answers, submitted_on = answers_now(submission, definition)
+    problems = check_answers(definition, {question_key: value}, submitted_on=submitted_on)
     if problems:
-        raise DecisionRefused(_problem_in_words(problems[0].code, question, submission))
-    old = answers_now(submission, definition)[0].get(question_key)
+        raise DecisionRefused(
+            _problem_in_words(problems[0].code, question, submission, submitted_on)
+        )
+    old = answers.get(question_key)
     if old == value:
         raise DecisionRefused("That is already the answer.")
     _claim(submission, revision)
@@ -853,19 +856,21 @@ def correct_answer(
     return assessment
 
 
-def _problem_in_words(code: str, question: QuestionSpec, submission: Submission) -> str:
-    """What the engine's answer check found wrong with a corrected answer, for the practitioner."""
-    sent = f"{submission.submitted_on.day} {submission.submitted_on:%B %Y}"
+def _problem_in_words(
+    code: str, question: QuestionSpec, submission: Submission, submitted_on: datetime.date
+) -> str:
+    """What the engine's answer check found wrong with a corrected answer, for the practitioner;
+    `submitted_on`: the day the rules read as the answers' (`answers_now`: the questionnaire's,
+    or its latest re-check's)."""
+    sent = f"{submitted_on.day} {submitted_on:%B %Y}, the day " + (
+        "the patient sent the questionnaire"
+        if submitted_on == submission.submitted_on
+        else "of the patient's latest re-check"
+    )
     if code == "date_after_submission":
-        return (
-            f"The question asks about the past: the date cannot be after {sent}, the day the "
-            "patient sent the questionnaire."
-        )
+        return f"The question asks about the past: the date cannot be after {sent}."
     if code == "date_before_submission":
-        return (
-            f"The question asks about the future: the date cannot be before {sent}, the day the "
-            "patient sent the questionnaire."
-        )
+        return f"The question asks about the future: the date cannot be before {sent}."
     if code == "month_year_not_allowed":
         return "This question needs a full date: day, month and year."
     if code == "not_sure_not_allowed":

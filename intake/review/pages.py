@@ -36,7 +36,7 @@ from intake.review.decisions import (
 )
 from intake.review.forms import DRUGS, PROFESSIONAL_BODIES, FlagDecisionForm
 from intake.review.queue import outcome_label
-from intake.rules import PLAN_KINDS, QuestionSpec, Tier, visible_questions
+from intake.rules import PLAN_KINDS, Tier, visible_questions
 
 
 def current_flags(submission: Submission) -> list[Flag]:
@@ -243,8 +243,11 @@ class _Corrected:
         )
         self.answers = submission.corrected_answers(corrections)
         self.asked: frozenset[str] | None = None
-        self.missing: list[QuestionSpec] = []
         self.notes: dict[str, list[str]] = {}
+        # What clearing waits for, from the answers as the rules read them (re-checks too).
+        self.missing = asked_after_corrections(
+            definition, submission, *answers_now(submission, definition, changes)
+        )
         if not corrections:
             return
         self.asked = visible_questions(
@@ -252,9 +255,6 @@ class _Corrected:
             self.answers,
             submitted_on=submission.submitted_on,
             reference_date=submission.treatment_date,
-        )
-        self.missing = asked_after_corrections(
-            definition, submission, answers_now(submission, definition)[0]
         )
         for change in corrections:
             words = change_in_words(change, definition)
