@@ -290,6 +290,17 @@ def test_a_corrected_answer_is_exported_as_corrected_and_the_response_as_amended
     last_dose = resource["item"][0]["item"][1]
     assert last_dose["answer"] == [{"valueDate": "2025-11"}]
     assert "extension" not in last_dose
+    # Corrected back to the answer first given, it is still a response that was amended.
+    record_change(
+        submission,
+        ChangeKind.ANSWER,
+        subject="last_dose",
+        old="2025-11",
+        new="not_sure",
+        reason="The date was another course's",
+        by=staff("q", "Practitioner"),
+    )
+    assert fhir.questionnaire_response(submission)["status"] == "amended"
 
 
 def test_every_skinpen_case_exports_as_a_valid_questionnaire_response():

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from intake.models import QuestionSetVersion, Submission
+from intake.models import ChangeKind, QuestionSetVersion, Submission
 from intake.rules import IMPLICIT_CHOICES, worded
 
 _ITEM_TYPES = {
@@ -175,7 +175,8 @@ def questionnaire_response(submission: Submission) -> dict[str, Any]:
     """
     version = submission.version
     document = worded(version.to_document())  # texts as people read them
-    answers = submission.corrected_answers()
+    corrections = list(submission.changes.filter(kind=ChangeKind.ANSWER))
+    answers = submission.corrected_answers(corrections)
     groups = []
     for section in document["sections"]:
         items = []
@@ -196,7 +197,7 @@ def questionnaire_response(submission: Submission) -> dict[str, Any]:
         "id": str(submission.id),
         "identifier": {"value": submission.reference},
         "questionnaire": f"{canonical_url(version)}|{version.number}",
-        "status": "amended" if answers != submission.answers else "completed",
+        "status": "amended" if corrections else "completed",
         "authored": submission.submitted_at.isoformat(),
         "item": groups,
     }
