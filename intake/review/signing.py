@@ -45,13 +45,14 @@ def confirm_signer(user: User, secret: str, submission: Submission) -> str:
             "Clearing is signed: enter your password or a new code from your authenticator app."
         )
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()
+        # The row as it is now, locked: a password changed meanwhile is the one checked.
+        signer = User.objects.select_for_update().get(pk=user.pk)
         if _recent_failures(user) >= ATTEMPTS:
             refusal: str | None = "too_many"
         elif method == SignatureMethod.AUTHENTICATOR:
             refusal = _check_code(user, code)
         else:
-            refusal = None if user.check_password(secret) else "wrong"
+            refusal = None if signer.check_password(secret) else "wrong"
         if refusal is not None:
             _refused(user, submission, method, refusal)
     if refusal is None:
