@@ -322,7 +322,7 @@ def test_no_post_to_the_start_page_breaks_it_and_a_refused_one_starts_nothing(
             return
         assert changed(before, after) == {"drafts"}
         (draft,) = Draft.objects.exclude(pk__in=[d["id"] for d in before["drafts"]])
-        today = datetime.date.today()
+        today = TODAY
         assert draft.treatment_date is None or (
             today <= draft.treatment_date <= today + datetime.timedelta(days=730)
         )

@@ -380,7 +380,8 @@ def test_new_patients_are_offered_the_latest_published_version_of_their_question
     assert offered is not None
     assert (offered.pk, offered.number) == (second.pk, 2)
     assert offered.content_hash == QuestionSetVersion.objects.get(pk=second.pk).content_hash
-    # Only those few columns come with it; the rest loads when read.
+    # Only those few columns come with it, never the large JSON; the rest loads when read.
+    assert {"definition", "test_cases", "advice", "sources"} <= offered.get_deferred_fields()
     assert offered.question_set.title == "Chemical peel"
     second.retire()
     assert QuestionSetVersion.objects.offered("peel").pk == first.pk

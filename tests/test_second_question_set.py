@@ -9,6 +9,7 @@ import pytest
 from django.test import Client, override_settings
 from factories import (
     STAFF_PASSWORD,
+    TODAY,
     complete_until_check,
     logged_in,
     page,
@@ -102,13 +103,13 @@ def test_a_dermal_filler_patient_is_asked_flagged_and_reviewed_by_its_own_declar
 @override_settings(DEFAULT_QUESTION_SET="dermal-filler")
 def test_a_recent_lip_sore_is_in_the_filter_but_needs_no_plan(filler):
     patient = Client()
-    start(patient, treatment_date=datetime.date.today() + datetime.timedelta(days=5))
+    start(patient, treatment_date=TODAY + datetime.timedelta(days=5))
     check = complete_until_check(
         patient,
         filler,
         filler_areas=["lips"],
         lip_cold_sores="yes",
-        lip_cold_sore_start=(datetime.date.today() - datetime.timedelta(days=2)).isoformat(),
+        lip_cold_sore_start=(TODAY - datetime.timedelta(days=2)).isoformat(),
     )
     assert submit(patient, check).status_code == 302
 

@@ -10,6 +10,7 @@ import time_machine
 from django.contrib.staticfiles import finders
 from factories import (
     PREGNANT,
+    TODAY,
     appointment_post,
     complete_until_check,
     make_invitation,
@@ -125,7 +126,7 @@ def test_the_appointment_date_has_day_month_and_year_boxes_like_the_other_dates(
 
 
 def test_a_patient_starts_with_an_appointment_date_typed_as_day_month_and_year(client, version):
-    appointment = datetime.date.today() + datetime.timedelta(days=45)
+    appointment = TODAY + datetime.timedelta(days=45)
 
     response = client.post("/start/", appointment_post(appointment))
 
@@ -167,7 +168,7 @@ def test_a_wrong_appointment_date_is_refused_with_a_message_naming_it(
 
 
 def test_the_details_step_shows_the_appointment_date_in_its_boxes(client, version):
-    appointment = datetime.date.today() + datetime.timedelta(days=45)
+    appointment = TODAY + datetime.timedelta(days=45)
     start(client, appointment)
 
     html = client.get(step_url(1)).text
