@@ -163,6 +163,18 @@ def make_invitation(version: QuestionSetVersion, **changes: Any) -> tuple[Invita
 
 COLD_SORE = {"cold_sore_now": "no", "cold_sore_ever": "yes", "cold_sore_last_start": "2020-05"}
 PREGNANT = {"pregnant_or_breastfeeding": "yes"}
+# The SkinPen re-check's questions (those asked again before treatment), each answered as
+# "nothing has changed since the questionnaire".
+RECHECK_NOTHING_NEW = {
+    "cold_sore_now": "no",
+    "broken_or_irritated_skin": "no",
+    "skin_infection": "no",
+    "acne_now": "none",
+    "pregnant_or_breastfeeding": "no",
+    "could_be_pregnant": "no",
+    "isotretinoin_last_12_months": "no",
+    "blood_thinner": "no",
+}
 # A complete accepted antiviral plan, as FlagDecisionForm.antiviral_plan() gives it: from the
 # day before the treatment day to the fifth day after.
 ACCEPTED_PLAN = {

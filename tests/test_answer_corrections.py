@@ -12,6 +12,7 @@ import time_machine
 from django.utils import timezone
 from factories import (
     COLD_SORE,
+    RECHECK_NOTHING_NEW,
     STAFF_PASSWORD,
     TODAY,
     logged_in,
@@ -424,31 +425,18 @@ def test_a_plan_that_needs_recording_again_stops_clearing(version):
         )
 
 
-# The re-check's questions, each answered "no": nothing has changed since the questionnaire.
-NOTHING_NEW = {
-    "cold_sore_now": "no",
-    "broken_or_irritated_skin": "no",
-    "skin_infection": "no",
-    "acne_now": "none",
-    "pregnant_or_breastfeeding": "no",
-    "could_be_pregnant": "no",
-    "isotretinoin_last_12_months": "no",
-    "blood_thinner": "no",
-}
-
-
 def test_a_correction_after_a_re_check_stands_over_the_re_checks_answer(version):
     """The patient ticked "pregnant" on the re-check by mistake and says so on the phone: the
     correction, the later of the two, is what the rules read."""
     now = timezone.now()
     submission = make_submission(
-        version, dict(NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
+        version, dict(RECHECK_NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
     )
     with time_machine.travel(now + datetime.timedelta(minutes=1)):
         rechecks.record(
             submission,
             kind="before",
-            answers=NOTHING_NEW | {"pregnant_or_breastfeeding": "yes"},
+            answers=RECHECK_NOTHING_NEW | {"pregnant_or_breastfeeding": "yes"},
             extra={},
             by=None,
         )
@@ -474,7 +462,7 @@ def test_a_correction_after_a_re_check_stands_over_the_re_checks_answer(version)
 def test_a_re_check_after_a_correction_replaces_the_corrected_answer(version):
     now = timezone.now()
     submission = make_submission(
-        version, dict(NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
+        version, dict(RECHECK_NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
     )
     with time_machine.travel(now + datetime.timedelta(minutes=1)):
         correct_answer(
@@ -488,7 +476,7 @@ def test_a_re_check_after_a_correction_replaces_the_corrected_answer(version):
     assert tiers(submission) == {"active_acne": ("not_possible", False)}
 
     with time_machine.travel(now + datetime.timedelta(minutes=2)):
-        rechecks.record(submission, kind="before", answers=NOTHING_NEW, extra={}, by=None)
+        rechecks.record(submission, kind="before", answers=RECHECK_NOTHING_NEW, extra={}, by=None)
 
     # The flare has settled by the re-check, two days before the treatment.
     assert tiers(submission) == {}
@@ -499,13 +487,13 @@ def test_a_date_corrected_after_a_re_check_is_checked_against_the_re_checks_day(
     remembers as five days ago is accepted, though it is after the questionnaire was sent."""
     now = timezone.now()
     submission = make_submission(
-        version, dict(NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
+        version, dict(RECHECK_NOTHING_NEW), treatment_date=TODAY + datetime.timedelta(days=2)
     )
     Submission.objects.filter(pk=submission.pk).update(
         submitted_at=now - datetime.timedelta(days=10)
     )
     submission.refresh_from_db()
-    started = NOTHING_NEW | {
+    started = RECHECK_NOTHING_NEW | {
         "isotretinoin_last_12_months": "yes",
         "isotretinoin_taking_now": "no",
         "isotretinoin_last_dose": (TODAY - datetime.timedelta(days=200)).isoformat(),

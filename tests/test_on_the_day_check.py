@@ -7,6 +7,7 @@ import html
 import pytest
 from django.utils import timezone
 from factories import (
+    RECHECK_NOTHING_NEW,
     STAFF_PASSWORD,
     TODAY,
     logged_in,
@@ -20,16 +21,6 @@ from intake.review import decisions
 
 pytestmark = pytest.mark.django_db
 
-UNCHANGED = {
-    "cold_sore_now": "no",
-    "broken_or_irritated_skin": "no",
-    "skin_infection": "no",
-    "acne_now": "none",
-    "pregnant_or_breastfeeding": "no",
-    "could_be_pregnant": "no",
-    "isotretinoin_last_12_months": "no",
-    "blood_thinner": "no",
-}
 DAY = {"inspected_by": "Pat Practitioner", "inspected_at": "09:40"}
 
 
@@ -47,7 +38,9 @@ def urls(submission):
 
 
 def cleared(version, answers=None):
-    submission = make_submission(version, dict(UNCHANGED) | (answers or {}), treatment_date=TODAY)
+    submission = make_submission(
+        version, dict(RECHECK_NOTHING_NEW) | (answers or {}), treatment_date=TODAY
+    )
     Submission.objects.filter(pk=submission.pk).update(
         review_status=ReviewStatus.CLEARED, locked=True
     )
@@ -75,7 +68,7 @@ def test_recording_the_check_keeps_who_and_when_audits_it_and_shows_it_in_print(
     submission = cleared(version)
     page, check = urls(submission)
 
-    response = practitioner.post(check, UNCHANGED | DAY)
+    response = practitioner.post(check, RECHECK_NOTHING_NEW | DAY)
 
     assert response.status_code == 302
     recheck = ReCheck.objects.get(submission=submission, kind="on_the_day")
@@ -97,7 +90,7 @@ def test_a_page_with_answers_missing_stores_nothing_and_says_what_is_missing(pra
     _, check = urls(submission)
 
     response = practitioner.post(
-        check, {k: v for k, v in UNCHANGED.items() if k != "cold_sore_now"}
+        check, {k: v for k, v in RECHECK_NOTHING_NEW.items() if k != "cold_sore_now"}
     )
 
     assert response.status_code == 400
@@ -109,7 +102,7 @@ def test_an_active_cold_sore_on_the_day_reopens_the_signed_review(practitioner, 
     submission = cleared(version)
     _, check = urls(submission)
 
-    practitioner.post(check, UNCHANGED | DAY | {"cold_sore_now": "yes"})
+    practitioner.post(check, RECHECK_NOTHING_NEW | DAY | {"cold_sore_now": "yes"})
 
     submission.refresh_from_db()
     assert submission.review_status == ReviewStatus.IN_REVIEW
@@ -121,17 +114,19 @@ def test_an_active_cold_sore_on_the_day_reopens_the_signed_review(practitioner, 
 
 def test_with_an_antiviral_plan_the_first_dose_time_is_recorded(practitioner, version):
     submission = make_submission(
-        version, dict(UNCHANGED) | {"cold_sore_ever": "yes"}, treatment_date=TODAY
+        version, dict(RECHECK_NOTHING_NEW) | {"cold_sore_ever": "yes"}, treatment_date=TODAY
     )
     record_plan(submission.current_flags().get(code="cold_sore_history"), practitioner.user)
     _, check = urls(submission)
     yesterday = TODAY - datetime.timedelta(days=1)
 
-    missing = practitioner.post(check, UNCHANGED | DAY | {"antiviral_started": "yes"})
+    missing = practitioner.post(check, RECHECK_NOTHING_NEW | DAY | {"antiviral_started": "yes"})
     assert "Enter when the first antiviral dose was taken" in missing.text
     practitioner.post(
         check,
-        UNCHANGED | DAY | {"antiviral_started": "yes", "first_dose_at": f"{yesterday}T08:00"},
+        RECHECK_NOTHING_NEW
+        | DAY
+        | {"antiviral_started": "yes", "first_dose_at": f"{yesterday}T08:00"},
     )
 
     recheck = ReCheck.objects.get(submission=submission)
@@ -150,7 +145,7 @@ def test_treated_needs_the_on_the_day_check(practitioner, version):
     assert "Record the on-the-day check before marking the patient as treated" in html.unescape(
         refused.text
     )
-    practitioner.post(check, UNCHANGED | DAY)
+    practitioner.post(check, RECHECK_NOTHING_NEW | DAY)
     submission.refresh_from_db()
     done = practitioner.post(page, {"treated_reason": "Treated", "revision": submission.revision})
 

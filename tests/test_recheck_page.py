@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 from django.utils import timezone
-from factories import TODAY, make_submission, record_plan, staff
+from factories import RECHECK_NOTHING_NEW, TODAY, make_submission, record_plan, staff
 
 from intake.models import (
     AuditAction,
@@ -23,17 +23,6 @@ from intake.review.rechecks import link_expires_at
 pytestmark = pytest.mark.django_db
 
 TREATMENT = TODAY + datetime.timedelta(days=2)
-# Nothing has changed: "no" to each question asked again (and its follow-ups).
-UNCHANGED = {
-    "cold_sore_now": "no",
-    "broken_or_irritated_skin": "no",
-    "skin_infection": "no",
-    "acne_now": "none",
-    "pregnant_or_breastfeeding": "no",
-    "could_be_pregnant": "no",
-    "isotretinoin_last_12_months": "no",
-    "blood_thinner": "no",
-}
 
 
 def sent_recheck(submission):
@@ -46,7 +35,7 @@ def sent_recheck(submission):
 
 @pytest.fixture
 def submission(version):
-    return make_submission(version, dict(UNCHANGED), treatment_date=TREATMENT)
+    return make_submission(version, dict(RECHECK_NOTHING_NEW), treatment_date=TREATMENT)
 
 
 def test_the_page_asks_only_the_questions_asked_again(client, submission):
@@ -70,7 +59,9 @@ def test_the_page_asks_only_the_questions_asked_again(client, submission):
 def test_a_page_sent_with_answers_missing_says_what_to_fix_and_stores_nothing(client, submission):
     recheck, link = sent_recheck(submission)
 
-    response = client.post(link, {k: v for k, v in UNCHANGED.items() if k != "skin_infection"})
+    response = client.post(
+        link, {k: v for k, v in RECHECK_NOTHING_NEW.items() if k != "skin_infection"}
+    )
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -84,7 +75,7 @@ def test_unchanged_answers_thank_the_patient_and_keep_the_first_answers(client, 
     recheck, link = sent_recheck(submission)
     first = dict(submission.answers)
 
-    response = client.post(link, UNCHANGED)
+    response = client.post(link, RECHECK_NOTHING_NEW)
 
     assert response.status_code == 200
     assert "We'll see you on" in response.content.decode()
@@ -107,7 +98,7 @@ def test_an_active_cold_sore_reopens_the_review_notifies_and_tells_the_patient_i
     _, link = sent_recheck(submission)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(link, UNCHANGED | {"cold_sore_now": "yes"})
+        response = client.post(link, RECHECK_NOTHING_NEW | {"cold_sore_now": "yes"})
 
     page = html.unescape(response.content.decode())
     assert "We'll need to move your appointment until your cold sore has completely healed" in page
@@ -130,7 +121,7 @@ def test_the_answers_replace_the_re_asked_ones_and_leave_the_others_as_given(sub
     rechecks.record(
         submission,
         kind="before",
-        answers=UNCHANGED | {"skin_infection": "yes"},
+        answers=RECHECK_NOTHING_NEW | {"skin_infection": "yes"},
         extra={},
         by=None,
         recheck=recheck,
@@ -150,13 +141,13 @@ def test_the_answers_replace_the_re_asked_ones_and_leave_the_others_as_given(sub
 
 def test_the_link_works_once(client, submission):
     _, link = sent_recheck(submission)
-    client.post(link, UNCHANGED)
+    client.post(link, RECHECK_NOTHING_NEW)
 
     again = client.get(link)
 
     assert again.status_code == 410
     assert "already answered" in again.content.decode()
-    assert client.post(link, UNCHANGED).status_code == 410
+    assert client.post(link, RECHECK_NOTHING_NEW).status_code == 410
     assert submission.assessments.count() == 2
 
 
@@ -185,15 +176,15 @@ def test_with_an_accepted_antiviral_plan_the_page_asks_whether_the_tablets_are_s
     client, version
 ):
     submission = make_submission(
-        version, dict(UNCHANGED) | {"cold_sore_ever": "yes"}, treatment_date=TREATMENT
+        version, dict(RECHECK_NOTHING_NEW) | {"cold_sore_ever": "yes"}, treatment_date=TREATMENT
     )
     flag = submission.current_flags().get(code="cold_sore_history")
     record_plan(flag, staff("pat", "Practitioner"))
     recheck, link = sent_recheck(submission)
 
     assert "Have you started the antiviral tablets?" in client.get(link).content.decode()
-    missing = client.post(link, UNCHANGED)
+    missing = client.post(link, RECHECK_NOTHING_NEW)
     assert "Select whether you have started the antiviral tablets" in missing.content.decode()
-    assert client.post(link, UNCHANGED | {"antiviral_started": "yes"}).status_code == 200
+    assert client.post(link, RECHECK_NOTHING_NEW | {"antiviral_started": "yes"}).status_code == 200
     recheck.refresh_from_db()
     assert recheck.extra == {"antiviral_started": "yes"}

@@ -19,6 +19,7 @@ from factories import (
     logged_in,
     make_submission,
     page,
+    record_plan,
     role,
     staff,
 )
@@ -54,14 +55,8 @@ def text(response) -> str:
 def with_plan(version, user: User) -> Submission:
     """A cold-sore submission whose antiviral plan is recorded: ready to clear (revision 1)."""
     submission = make_submission(version, COLD_SORE)
-    flag = submission.current_flags().get(code="cold_sore_history")
-    decide_flag(
-        flag, kind="acknowledged", note="Plan agreed", by=user, revision=0, antiviral_plan=PLAN
-    )
+    record_plan(submission.current_flags().get(code="cold_sore_history"), user)
     return Submission.objects.get(pk=submission.pk)
-
-
-PLAN = ACCEPTED_PLAN
 
 
 def clear(client, submission: Submission, signature: str, status: str = "cleared"):
@@ -109,7 +104,7 @@ def test_clearing_signed_with_the_password_records_what_was_signed_and_locks(cli
     assert signature.assessment == assessment
     # The plan as stored with the decision (with the treatment date it was made for).
     stored = fresh.current_flags().get().decisions.get().antiviral_plan
-    assert stored["drug"] == PLAN["drug"]
+    assert stored["drug"] == ACCEPTED_PLAN["drug"]
     assert signature.content == {
         "submission": str(fresh.pk),
         "assessment": assessment.pk,
@@ -279,7 +274,7 @@ def test_a_signed_submission_refuses_every_kind_of_change(version):
             note="Another plan",
             by=practitioner,
             revision=revision,
-            antiviral_plan=PLAN | {"drug": "aciclovir"},
+            antiviral_plan=ACCEPTED_PLAN | {"drug": "aciclovir"},
         )
     # A new date that leaves the flags as they are is refused too, until the record is reopened.
     with pytest.raises(RecordLocked):
@@ -371,14 +366,7 @@ def test_reopening_with_a_reason_unlocks_is_audited_and_clearing_needs_a_new_sig
 
     # Open again: decisions are taken, and clearing is signed anew.
     flag = fresh.current_flags().get()
-    decide_flag(
-        flag,
-        kind="acknowledged",
-        note="New medicine fine",
-        by=practitioner,
-        revision=3,
-        antiviral_plan=PLAN,
-    )
+    record_plan(flag, practitioner, note="New medicine fine")
     with pytest.raises(DecisionRefused, match="Clearing is signed"):
         change_review_status(fresh, status="cleared", reason="ok", by=practitioner, revision=4)
     change_review_status(
@@ -449,14 +437,7 @@ def test_the_print_view_shows_the_signature_and_whether_the_record_still_matches
     matching = text(client.get(printed))
     client.post(page(submission), {"reopen_reason": "Typo", "revision": submission.revision})
     flag = submission.current_flags().get()
-    decide_flag(
-        flag,
-        kind="acknowledged",
-        note="Plan changed",
-        by=practitioner,
-        revision=3,
-        antiviral_plan=PLAN | {"drug": "aciclovir"},
-    )
+    record_plan(flag, practitioner, note="Plan changed", drug="aciclovir")
     changed = text(client.get(printed))
 
     assert f"Cleared with conditions, signed by p on {signature.at:%-d %b %Y}" in matching
